@@ -1,0 +1,105 @@
+"""Classifiers of the study: a ResNet18 adapted to small images and a small CNN for 8×8 / 28×28.
+
+Every classifier is ``head(dropout(backbone(x)))``: ``embed(x)`` returns the penultimate features
+(Coreset, BADGE, TypiClust, maps), and the single ``nn.Dropout`` before the head is what MC dropout
+switches on (DBAL, BALD).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torchvision.models import resnet18
+
+ARCHITECTURES = ("smallcnn", "resnet18")
+
+
+class SmallCNN(nn.Module):
+    """Three 3×3 conv blocks with BatchNorm, one 2×2 max-pool, global average pooling: 128 features."""
+
+    feature_dim = 128
+
+    def __init__(self, in_channels: int):
+        super().__init__()
+
+        def block(c_in: int, c_out: int) -> list[nn.Module]:
+            return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+
+        self.layers = nn.Sequential(
+            *block(in_channels, 32), *block(32, 64), nn.MaxPool2d(2), *block(64, 128),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+def resnet18_backbone(in_channels: int, image_size: int) -> nn.Module:
+    """ResNet18 (He et al., CVPR 2016) without its classifier: 512 features.
+
+    Below 64×64 pixels the stem is the CIFAR one (3×3 conv, stride 1, no max-pool); from 64×64 up the
+    standard ImageNet stem (7×7 stride 2, max-pool) is kept.
+    """
+    net = resnet18(weights=None)
+    if image_size < 64:
+        net.conv1 = nn.Conv2d(in_channels, 64, kernel_size=3, stride=1, padding=1, bias=False)
+        net.maxpool = nn.Identity()
+    elif in_channels != 3:
+        net.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
+    net.fc = nn.Identity()
+    net.feature_dim = 512
+    return net
+
+
+def resolve_arch(arch: str, image_size: int) -> str:
+    """``auto`` means the small CNN up to 28×28 pixels and ResNet18 above."""
+    if arch == "auto":
+        return "smallcnn" if image_size <= 28 else "resnet18"
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"model.arch: unknown architecture {arch!r}; valid: auto, {', '.join(ARCHITECTURES)}")
+    return arch
+
+
+def build_backbone(arch: str, in_channels: int, image_size: int) -> nn.Module:
+    """A feature extractor with attribute ``feature_dim``; shared by classifiers and pretext models."""
+    arch = resolve_arch(arch, image_size)
+    if arch == "smallcnn":
+        return SmallCNN(in_channels)
+    return resnet18_backbone(in_channels, image_size)
+
+
+class Classifier(nn.Module):
+    """``head(dropout(backbone(x)))`` with ``embed`` exposing the penultimate features."""
+
+    def __init__(self, backbone: nn.Module, n_classes: int, dropout: float):
+        super().__init__()
+        self.backbone = backbone
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(backbone.feature_dim, n_classes)
+
+    @property
+    def feature_dim(self) -> int:
+        return self.backbone.feature_dim
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return self.backbone(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(self.embed(x)))
+
+
+def build_classifier(arch: str, in_channels: int, image_size: int, n_classes: int, dropout: float = 0.3,
+                     seed: int | None = None) -> Classifier:
+    """A freshly initialised classifier; with ``seed`` its weights depend on that seed only."""
+    if seed is None:
+        return Classifier(build_backbone(arch, in_channels, image_size), n_classes, dropout)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return Classifier(build_backbone(arch, in_channels, image_size), n_classes, dropout)
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """``auto``: CUDA when present, else CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
