@@ -1,0 +1,81 @@
+"""The initial-pool contract: a strategy name resolves to a function of a :class:`PoolContext`.
+
+Strategy names are the study's vocabulary (``random``, ``rotation``, ``vae_bin5``, ``kmeans_equal``,
+``kmeans_simclr_prop``, ``typiclust`` …). A family registers a regular expression; its named groups
+are passed to the family's factory, which returns the function that picks the pool. The pure
+selection rules live beside each family and work on plain arrays; the adapters map positions in
+``candidates`` back to global indices.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from alnb.query.base import unknown_name_message
+
+
+@dataclass
+class PoolContext:
+    """What an initial-pool strategy may read: U, the budget, a seeded rng and lazy per-candidate arrays.
+
+    ``features(name)`` returns ``[len(candidates), d]`` for a representation (``pixels``, ``pca`` or a
+    pretext task's embedding); ``scores(task)`` the pretext task's per-sample loss ``[len(candidates)]``.
+    Both are computed on U only: no val or test image is ever seen.
+    """
+
+    candidates: np.ndarray
+    budget: int
+    rng: np.random.Generator
+    n_classes: int
+    features: Callable[[str], np.ndarray]
+    scores: Callable[[str], np.ndarray]
+    options: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class PoolStrategy:
+    """A resolved strategy: its name, the pretext tasks and representations it reads, and its function."""
+
+    name: str
+    build: Callable[[PoolContext], np.ndarray]
+    pretext_tasks: tuple[str, ...] = ()
+    representations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Family:
+    pattern: re.Pattern
+    factory: Callable[..., PoolStrategy]
+    examples: tuple[str, ...]
+
+
+POOL_FAMILIES: list[_Family] = []
+
+
+def register_pool_family(pattern: str, examples: tuple[str, ...]) -> Callable:
+    """Decorator: ``factory(name, **groups) -> PoolStrategy`` for every name matching ``pattern``."""
+
+    def wrap(factory: Callable[..., PoolStrategy]) -> Callable[..., PoolStrategy]:
+        POOL_FAMILIES.append(_Family(re.compile(f"^(?:{pattern})$"), factory, examples))
+        return factory
+
+    return wrap
+
+
+def pool_names() -> list[str]:
+    """Example names of every registered family (for messages and docs)."""
+    return [name for family in POOL_FAMILIES for name in family.examples]
+
+
+def resolve_pool(name: str) -> PoolStrategy:
+    """The strategy called ``name``; an unknown name raises one message listing the valid ones."""
+    for family in POOL_FAMILIES:
+        match = family.pattern.match(str(name))
+        if match:
+            return family.factory(name, **{k: v for k, v in match.groupdict().items() if v is not None})
+    raise ValueError(unknown_name_message("al.inits", name, pool_names()))

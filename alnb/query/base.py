@@ -1,0 +1,95 @@
+"""The query-method contract: a registered function of a :class:`QueryContext` returning global indices.
+
+Scoring (a pure function of prediction arrays, see :mod:`alnb.query.scores`) is kept apart from
+selection (:mod:`alnb.query.selection`), so scores can be logged and reused. The AL loop, not the
+method, checks the invariants (exactly the budget, unique, from U only).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+import numpy as np
+import torch
+
+
+class ModelOutputs(Protocol):
+    """Arrays computed from the cycle's trained model(s), without augmentation, cached per cycle.
+
+    Every method takes global indices and returns arrays aligned with them.
+    """
+
+    n_classes: int
+    device: torch.device
+
+    def probs(self, indices: np.ndarray) -> np.ndarray:
+        """Softmax ``[n, C]`` (the members' mean for a committee)."""
+
+    def member_probs(self, indices: np.ndarray) -> np.ndarray:
+        """Softmax of each committee member ``[M, n, C]`` (M = 1 for a single model)."""
+
+    def mc_probs(self, indices: np.ndarray, passes: int) -> np.ndarray:
+        """MC-dropout softmax ``[n, C, T]``: only dropout layers active, BatchNorm in eval mode."""
+
+    def embeddings(self, indices: np.ndarray) -> np.ndarray:
+        """Penultimate features ``[n, d]`` of the (first) model."""
+
+    def images(self, indices: np.ndarray) -> torch.Tensor:
+        """The uint8 images ``[n, C, H, W]`` (for methods that train on pixels, e.g. VAAL)."""
+
+    def normalized_images(self, indices: np.ndarray) -> torch.Tensor:
+        """The float images ``[n, C, H, W]`` normalised as the classifier sees them, on the model's device."""
+
+
+@dataclass
+class QueryContext:
+    """Everything a query method may read in one cycle."""
+
+    labeled: np.ndarray
+    unlabeled: np.ndarray
+    budget: int
+    rng: np.random.Generator
+    outputs: ModelOutputs
+    options: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class QueryMethod:
+    """A named query method; ``n_members`` > 1 makes the loop train a committee of that size."""
+
+    name: str
+    select: Callable[[QueryContext], np.ndarray]
+    n_members: int = 1
+    summary: str = ""
+
+
+QUERY_METHODS: dict[str, QueryMethod] = {}
+
+
+def register_query(name: str, n_members: int = 1) -> Callable:
+    """Decorator registering ``fn(ctx) -> global indices`` under ``name``."""
+
+    def wrap(fn: Callable[[QueryContext], np.ndarray]) -> Callable[[QueryContext], np.ndarray]:
+        if name in QUERY_METHODS:
+            raise ValueError(f"query method {name!r} registered twice")
+        doc = (fn.__doc__ or "").strip().splitlines()
+        QUERY_METHODS[name] = QueryMethod(name, fn, n_members, doc[0] if doc else "")
+        return fn
+
+    return wrap
+
+
+def unknown_name_message(key: str, value: str, valid: list[str]) -> str:
+    """``key: unknown name 'x'; did you mean 'y'? valid: ...``"""
+    close = difflib.get_close_matches(str(value), valid, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{key}: unknown name {value!r}{hint} valid: {', '.join(sorted(valid))}"
+
+
+def get_query_method(name: str) -> QueryMethod:
+    if name not in QUERY_METHODS:
+        raise ValueError(unknown_name_message("al.queries", name, list(QUERY_METHODS)))
+    return QUERY_METHODS[name]
