@@ -23,8 +23,9 @@ class PoolContext:
     """What an initial-pool strategy may read: U, the budget, a seeded rng and lazy per-candidate arrays.
 
     ``features(name)`` returns ``[len(candidates), d]`` for a representation (``pixels``, ``pca`` or a
-    pretext task's embedding); ``scores(task)`` the pretext task's per-sample loss ``[len(candidates)]``.
-    Both are computed on U only: no val or test image is ever seen.
+    pretext task's embedding); ``scores(task)`` the pretext task's per-sample loss ``[len(candidates)]``;
+    ``clusters(method)`` a clustering's per-candidate assignment ``[len(candidates)]`` (e.g. DeepCluster).
+    All are computed on U only: no val or test image is ever seen.
     """
 
     candidates: np.ndarray
@@ -33,6 +34,7 @@ class PoolContext:
     n_classes: int
     features: Callable[[str], np.ndarray]
     scores: Callable[[str], np.ndarray]
+    clusters: Callable[[str], np.ndarray] | None = None
     options: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
 
