@@ -74,10 +74,10 @@ def pool_names() -> list[str]:
     return [name for family in POOL_FAMILIES for name in family.examples]
 
 
-def resolve_pool(name: str) -> PoolStrategy:
-    """The strategy called ``name``; an unknown name raises one message listing the valid ones."""
+def resolve_pool(name: str, key: str = "al.inits") -> PoolStrategy:
+    """The strategy called ``name``; an unknown name raises one message naming ``key`` and the valid names."""
     for family in POOL_FAMILIES:
         match = family.pattern.match(str(name))
         if match:
             return family.factory(name, **{k: v for k, v in match.groupdict().items() if v is not None})
-    raise ValueError(unknown_name_message("al.inits", name, pool_names()))
+    raise ValueError(unknown_name_message(key, name, pool_names()))

@@ -89,7 +89,8 @@ def unknown_name_message(key: str, value: str, valid: list[str]) -> str:
     return f"{key}: unknown name {value!r}{hint} valid: {', '.join(sorted(valid))}"
 
 
-def get_query_method(name: str) -> QueryMethod:
+def get_query_method(name: str, key: str = "al.queries") -> QueryMethod:
+    """The method registered as ``name``; an unknown name raises one message naming ``key``."""
     if name not in QUERY_METHODS:
-        raise ValueError(unknown_name_message("al.queries", name, list(QUERY_METHODS)))
+        raise ValueError(unknown_name_message(key, name, list(QUERY_METHODS)))
     return QUERY_METHODS[name]

@@ -1,0 +1,31 @@
+# The project's two commands: `make study` and `make test`. Both create .venv and install into it when absent.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PARAMS ?= params/default.yaml
+STAMP  := $(VENV)/.alnb-installed
+
+.PHONY: study test check lab bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+study: $(STAMP)  ## run the six notebooks of PARAMS and render reports/<study>/*.html
+	$(PY) -m alnb study $(PARAMS)
+
+test: $(STAMP)  ## the test suite (includes a papermill run of params/quick.yaml)
+	$(PY) -m pytest
+
+check: $(STAMP)  ## validate PARAMS without running anything
+	$(PY) -m alnb check $(PARAMS)
+
+lab: $(STAMP)  ## JupyterLab on the same environment
+	$(PY) -m jupyter lab notebooks/
+
+bench: $(STAMP)  ## the speed benchmarks (minutes)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:  ## remove generated runs and reports (keeps .venv)
+	rm -rf runs reports

@@ -1,0 +1,165 @@
+"""Analysis of a study's tidy tables: learning curves, AUBC, paired ALG-vs-ALR statistics, pool overlap.
+
+Definitions follow ../shared/METHODS.md: AUBC is the trapezoid area under test accuracy against the
+number of labels divided by the range of that axis; paired comparisons take per-seed differences
+against ``random`` with the same query method, a 95% t-interval, the paired t-test and the Wilcoxon
+signed-rank test, and Holm's step-down correction over the family of comparisons.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+TRIAL = ["dataset", "init", "query", "seed"]
+CURVE = ["dataset", "init", "query", "cycle"]
+
+
+def learning_curves(results: pd.DataFrame, metric: str = "test_acc") -> pd.DataFrame:
+    """Mean and std over seeds of ``metric`` per (dataset, init, query, cycle)."""
+    grouped = results.groupby(CURVE, sort=True)
+    out = grouped.agg(n_labeled=("n_labeled", "mean"), mean=(metric, "mean"), std=(metric, "std"),
+                      seeds=("seed", "nunique")).reset_index()
+    out["std"] = out["std"].fillna(0.0)
+    return out
+
+
+def aubc(results: pd.DataFrame, metric: str = "test_acc") -> pd.DataFrame:
+    """Area under the budget curve per trial, normalised by the labeled range (reads as a mean accuracy)."""
+
+    def area(trial: pd.DataFrame) -> float:
+        trial = trial.sort_values("n_labeled")
+        x, y = trial["n_labeled"].to_numpy(float), trial[metric].to_numpy(float)
+        if len(x) < 2 or x[-1] == x[0]:
+            return float(y.mean())
+        return float(np.sum((y[1:] + y[:-1]) / 2 * np.diff(x)) / (x[-1] - x[0]))
+
+    rows = [{**dict(zip(TRIAL, key)), "aubc": area(trial)} for key, trial in results.groupby(TRIAL, sort=True)]
+    return pd.DataFrame(rows, columns=[*TRIAL, "aubc"])
+
+
+def trial_metric(results: pd.DataFrame, metric: str = "aubc", column: str = "test_acc") -> pd.DataFrame:
+    """One value per trial: ``aubc``, ``final`` (last cycle) or ``initial`` (cycle 0) of ``column``."""
+    if metric == "aubc":
+        return aubc(results, column).rename(columns={"aubc": "value"})
+    if metric not in ("final", "initial"):
+        raise ValueError(f"metric: unknown {metric!r}; valid: aubc, final, initial")
+    idx = results.groupby(TRIAL)["cycle"].idxmax() if metric == "final" else results.groupby(TRIAL)["cycle"].idxmin()
+    return results.loc[idx, [*TRIAL, column]].rename(columns={column: "value"}).reset_index(drop=True)
+
+
+def holm(p_values: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values (Holm 1979)."""
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full_like(p, np.nan)
+    valid = np.flatnonzero(~np.isnan(p))
+    order = valid[np.argsort(p[valid])]
+    m = len(order)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def paired_comparison(results: pd.DataFrame, metric: str = "aubc", baseline: str = "random",
+                      column: str = "test_acc") -> pd.DataFrame:
+    """Per (dataset, query, guided init): mean paired difference to ``baseline`` over shared seeds, with a
+    95% t-interval, paired t-test, Wilcoxon signed-rank test (n ≥ 6) and Holm-adjusted p-values."""
+    values = trial_metric(results, metric, column)
+    base = values[values["init"] == baseline].rename(columns={"value": "baseline"}).drop(columns="init")
+    guided = values[values["init"] != baseline].merge(base, on=["dataset", "query", "seed"])
+    rows = []
+    for (dataset, query, init), grp in guided.groupby(["dataset", "query", "init"], sort=True):
+        d = (grp["value"] - grp["baseline"]).to_numpy(float)
+        n = len(d)
+        mean = float(d.mean())
+        sd = float(d.std(ddof=1)) if n > 1 else float("nan")
+        half = float(stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n)) if n > 1 else float("nan")
+        t_p = float(stats.ttest_rel(grp["value"], grp["baseline"]).pvalue) if n > 1 and sd > 0 else float("nan")
+        w_p = float(stats.wilcoxon(d).pvalue) if n >= 6 and np.any(d != 0) else float("nan")
+        rows.append({"dataset": dataset, "query": query, "init": init, "n_seeds": n, "mean_diff": mean,
+                     "ci_low": mean - half, "ci_high": mean + half, "t_p": t_p, "wilcoxon_p": w_p,
+                     "guided_wins": int((d > 0).sum())})
+    out = pd.DataFrame(rows, columns=["dataset", "query", "init", "n_seeds", "mean_diff", "ci_low", "ci_high", "t_p",
+                                      "wilcoxon_p", "guided_wins"])
+    out["t_p_holm"] = holm(out["t_p"].to_numpy()) if len(out) else []
+    return out
+
+
+def summary_table(results: pd.DataFrame, baseline: str = "random") -> pd.DataFrame:
+    """The headline table: per (dataset, init, query) AUBC and final accuracy (mean ± std over seeds) and
+    the paired AUBC difference to ``baseline`` with its 95% interval and Holm-adjusted p-value."""
+    area = aubc(results)
+    final = trial_metric(results, "final").rename(columns={"value": "final"})
+    per_trial = area.merge(final, on=TRIAL)
+    table = per_trial.groupby(["dataset", "init", "query"]).agg(
+        seeds=("seed", "nunique"), aubc_mean=("aubc", "mean"), aubc_std=("aubc", "std"),
+        final_mean=("final", "mean"), final_std=("final", "std")).reset_index()
+    paired = paired_comparison(results, "aubc", baseline)[["dataset", "query", "init", "mean_diff", "ci_low",
+                                                           "ci_high", "t_p_holm"]]
+    table = table.merge(paired, on=["dataset", "query", "init"], how="left")
+    return table.rename(columns={"mean_diff": f"aubc_vs_{baseline}"})
+
+
+def pool_overlap(labeled: pd.DataFrame) -> pd.DataFrame:
+    """Jaccard overlap of the cumulative labeled sets of every pair of inits, per (query, seed, cycle),
+    averaged over seeds: does a guided start still make a difference to what gets labeled later?"""
+    rows = []
+    for (dataset, query, seed), grp in labeled.groupby(["dataset", "query", "seed"], sort=True):
+        inits = sorted(grp["init"].unique())
+        for cycle in sorted(grp["cycle"].unique()):
+            sets = {i: set(grp.loc[(grp["init"] == i) & (grp["cycle"] <= cycle), "index"]) for i in inits}
+            for a_pos, a in enumerate(inits):
+                for b in inits[a_pos + 1:]:
+                    union = len(sets[a] | sets[b])
+                    rows.append({"dataset": dataset, "query": query, "seed": seed, "cycle": cycle, "init_a": a,
+                                 "init_b": b, "jaccard": len(sets[a] & sets[b]) / union if union else 1.0})
+    df = pd.DataFrame(rows, columns=["dataset", "query", "seed", "cycle", "init_a", "init_b", "jaccard"])
+    return df.groupby(["dataset", "query", "cycle", "init_a", "init_b"], as_index=False)["jaccard"].mean()
+
+
+def class_coverage(pools: pd.DataFrame, labels: np.ndarray, n_classes: int) -> pd.DataFrame:
+    """Per (init, seed): pool size, classes covered, and the normalised entropy of its class histogram."""
+    rows = []
+    for (init, seed), grp in pools.groupby(["init", "seed"], sort=True):
+        counts = np.bincount(labels[grp["index"].to_numpy()], minlength=n_classes)
+        p = counts[counts > 0] / counts.sum()
+        rows.append({"init": init, "seed": seed, "size": int(counts.sum()), "classes_covered": int((counts > 0).sum()),
+                     "class_entropy": float(-(p * np.log(p)).sum() / np.log(n_classes)),
+                     "max_class_share": float(counts.max() / counts.sum())})
+    return pd.DataFrame(rows)
+
+
+def class_histograms(pools: pd.DataFrame, labels: np.ndarray, n_classes: int) -> pd.DataFrame:
+    """Mean count per class of each init's pool over seeds (long format: init, class, count)."""
+    rows = []
+    for init, grp in pools.groupby("init", sort=True):
+        seeds = grp["seed"].nunique()
+        counts = np.bincount(labels[grp["index"].to_numpy()], minlength=n_classes) / seeds
+        rows += [{"init": init, "class": c, "count": float(counts[c])} for c in range(n_classes)]
+    return pd.DataFrame(rows)
+
+
+def embed_2d(features: np.ndarray, method: str = "tsne", seed: int = 0) -> np.ndarray:
+    """A 2-D map of ``features`` by t-SNE, UMAP (optional extra ``umap``) or PCA."""
+    from sklearn.decomposition import PCA
+
+    features = np.asarray(features, dtype=np.float32)
+    if method == "pca":
+        return PCA(2, random_state=seed).fit_transform(features)
+    reduced = PCA(min(50, *features.shape), random_state=seed).fit_transform(features)
+    if method == "tsne":
+        from sklearn.manifold import TSNE
+
+        perplexity = float(min(30, max(5, (len(features) - 1) // 3)))
+        return TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(reduced)
+    if method == "umap":
+        try:
+            import umap
+        except ImportError:
+            raise RuntimeError("visualization.method: 'umap' needs the optional dependency: "
+                               "pip install 'alnb[umap]'") from None
+        return umap.UMAP(random_state=seed).fit_transform(reduced)
+    raise ValueError(f"visualization.method: unknown {method!r}; valid: tsne, umap, pca")

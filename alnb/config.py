@@ -1,0 +1,233 @@
+"""Study parameters: one YAML file describes a whole study; it is checked completely before any compute.
+
+Every section is a frozen dataclass whose fields are the valid keys and whose annotations are the
+valid types. ``load_params`` reports the first problem as one :class:`ParamsError` line naming the
+key, the value and the valid choices. Relative paths in a params file (``run_dir``, ``data.root``)
+are resolved against the project root: the nearest folder above the file holding ``pyproject.toml``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ParamsError(ValueError):
+    """A params file is unreadable or invalid; the message names the key and the valid choices."""
+
+
+@dataclass(frozen=True)
+class DataParams:
+    dataset: str = "digits"
+    root: str = "data"
+    download: bool = False
+    val_size: int | float = 0.1
+    test_size: int | float = 0.25
+    imbalance_factor: float | None = None
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    arch: str = "auto"
+    dropout: float = 0.3
+
+
+@dataclass(frozen=True)
+class TrainingParams:
+    optimizer: str = "adam"
+    lr: float = 5e-4
+    weight_decay: float = 0.0
+    momentum: float = 0.9
+    batch_size: int = 64
+    max_epochs: int = 100
+    patience: int = 10
+    min_samples_per_epoch: int = 1024
+    hflip: bool | None = None
+    eval_batch_size: int = 1024
+
+
+@dataclass(frozen=True)
+class ALParams:
+    initial_size: int | float = 0.05
+    budget: int | float = 0.1
+    cycles: int = 5
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
+    inits: list[str] = field(default_factory=lambda: ["random"])
+    queries: list[str] = field(default_factory=lambda: ["random"])
+    mc_passes: int = 25
+    query_options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExecutorParams:
+    kind: str = "serial"
+    n_jobs: int = 1
+
+
+@dataclass(frozen=True)
+class PretextParams:
+    tasks: list[str] = field(default_factory=list)
+    epochs: int = 15
+    batch_size: int = 128
+    lr: float = 1e-3
+    arch: str = "auto"
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PoolParams:
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AblationParams:
+    initial_sizes: list[int | float] = field(default_factory=list)
+    inits: list[str] = field(default_factory=lambda: ["random"])
+    queries: list[str] = field(default_factory=lambda: ["random"])
+    seeds: list[int] | None = None
+
+
+@dataclass(frozen=True)
+class ImbalanceParams:
+    imbalance_factors: list[float] = field(default_factory=list)
+    inits: list[str] = field(default_factory=lambda: ["random"])
+    queries: list[str] = field(default_factory=lambda: ["random"])
+    seeds: list[int] | None = None
+
+
+@dataclass(frozen=True)
+class VisualizationParams:
+    method: str = "tsne"
+    max_points: int = 2000
+
+
+@dataclass(frozen=True)
+class StudyParams:
+    study: str = "default"
+    description: str = ""
+    run_dir: str | None = None
+    device: str = "auto"
+    data: DataParams = field(default_factory=DataParams)
+    model: ModelParams = field(default_factory=ModelParams)
+    training: TrainingParams = field(default_factory=TrainingParams)
+    al: ALParams = field(default_factory=ALParams)
+    executor: ExecutorParams = field(default_factory=ExecutorParams)
+    pretext: PretextParams = field(default_factory=PretextParams)
+    pools: PoolParams = field(default_factory=PoolParams)
+    ablations: AblationParams = field(default_factory=AblationParams)
+    imbalance: ImbalanceParams = field(default_factory=ImbalanceParams)
+    visualization: VisualizationParams = field(default_factory=VisualizationParams)
+    project_root: str = field(default=".", metadata={"internal": True})
+
+    @property
+    def run_path(self) -> Path:
+        path = Path(self.run_dir) if self.run_dir else Path("runs") / self.study
+        return path if path.is_absolute() else Path(self.project_root) / path
+
+    @property
+    def data_root(self) -> Path:
+        root = Path(self.data.root)
+        return root if root.is_absolute() else Path(self.project_root) / root
+
+    def replace(self, **sections: dict[str, Any]) -> "StudyParams":
+        """A copy with some fields of some sections overridden, e.g. ``replace(al={"cycles": 2})``."""
+        changes = {}
+        for name, value in sections.items():
+            current = getattr(self, name)
+            changes[name] = dataclasses.replace(current, **value) if dataclasses.is_dataclass(current) else value
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# ----------------------------------------------------------------------------- parsing
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+    if origin is list:
+        return f"a list of {_type_name(typing.get_args(tp)[0])}"
+    if origin is dict:
+        return "a mapping"
+    return {type(None): "null", int: "an integer", float: "a number", str: "a string", bool: "true/false"}.get(
+        tp, getattr(tp, "__name__", str(tp)))
+
+
+def _matches(value: Any, tp: Any) -> bool:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, a) for a in typing.get_args(tp))
+    if origin is list:
+        return isinstance(value, list) and all(_matches(v, typing.get_args(tp)[0]) for v in value)
+    if origin is dict:
+        return isinstance(value, dict)
+    if tp is type(None):
+        return value is None
+    if tp is bool:
+        return isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if tp is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, tp)
+
+
+def _build(cls: type, raw: Any, prefix: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{prefix.rstrip('.') or 'params'}: expected a mapping of keys, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    values = {}
+    for key, value in raw.items():
+        if key not in fields:
+            close = difflib.get_close_matches(str(key), list(fields), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ParamsError(f"{prefix}{key}: unknown key{hint} valid keys: {', '.join(fields)}")
+        tp = hints[key]
+        if dataclasses.is_dataclass(tp):
+            values[key] = _build(tp, value if value is not None else {}, f"{prefix}{key}.")
+        elif not _matches(value, tp):
+            raise ParamsError(f"{prefix}{key}: expected {_type_name(tp)}, got {value!r}")
+        else:
+            values[key] = float(value) if tp is float else value
+    return cls(**values)
+
+
+def params_from_dict(raw: dict[str, Any], project_root: str | Path = ".") -> StudyParams:
+    """Build and check parameters from a mapping (as read from YAML)."""
+    params = _build(StudyParams, raw, "")
+    params = dataclasses.replace(params, project_root=str(Path(project_root).resolve()))
+    from alnb.validation import check_params  # the semantic checks need the registries
+
+    check_params(params)
+    return params
+
+
+def find_project_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` holding ``pyproject.toml``; else this checkout of alnb."""
+    for folder in [start, *start.parents]:
+        if (folder / "pyproject.toml").is_file():
+            return folder
+    package_checkout = Path(__file__).resolve().parents[1]
+    return package_checkout if (package_checkout / "pyproject.toml").is_file() else Path.cwd()
+
+
+def load_params(path: str | Path) -> StudyParams:
+    """Read, check and return the study parameters of a YAML file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParamsError(f"params: file {str(path)!r} does not exist")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise ParamsError(f"params: cannot read {str(path)!r}: {str(err).splitlines()[0]}") from None
+    return params_from_dict(raw, find_project_root(path.resolve().parent))

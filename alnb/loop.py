@@ -1,0 +1,109 @@
+"""The AL loop of one trial: initial pool L0, then cycles of query → oracle → retrain from scratch.
+
+The loop, not the sampler, enforces the invariants of every selection: exactly the budget, unique,
+from the unlabeled pool U only — never a validation or test index, never an already labeled one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from alnb import seeding
+from alnb.config import StudyParams
+from alnb.data import Splits, resolve_size
+from alnb.query.base import QueryContext, QueryMethod
+from alnb.training import ImageTensors, TrainedModels, evaluate_test, train_classifier
+
+
+class SelectionError(RuntimeError):
+    """A strategy returned a selection that breaks the loop's invariants."""
+
+
+def check_selection(selected: np.ndarray, unlabeled_mask: np.ndarray, budget: int, who: str) -> np.ndarray:
+    """Return ``selected`` as int64 if it is exactly ``budget`` unique indices of U, else raise."""
+    selected = np.asarray(selected)
+    if selected.ndim != 1 or not np.issubdtype(selected.dtype, np.integer):
+        raise SelectionError(f"{who}: expected a 1-D array of integer indices, got shape {selected.shape} "
+                             f"of {selected.dtype}")
+    if len(selected) != budget:
+        raise SelectionError(f"{who}: returned {len(selected)} indices, the budget is {budget}")
+    if len(np.unique(selected)) != budget:
+        raise SelectionError(f"{who}: returned duplicate indices")
+    if selected.min(initial=0) < 0 or selected.max(initial=0) >= len(unlabeled_mask) or not unlabeled_mask[
+            selected].all():
+        raise SelectionError(f"{who}: returned indices outside the unlabeled pool (validation, test or labeled)")
+    return selected.astype(np.int64)
+
+
+@dataclass
+class TrialResult:
+    rows: list[dict]
+    labeled: list[tuple[int, int]]  # (cycle, global index) of every label acquired, cycle 0 = initial pool
+
+
+def cycle_sizes(n_pool: int, params: StudyParams, initial_size: int | float | None = None) -> tuple[int, int]:
+    """Initial pool size and per-cycle budget as counts (fractions are of U)."""
+    n_init = resolve_size(params.al.initial_size if initial_size is None else initial_size, n_pool, "al.initial_size")
+    return n_init, resolve_size(params.al.budget, n_pool, "al.budget")
+
+
+def run_trial(data: ImageTensors, splits: Splits, initial_pool: np.ndarray, query: QueryMethod,
+              params: StudyParams, seed: int, n_classes: int, hflip: bool, keys: dict,
+              progress=None) -> TrialResult:
+    """Run one trial and return its tidy rows (one per cycle) and the labeled indices per cycle.
+
+    ``keys`` (dataset, init, query, seed) are copied into every row. ``progress`` is an optional
+    callable receiving each row as it is produced.
+    """
+    n_train = data.train.shape[0]
+    unlabeled = np.zeros(n_train, dtype=bool)
+    unlabeled[splits.pool] = True
+    if np.intersect1d(splits.pool, splits.val).size:
+        raise SelectionError("splits: the unlabeled pool and the validation set overlap")
+    budget = resolve_size(params.al.budget, len(splits.pool), "al.budget")
+    initial_pool = check_selection(initial_pool, unlabeled, len(initial_pool), f"initial pool {keys.get('init')}")
+    unlabeled[initial_pool] = False
+    labeled = list(initial_pool)
+    acquired = [(0, int(i)) for i in initial_pool]
+    rows = []
+    for cycle in range(params.al.cycles + 1):
+        train_idx = np.asarray(labeled, dtype=np.int64)
+        if np.isin(train_idx, splits.val).any():
+            raise SelectionError("training set contains a validation index")
+        models, train_seconds, stats = [], 0.0, []
+        for member in range(query.n_members):
+            model, stat = train_classifier(
+                data, train_idx, splits.val, params, n_classes, hflip,
+                init_seed=seeding.stream_seed(seed, "init", member),
+                order_seed=seeding.stream_seed(seed, "order", cycle, member))
+            models.append(model)
+            stats.append(stat)
+            train_seconds += stat.seconds
+        test = evaluate_test(models, data, params.training.eval_batch_size)
+        row = {**keys, "cycle": cycle, "n_labeled": len(train_idx), "test_acc": test["test_acc"],
+               "test_balanced_acc": test["test_balanced_acc"],
+               "val_acc": float(np.mean([s.best_val_acc for s in stats])),
+               "epochs": int(np.mean([s.best_epoch for s in stats])), "train_seconds": train_seconds,
+               "query_seconds": 0.0}
+        if query.n_members > 1:
+            row["member_test_acc"] = ";".join(f"{a:.6f}" for a in test["member_test_acc"])
+        if cycle < params.al.cycles:
+            start = time.perf_counter()
+            outputs = TrainedModels(models, data, splits.pool, n_classes, params.training.eval_batch_size,
+                                    seed=seeding.stream_seed(seed, "mc", cycle))
+            ctx = QueryContext(labeled=train_idx, unlabeled=np.flatnonzero(unlabeled), budget=budget,
+                               rng=seeding.rng(seed, "query", cycle), outputs=outputs,
+                               options={"mc_passes": params.al.mc_passes, **params.al.query_options},
+                               seed=seeding.stream_seed(seed, "query_model", cycle))
+            picked = check_selection(query.select(ctx), unlabeled, budget, f"query method {query.name}")
+            row["query_seconds"] = time.perf_counter() - start
+            unlabeled[picked] = False
+            labeled.extend(int(i) for i in picked)
+            acquired.extend((cycle + 1, int(i)) for i in picked)
+        rows.append(row)
+        if progress is not None:
+            progress(row)
+    return TrialResult(rows, acquired)

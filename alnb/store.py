@@ -1,0 +1,145 @@
+"""The run directory: tidy tables written atomically, one folder per trial, finished trials never recomputed.
+
+Layout of ``runs/<study>/``::
+
+    initial_pools.csv          init, seed, index            (global indices into the train split)
+    results.csv                dataset, init, query, seed, cycle, n_labeled, test_acc, ...
+    labeled.csv                dataset, init, query, seed, cycle, index   (labels acquired per cycle)
+    trials/<key>/rows.csv      one trial's rows         ┐ written first,
+    trials/<key>/labeled.csv   one trial's acquisitions ┘
+    trials/<key>/status.json   {"status": "done"|"failed", ...}   written last: the completion mark
+    pretext/<dataset>/seed<k>/<task>/   cached pretext models, losses, embeddings
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+RESULT_KEYS = ["dataset", "init", "query", "seed"]
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_csv(df: pd.DataFrame, path: Path) -> None:
+    atomic_write_text(path, df.to_csv(index=False))
+
+
+@dataclass(frozen=True)
+class TrialKey:
+    dataset: str
+    init: str
+    query: str
+    seed: int
+
+    @property
+    def folder_name(self) -> str:
+        return f"{self.dataset}__{self.init}__{self.query}__s{self.seed}"
+
+    def as_dict(self) -> dict:
+        return {"dataset": self.dataset, "init": self.init, "query": self.query, "seed": self.seed}
+
+
+class RunStore:
+    """Reads and writes one run directory."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    # -- trials
+    def trial_dir(self, key: TrialKey) -> Path:
+        return self.root / "trials" / key.folder_name
+
+    def status(self, key: TrialKey) -> dict | None:
+        path = self.trial_dir(key) / "status.json"
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def is_done(self, key: TrialKey) -> bool:
+        status = self.status(key)
+        return bool(status) and status.get("status") == "done"
+
+    def write_trial(self, key: TrialKey, rows: list[dict], labeled: list[tuple[int, int]], info: dict) -> None:
+        folder = self.trial_dir(key)
+        atomic_write_csv(pd.DataFrame(rows), folder / "rows.csv")
+        atomic_write_csv(pd.DataFrame(labeled, columns=["cycle", "index"]), folder / "labeled.csv")
+        atomic_write_text(folder / "status.json", json.dumps({"status": "done", **key.as_dict(), **info}, indent=1))
+
+    def write_failure(self, key: TrialKey, error: str) -> None:
+        atomic_write_text(self.trial_dir(key) / "status.json",
+                          json.dumps({"status": "failed", **key.as_dict(), "error": error}, indent=1))
+
+    def trial_statuses(self) -> pd.DataFrame:
+        rows = [json.loads(p.read_text()) for p in sorted(self.root.glob("trials/*/status.json"))]
+        return pd.DataFrame(rows, columns=None if rows else [*RESULT_KEYS, "status"])
+
+    def _done_dirs(self) -> list[Path]:
+        return [p.parent for p in sorted(self.root.glob("trials/*/status.json"))
+                if json.loads(p.read_text()).get("status") == "done"]
+
+    def collect(self) -> pd.DataFrame:
+        """Concatenate the rows of every finished trial into ``results.csv`` and ``labeled.csv``."""
+        done = self._done_dirs()
+        results = [pd.read_csv(d / "rows.csv") for d in done]
+        results_df = pd.concat(results, ignore_index=True) if results else pd.DataFrame(columns=RESULT_KEYS)
+        results_df = results_df.sort_values([*RESULT_KEYS, "cycle"], ignore_index=True) if results else results_df
+        labeled = []
+        for d in done:
+            status = json.loads((d / "status.json").read_text())
+            df = pd.read_csv(d / "labeled.csv")
+            for k in RESULT_KEYS:
+                df.insert(RESULT_KEYS.index(k), k, status[k])
+            labeled.append(df)
+        labeled_df = pd.concat(labeled, ignore_index=True) if labeled else pd.DataFrame(
+            columns=[*RESULT_KEYS, "cycle", "index"])
+        atomic_write_csv(results_df, self.root / "results.csv")
+        atomic_write_csv(labeled_df, self.root / "labeled.csv")
+        return results_df
+
+    def results(self) -> pd.DataFrame:
+        path = self.root / "results.csv"
+        return pd.read_csv(path) if path.is_file() else self.collect()
+
+    def labeled(self) -> pd.DataFrame:
+        path = self.root / "labeled.csv"
+        if not path.is_file():
+            self.collect()
+        return pd.read_csv(path)
+
+    # -- initial pools
+    @property
+    def pools_path(self) -> Path:
+        return self.root / "initial_pools.csv"
+
+    def initial_pools(self) -> pd.DataFrame:
+        if self.pools_path.is_file():
+            return pd.read_csv(self.pools_path)
+        return pd.DataFrame({"init": pd.Series(dtype=str), "seed": pd.Series(dtype=int),
+                             "index": pd.Series(dtype=int)})
+
+    def write_initial_pools(self, new: pd.DataFrame) -> pd.DataFrame:
+        """Merge ``new`` (init, seed, index) into ``initial_pools.csv``, replacing the same (init, seed)."""
+        old = self.initial_pools()
+        replaced = old.set_index(["init", "seed"]).index.isin(new.set_index(["init", "seed"]).index.unique())
+        merged = pd.concat([old[~replaced], new], ignore_index=True).sort_values(["init", "seed"], kind="stable")
+        atomic_write_csv(merged, self.pools_path)
+        return merged
+
+    # -- pretext cache
+    def pretext_dir(self, dataset: str, seed: int, task: str) -> Path:
+        return self.root / "pretext" / dataset / f"seed{seed}" / task

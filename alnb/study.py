@@ -1,0 +1,255 @@
+"""One study: its parameters, data, splits, cached representations, initial pools and trials.
+
+This is the layer the notebooks call. Everything expensive is computed once per (dataset, seed) and
+cached in the run directory; every trial is keyed by (dataset, init, query, seed) and skipped when done.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import traceback
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from alnb import seeding
+from alnb.config import StudyParams, load_params
+from alnb.data import Dataset, Splits, load_dataset, make_splits
+from alnb.loop import check_selection, cycle_sizes, run_trial
+from alnb.models import resolve_device
+from alnb.pools import PoolContext, resolve_pool
+from alnb.query import get_query_method
+from alnb.store import RunStore, TrialKey
+from alnb.training import ImageTensors, default_hflip
+
+PCA_COMPONENTS = 50
+
+
+class TrialsFailed(RuntimeError):
+    """Some trials failed; their errors are in ``trials/<key>/status.json`` and the rest were kept."""
+
+
+class Study:
+    """A study's parameters and run directory, with lazily loaded data and cached artifacts."""
+
+    def __init__(self, params: StudyParams, pretext_root: Path | None = None):
+        self.params = params
+        self.store = RunStore(params.run_path)
+        self.pretext_root = pretext_root or self.store.root / "pretext"
+        self._splits: dict[int, Splits] = {}
+        self._features: dict[tuple[int, str], np.ndarray] = {}
+
+    @classmethod
+    def load(cls, params_path: str | Path) -> "Study":
+        return cls(load_params(params_path))
+
+    def variant(self, name: str, **sections: dict) -> "Study":
+        """A sub-study in ``<run_dir>/<name>`` with some parameters overridden; it shares the pretext cache."""
+        params = self.params.replace(**sections)
+        params = dataclasses.replace(params, run_dir=str(self.store.root / name))
+        return Study(params, pretext_root=self.pretext_root)
+
+    # ------------------------------------------------------------------ data
+    @cached_property
+    def dataset(self) -> Dataset:
+        d = self.params.data
+        return load_dataset(d.dataset, self.params.data_root, d.download, d.test_size, d.imbalance_factor)
+
+    @cached_property
+    def device(self) -> torch.device:
+        return resolve_device(self.params.device)
+
+    @cached_property
+    def tensors(self) -> ImageTensors:
+        return ImageTensors(self.dataset, self.device)
+
+    @property
+    def hflip(self) -> bool:
+        flag = self.params.training.hflip
+        return default_hflip(self.dataset.name) if flag is None else flag
+
+    def splits(self, seed: int) -> Splits:
+        if seed not in self._splits:
+            self._splits[seed] = make_splits(self.dataset, self.params.data.val_size, seed)
+        return self._splits[seed]
+
+    def sizes(self, seed: int, initial_size: int | float | None = None) -> tuple[int, int]:
+        """(initial pool size, per-cycle budget) as counts."""
+        return cycle_sizes(len(self.splits(seed).pool), self.params, initial_size)
+
+    # ------------------------------------------------------------------ representations of U
+    def features(self, seed: int, representation: str) -> np.ndarray:
+        """``[|U|, d]`` features of the unlabeled pool: ``pixels`` (scaled to [0, 1]) or ``pca`` (of pixels)."""
+        key = (seed, representation)
+        if key not in self._features:
+            pool = self.splits(seed).pool
+            pixels = self.dataset.train_images[torch.from_numpy(pool)].reshape(len(pool), -1).float().div_(255)
+            if representation == "pixels":
+                self._features[key] = pixels.numpy()
+            elif representation == "pca":
+                from sklearn.decomposition import PCA
+
+                n_components = min(PCA_COMPONENTS, *pixels.shape)
+                pca = PCA(n_components, random_state=seeding.stream_seed(seed, "pca") % 2**31)
+                self._features[key] = pca.fit_transform(pixels.numpy()).astype(np.float32)
+            else:
+                raise ValueError(f"representation {representation!r} is not available in this study")
+        return self._features[key]
+
+    def pretext_scores(self, seed: int, task: str) -> np.ndarray:
+        raise ValueError(f"pretext task {task!r} is not available in this study")
+
+    # ------------------------------------------------------------------ initial pools
+    def pool_context(self, seed: int, init: str, budget: int) -> PoolContext:
+        return PoolContext(
+            candidates=self.splits(seed).pool, budget=budget, rng=seeding.rng(seed, "pool", init),
+            n_classes=self.dataset.n_classes, features=lambda rep: self.features(seed, rep),
+            scores=lambda task: self.pretext_scores(seed, task), options=dict(self.params.pools.options),
+            seed=seeding.stream_seed(seed, "pool_model", init))
+
+    def build_initial_pool(self, init: str, seed: int) -> np.ndarray:
+        """Global indices of the initial pool ``init`` for ``seed`` (independent of the query method)."""
+        n_init, _ = self.sizes(seed)
+        splits = self.splits(seed)
+        unlabeled = np.zeros(self.dataset.n_train, dtype=bool)
+        unlabeled[splits.pool] = True
+        picked = resolve_pool(init).build(self.pool_context(seed, init, n_init))
+        return check_selection(picked, unlabeled, n_init, f"initial pool {init}")
+
+    def build_initial_pools(self, inits: list[str] | None = None, seeds: list[int] | None = None,
+                            rebuild: bool = False) -> pd.DataFrame:
+        """Build the missing pools (init × seed), merge them into ``initial_pools.csv`` and return all."""
+        inits = inits or self.params.al.inits
+        seeds = seeds or self.params.al.seeds
+        existing = self.store.initial_pools()
+        have = set(zip(existing["init"], existing["seed"]))
+        new = [pd.DataFrame({"init": init, "seed": seed, "index": self.build_initial_pool(init, seed)})
+               for init in inits for seed in seeds if rebuild or (init, seed) not in have]
+        if new:
+            existing = self.store.write_initial_pools(pd.concat(new, ignore_index=True))
+        return existing[existing["init"].isin(inits) & existing["seed"].isin(seeds)].reset_index(drop=True)
+
+    def initial_pool(self, init: str, seed: int) -> np.ndarray:
+        pools = self.build_initial_pools([init], [seed])
+        return pools["index"].to_numpy(dtype=np.int64)
+
+    # ------------------------------------------------------------------ trials
+    def trial_keys(self, inits=None, queries=None, seeds=None) -> list[TrialKey]:
+        al = self.params.al
+        return [TrialKey(self.dataset.name, init, query, seed) for init in (inits or al.inits)
+                for query in (queries or al.queries) for seed in (seeds or al.seeds)]
+
+    def run_one(self, key: TrialKey) -> None:
+        """Run one trial and record it (done, or failed with its error); a finished trial is skipped."""
+        if self.store.is_done(key):
+            return
+        try:
+            result = run_trial(self.tensors, self.splits(key.seed), self.initial_pool(key.init, key.seed),
+                               get_query_method(key.query), self.params, key.seed, self.dataset.n_classes,
+                               self.hflip, key.as_dict())
+        except Exception:  # recorded per trial so the rest of the grid goes on; re-raised as TrialsFailed
+            self.store.write_failure(key, traceback.format_exc())
+            return
+        self.store.write_trial(key, result.rows, result.labeled, {"device": str(self.device)})
+
+    def run(self, inits=None, queries=None, seeds=None, progress: bool = True) -> pd.DataFrame:
+        """Run every missing trial of the grid, collect ``results.csv`` and return the grid's rows."""
+        keys = self.trial_keys(inits, queries, seeds)
+        self.build_initial_pools(sorted({k.init for k in keys}), sorted({k.seed for k in keys}))
+        todo = [k for k in keys if not self.store.is_done(k)]
+        executor = self.params.executor
+        if executor.kind == "serial" or executor.n_jobs == 1 or len(todo) <= 1:
+            for key in _progress(todo, progress):
+                self.run_one(key)
+        elif executor.kind == "processes":
+            _run_in_processes(self, todo, executor.n_jobs, progress)
+        else:
+            _run_with_ray(self, todo, executor.n_jobs, progress)
+        results = self.store.collect()
+        failed = [k for k in todo if not self.store.is_done(k)]
+        if failed:
+            first = self.store.status(failed[0]) or {}
+            raise TrialsFailed(f"{len(failed)} of {len(keys)} trials failed; first: {failed[0].folder_name}\n"
+                               f"{first.get('error', '')}")
+        wanted = pd.DataFrame([k.as_dict() for k in keys])
+        return results.merge(wanted, on=list(wanted.columns)) if len(results) else results
+
+    def results(self) -> pd.DataFrame:
+        return self.store.results()
+
+
+def _progress(items: list, enabled: bool):
+    if not enabled or not items:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc="trials", unit="trial")
+
+
+def _worker_run(params: StudyParams, pretext_root: Path, key: TrialKey, threads: int) -> str:
+    torch.set_num_threads(threads)
+    Study(params, pretext_root).run_one(key)
+    return key.folder_name
+
+
+def _run_in_processes(study: Study, todo: list[TrialKey], n_jobs: int, progress: bool) -> None:
+    """Trials in ``n_jobs`` spawned processes, each with its share of the CPU threads."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    threads = max(1, (os.cpu_count() or 1) // n_jobs)
+    with ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_worker_run, study.params, study.pretext_root, key, threads) for key in todo]
+        for future in _progress(as_completed(futures), progress and bool(futures)):
+            future.result()
+
+
+def _run_with_ray(study: Study, todo: list[TrialKey], n_jobs: int, progress: bool) -> None:
+    """Trials as ray tasks (``pip install alnb[ray]``); a ray cluster may span several machines."""
+    try:
+        import ray
+    except ImportError:
+        raise RuntimeError("executor.kind: 'ray' needs the optional dependency: pip install 'alnb[ray]'") from None
+    ray.init(ignore_reinit_error=True)
+    remote = ray.remote(num_cpus=max(1, (os.cpu_count() or 1) // n_jobs))(_worker_run)
+    refs = [remote.remote(study.params, study.pretext_root, key, 1) for key in todo]
+    for ref in _progress(refs, progress):
+        ray.get(ref)
+
+
+def initial_size_ablation(study: Study, progress: bool = True) -> pd.DataFrame:
+    """Re-run ``ablations.inits × ablations.queries`` for each of ``ablations.initial_sizes``.
+
+    Each size is a sub-study in ``<run_dir>/ablation_initial_<size>``; rows gain ``initial_size``.
+    """
+    ab = study.params.ablations
+    frames = []
+    for size in ab.initial_sizes:
+        variant = study.variant(f"ablation_initial_{size:g}", al={"initial_size": size})
+        rows = variant.run(ab.inits, ab.queries, ab.seeds, progress=progress)
+        frames.append(rows.assign(initial_size=variant.sizes((ab.seeds or study.params.al.seeds)[0])[0]))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def imbalance_study(study: Study, progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run ``imbalance.inits × imbalance.queries`` on long-tailed versions of the dataset (Cui et al. 2019).
+
+    Returns (results with ``imbalance_factor``, initial pools with ``imbalance_factor``); each factor is a
+    sub-study in ``<run_dir>/imbalance_<factor>``.
+    """
+    im = study.params.imbalance
+    results, pools = [], []
+    for factor in im.imbalance_factors:
+        variant = study.variant(f"imbalance_{factor:g}", data={"imbalance_factor": factor})
+        rows = variant.run(im.inits, im.queries, im.seeds, progress=progress)
+        results.append(rows.assign(imbalance_factor=factor))
+        built = variant.build_initial_pools(im.inits, im.seeds or study.params.al.seeds)
+        labels = variant.dataset.train_labels.numpy()
+        pools.append(built.assign(imbalance_factor=factor, label=labels[built["index"].to_numpy()]))
+    empty = pd.DataFrame()
+    return (pd.concat(results, ignore_index=True) if results else empty,
+            pd.concat(pools, ignore_index=True) if pools else empty)

@@ -1,0 +1,230 @@
+"""Training and evaluation of the classifiers, and the per-cycle model outputs the query methods read.
+
+Protocol (fixing the pitfalls of older code): the model is re-initialised from its seed at every
+cycle; augmentation (random horizontal flip, as tensors on the device) applies to training batches
+only; validation, test and every scoring pass see the plain normalised images; the weights with the
+best validation accuracy are kept, with early stopping on validation only.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from alnb.config import StudyParams, TrainingParams
+from alnb.data import Dataset
+from alnb.models import Classifier, build_classifier
+
+
+class ImageTensors:
+    """A dataset's train and test images kept on the device as uint8, normalised per batch."""
+
+    def __init__(self, dataset: Dataset, device: torch.device):
+        self.device = device
+        self.train = dataset.train_images.to(device)
+        self.test = dataset.test_images.to(device)
+        self.train_labels = dataset.train_labels.to(device)
+        self.test_labels = dataset.test_labels.to(device)
+        mean, std = dataset.channel_stats()
+        self.mean = mean.view(1, -1, 1, 1).to(device)
+        self.std = std.view(1, -1, 1, 1).to(device)
+
+    def normalize(self, images: torch.Tensor) -> torch.Tensor:
+        return (images.float().div_(255.0) - self.mean) / self.std
+
+    def train_batch(self, indices: torch.Tensor, hflip: bool, generator: torch.Generator | None) -> torch.Tensor:
+        """Normalised train images, each flipped horizontally with probability 1/2 when ``hflip``."""
+        x = self.normalize(self.train[indices])
+        if hflip:
+            flip = torch.rand(len(indices), generator=generator, device=self.device) < 0.5
+            x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
+        return x
+
+
+@dataclass
+class TrainStats:
+    epochs: int
+    best_epoch: int
+    best_val_acc: float
+    seconds: float
+
+
+def default_hflip(dataset_name: str) -> bool:
+    """Horizontal flips change a digit, so they are off for digits and MNIST and on elsewhere."""
+    return not dataset_name.split("_lt")[0] in ("digits", "mnist")
+
+
+def _optimizer(model: nn.Module, cfg: TrainingParams) -> torch.optim.Optimizer:
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, images: torch.Tensor, indices: np.ndarray | None, data: ImageTensors,
+                   batch_size: int, embed: bool = False) -> torch.Tensor:
+    """Logits (or penultimate features) in eval mode, without augmentation."""
+    model.eval()
+    n = len(images) if indices is None else len(indices)
+    idx = None if indices is None else torch.as_tensor(indices, device=data.device)
+    out = []
+    for start in range(0, n, batch_size):
+        batch = images[start:start + batch_size] if idx is None else images[idx[start:start + batch_size]]
+        x = data.normalize(batch)
+        out.append(model.embed(x) if embed else model(x))
+    if not out:
+        return torch.empty(0, device=data.device)
+    return torch.cat(out)
+
+
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    return float((logits.argmax(1) == labels).float().mean()) if len(labels) else float("nan")
+
+
+def train_classifier(data: ImageTensors, train_idx: np.ndarray, val_idx: np.ndarray, params: StudyParams,
+                     n_classes: int, hflip: bool, init_seed: int, order_seed: int) -> tuple[Classifier, TrainStats]:
+    """Train a fresh classifier on ``train_idx``; keep the weights of the best validation accuracy."""
+    start = time.perf_counter()
+    cfg = params.training
+    model = build_classifier(params.model.arch, data.train.shape[1], data.train.shape[-1], n_classes,
+                             params.model.dropout, seed=init_seed).to(data.device)
+    optimizer = _optimizer(model, cfg)
+    generator = torch.Generator(device=data.device)
+    generator.manual_seed(order_seed)
+    train_t = torch.as_tensor(np.asarray(train_idx), device=data.device)
+    val_labels = data.train_labels[torch.as_tensor(np.asarray(val_idx), device=data.device)]
+    devices = [data.device] if data.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):  # dropout masks come from the seeded global RNG
+        torch.manual_seed(order_seed)
+        best_acc, best_epoch, best_state, epoch = _fit(model, optimizer, data, train_t, val_idx, val_labels, cfg,
+                                                       hflip, generator)
+    model.load_state_dict(best_state)
+    model.eval()
+    return model, TrainStats(epoch, best_epoch, best_acc, time.perf_counter() - start)
+
+
+def _fit(model: Classifier, optimizer: torch.optim.Optimizer, data: ImageTensors, train_t: torch.Tensor,
+         val_idx: np.ndarray, val_labels: torch.Tensor, cfg: TrainingParams, hflip: bool,
+         generator: torch.Generator) -> tuple[float, int, dict, int]:
+    """Epochs with early stopping on validation accuracy; returns (best acc, best epoch, its weights, epochs run)."""
+    best_acc, best_epoch, best_state, epoch = -1.0, 0, None, 0
+    for epoch in range(1, cfg.max_epochs + 1):
+        model.train()
+        order = _epoch_order(train_t, cfg.min_samples_per_epoch, generator)
+        for batch_start in range(0, len(order), cfg.batch_size):
+            batch = order[batch_start:batch_start + cfg.batch_size]
+            if len(batch) < 2 and len(order) >= 2:  # BatchNorm needs two samples; such a tail batch is dropped
+                continue
+            logits = model(data.train_batch(batch, hflip, generator))
+            loss = F.cross_entropy(logits, data.train_labels[batch])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        val_acc = accuracy(predict_logits(model, data.train, val_idx, data, cfg.eval_batch_size), val_labels)
+        if val_acc > best_acc:
+            best_acc, best_epoch, best_state = val_acc, epoch, copy.deepcopy(model.state_dict())
+        elif epoch - best_epoch >= cfg.patience:
+            break
+    return best_acc, best_epoch, best_state, epoch
+
+
+def _epoch_order(train_t: torch.Tensor, min_samples: int, generator: torch.Generator) -> torch.Tensor:
+    """One epoch's sample order: shuffled passes over the labeled set until it holds ``min_samples``.
+
+    With tens of labels an epoch is a single optimizer step; repeating the set keeps the number of
+    steps per epoch (and so the meaning of ``max_epochs`` and ``patience``) sensible at every budget.
+    """
+    passes = max(1, -(-min_samples // max(len(train_t), 1)))
+    perms = [torch.randperm(len(train_t), generator=generator, device=train_t.device) for _ in range(passes)]
+    return train_t[torch.cat(perms)]
+
+
+class TrainedModels:
+    """The cycle's trained classifier(s) as :class:`alnb.query.ModelOutputs`, computed once and cached.
+
+    Arrays are computed for the whole ``domain`` (the unlabeled pool U plus the labeled set) on first
+    use and indexed by global index afterwards. MC dropout reuses the features: dropout sits only
+    before the linear head, so T passes of ``head(dropout(h))`` with seeded masks are exactly T
+    stochastic forward passes with only the dropout layer active and BatchNorm in eval mode.
+    """
+
+    def __init__(self, models: list[Classifier], data: ImageTensors, domain: np.ndarray, n_classes: int,
+                 batch_size: int, seed: int):
+        self.models = models
+        self.data = data
+        self.domain = np.asarray(domain)
+        self.n_classes = n_classes
+        self.device = data.device
+        self.batch_size = batch_size
+        self.seed = seed
+        self._row = np.full(data.train.shape[0], -1, dtype=np.int64)
+        self._row[self.domain] = np.arange(len(self.domain))
+        self._cache: dict = {}
+
+    def _rows(self, indices: np.ndarray) -> np.ndarray:
+        rows = self._row[np.asarray(indices)]
+        if (rows < 0).any():
+            raise IndexError("model outputs are only computed for the unlabeled pool and the labeled set")
+        return rows
+
+    def _features(self, member: int) -> torch.Tensor:
+        key = ("features", member)
+        if key not in self._cache:
+            self._cache[key] = predict_logits(self.models[member], self.data.train, self.domain, self.data,
+                                              self.batch_size, embed=True)
+        return self._cache[key]
+
+    def _member_probs_all(self) -> np.ndarray:
+        if "member_probs" not in self._cache:
+            with torch.no_grad():
+                probs = [F.softmax(m.head(self._features(i)), dim=1) for i, m in enumerate(self.models)]
+            self._cache["member_probs"] = torch.stack(probs).double().cpu().numpy()
+        return self._cache["member_probs"]
+
+    def member_probs(self, indices: np.ndarray) -> np.ndarray:
+        return self._member_probs_all()[:, self._rows(indices)]
+
+    def probs(self, indices: np.ndarray) -> np.ndarray:
+        return self.member_probs(indices).mean(axis=0)
+
+    def embeddings(self, indices: np.ndarray) -> np.ndarray:
+        return self._features(0)[torch.as_tensor(self._rows(indices), device=self.device)].float().cpu().numpy()
+
+    def mc_probs(self, indices: np.ndarray, passes: int) -> np.ndarray:
+        key = ("mc", passes)
+        if key not in self._cache:
+            model, features = self.models[0], self._features(0)
+            p = model.dropout.p
+            generator = torch.Generator(device=self.device)
+            generator.manual_seed(self.seed)
+            out = torch.empty(len(features), self.n_classes, passes, dtype=torch.float64)
+            with torch.no_grad():
+                for t in range(passes):
+                    keep = torch.rand(features.shape, generator=generator, device=self.device) >= p
+                    dropped = features * keep / (1.0 - p) if p > 0 else features
+                    out[:, :, t] = F.softmax(model.head(dropped), dim=1).double().cpu()
+            self._cache[key] = out.numpy()
+        return self._cache[key][self._rows(indices)]
+
+    def images(self, indices: np.ndarray) -> torch.Tensor:
+        return self.data.train[torch.as_tensor(np.asarray(indices), device=self.device)]
+
+    def normalized_images(self, indices: np.ndarray) -> torch.Tensor:
+        return self.data.normalize(self.images(indices))
+
+
+def evaluate_test(models: list[Classifier], data: ImageTensors, batch_size: int) -> dict[str, object]:
+    """Test accuracy and balanced accuracy of the members' mean prediction, plus each member's accuracy."""
+    probs = [F.softmax(predict_logits(m, data.test, None, data, batch_size), dim=1) for m in models]
+    mean = torch.stack(probs).mean(0)
+    labels = data.test_labels
+    pred = mean.argmax(1)
+    per_class = [float((pred[labels == c] == c).float().mean()) for c in torch.unique(labels)]
+    return {"test_acc": accuracy(mean, labels), "test_balanced_acc": float(np.mean(per_class)),
+            "member_test_acc": [accuracy(p, labels) for p in probs]}

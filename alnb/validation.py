@@ -1,0 +1,201 @@
+"""Semantic checks of study parameters, run before anything is computed or written."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from alnb.config import ParamsError, StudyParams
+from alnb.data import DATASETS, load_dataset, long_tail_counts
+from alnb.models import ARCHITECTURES
+from alnb.query.base import unknown_name_message
+
+OPTIMIZERS = ("adam", "sgd")
+EXECUTORS = ("serial", "processes", "ray")
+MAP_METHODS = ("tsne", "umap", "pca")
+
+# Train-split size, class count and largest class of each downloadable dataset.
+_TRAIN_SIZES = {"mnist": (60000, 10, 6742), "cifar10": (50000, 10, 5000), "cifar100": (50000, 100, 500),
+                "tinyimagenet": (100000, 200, 500)}
+_EXPECTED_FILES = {
+    "mnist": ("MNIST/raw", ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                            "t10k-labels-idx1-ubyte"]),
+    "cifar10": ("cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]),
+    "cifar100": ("cifar-100-python", ["train", "test", "meta"]),
+    "tinyimagenet": ("tiny-imagenet-200", ["wnids.txt", "val/val_annotations.txt"]),
+}
+
+
+def _fail(message: str) -> None:
+    raise ParamsError(message)
+
+
+def _check_size(key: str, value: int | float, total: int | None = None) -> int | None:
+    if isinstance(value, float):
+        if not 0 < value <= 1:
+            _fail(f"{key}: a fraction must lie in (0, 1], got {value}")
+        return None if total is None else max(1, int(value * total))
+    if value <= 0:
+        _fail(f"{key}: must be a positive count, got {value}")
+    return value
+
+
+def expected_train_size(params: StudyParams) -> int:
+    """Number of train images of the configured dataset (after its long-tail cut), without loading it."""
+    data = params.data
+    if data.dataset == "digits":  # bundled and small: load it and count exactly
+        _check_size("data.test_size", data.test_size)
+        try:
+            return load_dataset("digits", test_size=data.test_size, imbalance_factor=data.imbalance_factor).n_train
+        except ValueError as err:
+            _fail(str(err))
+    n_train, n_classes, n_max = _TRAIN_SIZES[data.dataset]
+    if data.imbalance_factor is not None:
+        n_train = int(long_tail_counts(n_max, n_classes, data.imbalance_factor).sum())
+    return n_train
+
+
+def check_budgets(params: StudyParams, key: str, initial_size: int | float, budget: int | float, cycles: int) -> None:
+    """The initial pool plus ``cycles`` budgets must fit into U."""
+    n_train = expected_train_size(params)
+    n_val = _check_size("data.val_size", params.data.val_size, n_train)
+    if n_val >= n_train:
+        _fail(f"data.val_size: {params.data.val_size} leaves no unlabeled pool ({n_train} train images)")
+    n_pool = n_train - n_val
+    n_init = _check_size(f"{key}.initial_size", initial_size, n_pool)
+    n_budget = _check_size(f"{key}.budget", budget, n_pool)
+    if n_init + cycles * n_budget > n_pool:
+        _fail(f"{key}: initial_size {n_init} + cycles {cycles} × budget {n_budget} = {n_init + cycles * n_budget} "
+              f"exceeds the unlabeled pool of {n_pool} images")
+
+
+def _check_names(key: str, names: list[str], resolve) -> None:
+    if not names:
+        _fail(f"{key}: must name at least one")
+    for name in names:
+        try:
+            resolve(name, key)
+        except ValueError as err:
+            _fail(str(err))
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        _fail(f"{key}: {duplicates[0]!r} is listed twice")
+
+
+def _check_choice(key: str, value: str, valid: tuple[str, ...]) -> None:
+    if value not in valid:
+        _fail(unknown_name_message(key, value, list(valid)))
+
+
+def check_params(params: StudyParams) -> None:
+    """Raise :class:`ParamsError` on the first invalid value; nothing is loaded or written."""
+    from alnb.pools import resolve_pool
+    from alnb.pretext import PRETEXT_TASKS
+    from alnb.query import get_query_method
+
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", params.study):
+        _fail(f"study: {params.study!r} must be a plain name (letters, digits, '_', '-', '.')")
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", params.device):
+        _fail(f"device: {params.device!r} is not one of auto, cpu, cuda, cuda:N, mps")
+    _check_choice("data.dataset", params.data.dataset, DATASETS)
+    if params.data.imbalance_factor is not None and params.data.imbalance_factor < 1:
+        _fail(f"data.imbalance_factor: must be >= 1, got {params.data.imbalance_factor}")
+    _check_choice("model.arch", params.model.arch, ("auto", *ARCHITECTURES))
+    if not 0 <= params.model.dropout < 1:
+        _fail(f"model.dropout: must lie in [0, 1), got {params.model.dropout}")
+    t = params.training
+    _check_choice("training.optimizer", t.optimizer, OPTIMIZERS)
+    for key in ("lr", "batch_size", "max_epochs", "eval_batch_size"):
+        if getattr(t, key) <= 0:
+            _fail(f"training.{key}: must be positive, got {getattr(t, key)}")
+    if t.patience < 1:
+        _fail(f"training.patience: must be at least 1, got {t.patience}")
+    if t.min_samples_per_epoch < 0:
+        _fail(f"training.min_samples_per_epoch: must be >= 0, got {t.min_samples_per_epoch}")
+    if t.weight_decay < 0:
+        _fail(f"training.weight_decay: must be >= 0, got {t.weight_decay}")
+    al = params.al
+    if al.cycles < 0:
+        _fail(f"al.cycles: must be >= 0, got {al.cycles}")
+    if al.mc_passes < 1:
+        _fail(f"al.mc_passes: must be at least 1, got {al.mc_passes}")
+    _check_seeds("al.seeds", al.seeds)
+    _check_names("al.inits", al.inits, resolve_pool)
+    _check_names("al.queries", al.queries, get_query_method)
+    check_budgets(params, "al", al.initial_size, al.budget, al.cycles)
+    _check_choice("executor.kind", params.executor.kind, EXECUTORS)
+    if params.executor.n_jobs < 1:
+        _fail(f"executor.n_jobs: must be at least 1, got {params.executor.n_jobs}")
+    for task in params.pretext.tasks:
+        _check_choice("pretext.tasks", task, PRETEXT_TASKS)
+    for key in ("epochs", "batch_size", "lr"):
+        if getattr(params.pretext, key) <= 0:
+            _fail(f"pretext.{key}: must be positive, got {getattr(params.pretext, key)}")
+    _check_choice("pretext.arch", params.pretext.arch, ("auto", *ARCHITECTURES))
+    _check_pretext_needs(params)
+    ab = params.ablations
+    for size in ab.initial_sizes:
+        check_budgets(params, "ablations", size, al.budget, al.cycles)
+    if ab.initial_sizes:
+        _check_names("ablations.inits", ab.inits, resolve_pool)
+        _check_names("ablations.queries", ab.queries, get_query_method)
+    if ab.seeds is not None:
+        _check_seeds("ablations.seeds", ab.seeds)
+    im = params.imbalance
+    for factor in im.imbalance_factors:
+        if factor < 1:
+            _fail(f"imbalance.imbalance_factors: each must be >= 1, got {factor}")
+    if im.imbalance_factors:
+        _check_names("imbalance.inits", im.inits, resolve_pool)
+        _check_names("imbalance.queries", im.queries, get_query_method)
+    if im.seeds is not None:
+        _check_seeds("imbalance.seeds", im.seeds)
+    _check_choice("visualization.method", params.visualization.method, MAP_METHODS)
+    if params.visualization.max_points < 10:
+        _fail(f"visualization.max_points: must be at least 10, got {params.visualization.max_points}")
+    _check_data_on_disk(params)
+
+
+def _check_seeds(key: str, seeds: list[int]) -> None:
+    if not seeds:
+        _fail(f"{key}: must list at least one seed")
+    if len(set(seeds)) != len(seeds):
+        _fail(f"{key}: seeds must be distinct, got {seeds}")
+    if any(s < 0 for s in seeds):
+        _fail(f"{key}: seeds must be >= 0, got {seeds}")
+
+
+def _check_pretext_needs(params: StudyParams) -> None:
+    """Every pool that reads a pretext task's scores or embeddings needs that task in pretext.tasks."""
+    from alnb.pools import resolve_pool
+
+    all_inits = [*params.al.inits, *params.ablations.inits, *params.imbalance.inits]
+    for name in dict.fromkeys(all_inits):
+        strategy = resolve_pool(name)
+        needed = [*strategy.pretext_tasks, *(r for r in strategy.representations if r not in ("pixels", "pca"))]
+        for task in needed:
+            if task not in params.pretext.tasks:
+                _fail(f"al.inits: {name!r} needs the pretext task {task!r}; add it to pretext.tasks "
+                      f"(now {params.pretext.tasks})")
+
+
+def _check_data_on_disk(params: StudyParams) -> None:
+    name = params.data.dataset
+    if name == "digits" or params.data.download:
+        return
+    folder, files = _EXPECTED_FILES[name]
+    base = params.data_root / folder
+    missing = [f for f in files if not (base / f).is_file() and not (base / f"{f}.gz").is_file()]
+    if missing:
+        _fail(f"data.root: {name} is not on disk and data.download is false. Expected in {base}: "
+              f"{', '.join(files)}")
+
+
+def labeled_counts(params: StudyParams) -> np.ndarray:
+    """Number of labels after each cycle of the main grid (cycle 0 is the initial pool)."""
+    n_train = expected_train_size(params)
+    n_pool = n_train - _check_size("data.val_size", params.data.val_size, n_train)
+    n_init = _check_size("al.initial_size", params.al.initial_size, n_pool)
+    n_budget = _check_size("al.budget", params.al.budget, n_pool)
+    return n_init + n_budget * np.arange(params.al.cycles + 1)

@@ -1,0 +1,58 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from alnb import analysis
+
+
+def _results(diffs):
+    rows = []
+    for seed, d in enumerate(diffs):
+        for cycle, n in enumerate([10, 20, 40]):
+            base = 0.5 + 0.1 * cycle + 0.01 * seed
+            for init, acc in [("random", base), ("guided", base + d)]:
+                rows.append({"dataset": "digits", "init": init, "query": "lc", "seed": seed, "cycle": cycle,
+                             "n_labeled": n, "test_acc": acc})
+    return pd.DataFrame(rows)
+
+
+def test_aubc_trapezoid_normalised():
+    res = _results([0.0])
+    area = analysis.aubc(res).set_index("init")["aubc"]
+    # (0.5+0.6)/2*10 + (0.6+0.7)/2*20 = 5.5 + 13 = 18.5 over a range of 30
+    assert area["random"] == pytest.approx(18.5 / 30)
+
+
+def test_paired_comparison_detects_a_constant_gain():
+    paired = analysis.paired_comparison(_results([0.05, 0.04, 0.06, 0.05, 0.05, 0.07]))
+    row = paired.iloc[0]
+    assert row["init"] == "guided" and row["n_seeds"] == 6 and row["mean_diff"] == pytest.approx(0.05333, abs=1e-4)
+    assert row["ci_low"] > 0 and row["t_p"] < 0.001 and row["guided_wins"] == 6 and row["wilcoxon_p"] < 0.05
+
+
+def test_holm_step_down():
+    assert np.allclose(analysis.holm(np.array([0.01, 0.04, 0.03])), [0.03, 0.06, 0.06])
+    assert np.isnan(analysis.holm(np.array([np.nan, 0.2])))[0]
+
+
+def test_summary_table_and_curves():
+    res = _results([0.05, 0.02, 0.03])
+    table = analysis.summary_table(res).set_index("init")
+    assert table.loc["guided", "aubc_vs_random"] == pytest.approx(np.mean([0.05, 0.02, 0.03]))
+    curves = analysis.learning_curves(res)
+    assert curves.loc[(curves["init"] == "random") & (curves["cycle"] == 0), "mean"].item() == pytest.approx(0.51)
+
+
+def test_pool_overlap_jaccard():
+    labeled = pd.DataFrame({"dataset": "d", "query": "lc", "seed": 0,
+                            "init": ["random"] * 4 + ["guided"] * 4, "cycle": [0, 0, 1, 1] * 2,
+                            "index": [1, 2, 3, 4, 2, 5, 3, 6]})
+    ov = analysis.pool_overlap(labeled).set_index("cycle")["jaccard"]
+    assert ov[0] == pytest.approx(1 / 3) and ov[1] == pytest.approx(2 / 6)
+
+
+def test_class_coverage():
+    pools = pd.DataFrame({"init": "a", "seed": 0, "index": [0, 1, 2, 3]})
+    cov = analysis.class_coverage(pools, np.array([0, 0, 1, 1, 2]), 3).iloc[0]
+    assert cov["classes_covered"] == 2 and cov["max_class_share"] == 0.5
+    assert cov["class_entropy"] == pytest.approx(np.log(2) / np.log(3))

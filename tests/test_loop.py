@@ -1,0 +1,96 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from alnb.config import params_from_dict
+from alnb.loop import SelectionError, check_selection
+from alnb.query.base import QueryMethod
+from alnb.study import Study
+
+FAST = {"training": {"batch_size": 64, "min_samples_per_epoch": 128, "max_epochs": 3, "patience": 2}}
+
+
+def make_study(tmp_path, **al):
+    al = {"initial_size": 20, "budget": 10, "cycles": 2, "seeds": [0], "queries": ["random"], **al}
+    return Study(params_from_dict({"run_dir": str(tmp_path / "run"), "al": al, **FAST}))
+
+
+def test_check_selection_rejects_every_broken_invariant():
+    mask = np.zeros(10, dtype=bool)
+    mask[[1, 2, 3, 4, 5]] = True
+    assert check_selection(np.array([1, 2]), mask, 2, "x").dtype == np.int64
+    for bad, match in [([1, 2, 3], "budget is 2"), ([1, 1], "duplicate"), ([1, 7], "outside"), ([1, 12], "outside"),
+                       ([-1, 2], "outside"), ([1.0, 2.0], "integer")]:
+        with pytest.raises(SelectionError, match=match):
+            check_selection(np.array(bad), mask, 2, "x")
+
+
+def test_trial_rows_and_labeled_sets(tmp_path):
+    study = make_study(tmp_path, queries=["entropy"])
+    results = study.run(progress=False)
+    assert results["cycle"].tolist() == [0, 1, 2] and results["n_labeled"].tolist() == [20, 30, 40]
+    labeled = study.store.labeled()
+    splits = study.splits(0)
+    assert labeled["index"].is_unique and len(labeled) == 40
+    assert np.isin(labeled["index"], splits.pool).all() and not np.isin(labeled["index"], splits.val).any()
+    pool = study.store.initial_pools()
+    assert set(labeled.loc[labeled["cycle"] == 0, "index"]) == set(pool["index"])
+    assert {"test_acc", "val_acc", "train_seconds", "query_seconds", "test_balanced_acc"} <= set(results.columns)
+
+
+def test_loop_rejects_a_query_method_that_breaks_invariants(tmp_path):
+    study = make_study(tmp_path)
+
+    def greedy_cheat(ctx):
+        return np.concatenate([ctx.labeled[:1], ctx.unlabeled[:ctx.budget - 1]])
+
+    from alnb.loop import run_trial
+
+    with pytest.raises(SelectionError, match="outside the unlabeled pool"):
+        run_trial(study.tensors, study.splits(0), study.initial_pool("random", 0), QueryMethod("cheat", greedy_cheat),
+                  study.params, 0, 10, False, {})
+
+    def peek_at_val(ctx):
+        return study.splits(0).val[:ctx.budget]
+
+    with pytest.raises(SelectionError, match="outside the unlabeled pool"):
+        run_trial(study.tensors, study.splits(0), study.initial_pool("random", 0), QueryMethod("val", peek_at_val),
+                  study.params, 0, 10, False, {})
+
+
+def test_initial_pool_does_not_depend_on_query_method(tmp_path):
+    a = make_study(tmp_path / "a", queries=["random"])
+    b = make_study(tmp_path / "b", queries=["lc", "margin"], inits=["random"])
+    assert np.array_equal(a.initial_pool("random", 0), b.initial_pool("random", 0))
+
+
+def test_finished_trials_are_not_recomputed(tmp_path, monkeypatch):
+    study = make_study(tmp_path)
+    first = study.run(progress=False)
+
+    def boom(*args, **kwargs):
+        raise AssertionError("a finished trial was recomputed")
+
+    monkeypatch.setattr("alnb.study.run_trial", boom)
+    again = make_study(tmp_path).run(progress=False)
+    pd.testing.assert_frame_equal(first, again)
+
+
+def test_failed_trial_is_recorded_and_others_kept(tmp_path, monkeypatch):
+    from alnb import study as study_module
+
+    real = study_module.run_trial
+
+    def fail_for_lc(*args, **kwargs):
+        if args[3].name == "lc":
+            raise RuntimeError("simulated failure")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("alnb.study.run_trial", fail_for_lc)
+    study = make_study(tmp_path, queries=["random", "lc"])
+    with pytest.raises(study_module.TrialsFailed, match="1 of 2 trials failed"):
+        study.run(progress=False)
+    statuses = study.store.trial_statuses().set_index("query")
+    assert statuses.loc["lc", "status"] == "failed" and "simulated failure" in statuses.loc["lc", "error"]
+    assert statuses.loc["random", "status"] == "done"
+    assert set(pd.read_csv(study.store.root / "results.csv")["query"]) == {"random"}
