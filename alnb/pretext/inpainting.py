@@ -30,12 +30,15 @@ class InpaintingModel(PretextModel):
         self.region = central_region(image_size)
         self.decoder = ConvDecoder(self.feature_dim, in_channels, image_size // 2, decoder_width)
 
-    def _masked_errors(self, x01: torch.Tensor) -> torch.Tensor:
+    def inpaint(self, x01: torch.Tensor) -> torch.Tensor:
+        """The predicted central region ``[b, C, H/2, W/2]`` in (0, 1), from the image with its centre masked."""
         masked = self.standardize(x01).clone()
         masked[:, :, self.region, self.region] = 0.0  # the standardised pool mean
-        prediction = self.decoder(self.encoder(masked))
+        return self.decoder(self.encoder(masked))
+
+    def _masked_errors(self, x01: torch.Tensor) -> torch.Tensor:
         target = x01[:, :, self.region, self.region]
-        return (prediction - target).square().mean(dim=(1, 2, 3))
+        return (self.inpaint(x01) - target).square().mean(dim=(1, 2, 3))
 
     def training_loss(self, x01: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         return self._masked_errors(x01)
