@@ -1,3 +1,12 @@
-"""Self-supervised pretext tasks trained on the unlabeled pool; their losses and embeddings feed initial pools."""
+"""Self-supervised pretext tasks trained on the unlabeled pool: per-sample losses and embeddings.
 
-PRETEXT_TASKS = ("rotation", "inpainting", "vae", "simclr")
+``train_pretext(task, images, seed, device)`` for ``task`` in :data:`PRETEXT_TASKS`; results are cached
+with :func:`save_result` / :func:`load_result`.
+"""
+
+from alnb.pretext.storage import has_result, load_result, save_result
+from alnb.pretext.training import (DEFAULT_SETTINGS, PRETEXT_TASKS, PretextResult, build_model, check_task,
+                                   train_pretext)
+
+__all__ = ["DEFAULT_SETTINGS", "PRETEXT_TASKS", "PretextResult", "build_model", "check_task", "has_result",
+           "load_result", "save_result", "train_pretext"]
