@@ -67,22 +67,28 @@ class ALParams:
 
 @dataclass(frozen=True)
 class ExecutorParams:
+    """``threads``: torch CPU threads per job (default: the cores divided by ``n_jobs``)."""
+
     kind: str = "serial"
     n_jobs: int = 1
+    threads: int | None = None
 
 
 @dataclass(frozen=True)
 class PretextParams:
+    """``settings`` maps a task to its training settings (epochs, batch_size, lr, weight_decay) and model
+    options (e.g. ``latent_dim``); what is not given takes the task's defaults."""
+
     tasks: list[str] = field(default_factory=list)
-    epochs: int = 15
-    batch_size: int = 128
-    lr: float = 1e-3
     arch: str = "auto"
-    options: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class PoolParams:
+    """``extra_inits`` are built and shown in notebook 02 beside ``al.inits`` but not run through AL."""
+
+    extra_inits: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
 
 

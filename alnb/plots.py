@@ -154,3 +154,31 @@ def metric_by(values: pd.DataFrame, x: str, y: str = "mean", hue: str = "init", 
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def training_curves(histories: dict[str, list[list[float]]]) -> plt.Figure:
+    """Training loss per epoch of each pretext task (one thin line per seed)."""
+    fig, axes = _grid(len(histories), width=3.6, height=2.8)
+    for ax, (task, runs) in zip(axes, histories.items()):
+        for run in runs:
+            ax.plot(range(1, len(run) + 1), run, color="tab:blue", alpha=0.7)
+        ax.set_title(task)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelleft=True)
+    axes[0].set_ylabel("training loss")
+    fig.tight_layout()
+    return fig
+
+
+def score_distributions(scores: dict[str, np.ndarray]) -> plt.Figure:
+    """Histogram of the per-sample pretext loss of each task."""
+    fig, axes = _grid(len(scores), width=3.6, height=2.8)
+    for ax, (task, values) in zip(axes, scores.items()):
+        ax.hist(values, bins=40, color="tab:blue", alpha=0.8)
+        ax.set_title(task)
+        ax.set_xlabel("per-sample loss")
+        ax.tick_params(labelleft=True)
+    axes[0].set_ylabel("samples")
+    fig.tight_layout()
+    return fig

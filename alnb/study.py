@@ -6,7 +6,10 @@ cached in the run directory; every trial is keyed by (dataset, init, query, seed
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
+import json
 import os
 import traceback
 from functools import cached_property
@@ -22,6 +25,7 @@ from alnb.data import Dataset, Splits, load_dataset, make_splits
 from alnb.loop import check_selection, cycle_sizes, run_trial
 from alnb.models import resolve_device
 from alnb.pools import PoolContext, resolve_pool
+from alnb.pretext import PRETEXT_TASKS, PretextResult, has_result, load_result, save_result, train_pretext
 from alnb.query import get_query_method
 from alnb.store import RunStore, TrialKey
 from alnb.training import ImageTensors, default_hflip
@@ -42,6 +46,7 @@ class Study:
         self.pretext_root = pretext_root or self.store.root / "pretext"
         self._splits: dict[int, Splits] = {}
         self._features: dict[tuple[int, str], np.ndarray] = {}
+        self._pretext: dict[tuple[int, str], PretextResult] = {}
 
     @classmethod
     def load(cls, params_path: str | Path) -> "Study":
@@ -68,6 +73,12 @@ class Study:
         return ImageTensors(self.dataset, self.device)
 
     @property
+    def threads(self) -> int:
+        """torch CPU threads for this process: ``executor.threads``, else the cores divided by ``n_jobs``."""
+        ex = self.params.executor
+        return ex.threads or max(1, (os.cpu_count() or 1) // ex.n_jobs)
+
+    @property
     def hflip(self) -> bool:
         flag = self.params.training.hflip
         return default_hflip(self.dataset.name) if flag is None else flag
@@ -83,13 +94,15 @@ class Study:
 
     # ------------------------------------------------------------------ representations of U
     def features(self, seed: int, representation: str) -> np.ndarray:
-        """``[|U|, d]`` features of the unlabeled pool: ``pixels`` (scaled to [0, 1]) or ``pca`` (of pixels)."""
+        """``[|U|, d]`` features of U: ``pixels`` (scaled to [0, 1]), ``pca`` (of pixels) or a pretext embedding."""
         key = (seed, representation)
         if key not in self._features:
             pool = self.splits(seed).pool
             pixels = self.dataset.train_images[torch.from_numpy(pool)].reshape(len(pool), -1).float().div_(255)
             if representation == "pixels":
                 self._features[key] = pixels.numpy()
+            elif representation in PRETEXT_TASKS:
+                self._features[key] = self.pretext(seed, representation).embeddings
             elif representation == "pca":
                 from sklearn.decomposition import PCA
 
@@ -100,8 +113,32 @@ class Study:
                 raise ValueError(f"representation {representation!r} is not available in this study")
         return self._features[key]
 
+    def pretext(self, seed: int, task: str) -> PretextResult:
+        """The pretext model of ``task`` trained on U of ``seed``: loaded from the cache, else trained and cached.
+
+        The cache folder is keyed by the task's settings and the pool, so changing either retrains.
+        """
+        key = (seed, task)
+        if key not in self._pretext:
+            settings = {**self.params.pretext.settings.get(task, {})}
+            pool = self.splits(seed).pool
+            digest = hashlib.sha1(json.dumps({"settings": settings, "arch": self.params.pretext.arch,
+                                              "pool": hashlib.sha1(pool.tobytes()).hexdigest()},
+                                             sort_keys=True).encode()).hexdigest()[:10]
+            folder = self.pretext_root / self.dataset.name / f"seed{seed}" / f"{task}-{digest}"
+            if has_result(folder):
+                self._pretext[key] = load_result(folder)
+            else:
+                with torch_threads(self.threads):
+                    result = train_pretext(task, self.dataset.train_images[torch.from_numpy(pool)], seed,
+                                           self.device, arch=self.params.pretext.arch, **settings)
+                save_result(result, folder)
+                self._pretext[key] = result
+        return self._pretext[key]
+
     def pretext_scores(self, seed: int, task: str) -> np.ndarray:
-        raise ValueError(f"pretext task {task!r} is not available in this study")
+        """Per-sample pretext loss ``[|U|]``, aligned with ``splits(seed).pool``."""
+        return self.pretext(seed, task).losses
 
     # ------------------------------------------------------------------ initial pools
     def pool_context(self, seed: int, init: str, budget: int) -> PoolContext:
@@ -123,7 +160,7 @@ class Study:
     def build_initial_pools(self, inits: list[str] | None = None, seeds: list[int] | None = None,
                             rebuild: bool = False) -> pd.DataFrame:
         """Build the missing pools (init × seed), merge them into ``initial_pools.csv`` and return all."""
-        inits = inits or self.params.al.inits
+        inits = inits or list(dict.fromkeys([*self.params.al.inits, *self.params.pools.extra_inits]))
         seeds = seeds or self.params.al.seeds
         existing = self.store.initial_pools()
         have = set(zip(existing["init"], existing["seed"]))
@@ -163,12 +200,13 @@ class Study:
         todo = [k for k in keys if not self.store.is_done(k)]
         executor = self.params.executor
         if executor.kind == "serial" or executor.n_jobs == 1 or len(todo) <= 1:
-            for key in _progress(todo, progress):
-                self.run_one(key)
+            with torch_threads(self.threads):
+                for key in _progress(todo, progress):
+                    self.run_one(key)
         elif executor.kind == "processes":
             _run_in_processes(self, todo, executor.n_jobs, progress)
         else:
-            _run_with_ray(self, todo, executor.n_jobs, progress)
+            _run_with_ray(self, todo, progress)
         results = self.store.collect()
         failed = [k for k in todo if not self.store.is_done(k)]
         if failed:
@@ -182,6 +220,21 @@ class Study:
         return self.store.results()
 
 
+@contextlib.contextmanager
+def torch_threads(n: int):
+    """Run the block with ``n`` torch CPU threads, then restore the previous number.
+
+    Oversubscribed cores are pathological for small models (a 2-thread step was measured 70× slower
+    than a 1-thread one on a busy 2-core machine), hence one explicit setting per job.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def _progress(items: list, enabled: bool):
     if not enabled or not items:
         return items
@@ -190,9 +243,10 @@ def _progress(items: list, enabled: bool):
     return tqdm(items, desc="trials", unit="trial")
 
 
-def _worker_run(params: StudyParams, pretext_root: Path, key: TrialKey, threads: int) -> str:
-    torch.set_num_threads(threads)
-    Study(params, pretext_root).run_one(key)
+def _worker_run(params: StudyParams, pretext_root: Path, key: TrialKey) -> str:
+    study = Study(params, pretext_root)
+    with torch_threads(study.threads):
+        study.run_one(key)
     return key.folder_name
 
 
@@ -201,22 +255,21 @@ def _run_in_processes(study: Study, todo: list[TrialKey], n_jobs: int, progress:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    threads = max(1, (os.cpu_count() or 1) // n_jobs)
     with ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_worker_run, study.params, study.pretext_root, key, threads) for key in todo]
+        futures = [pool.submit(_worker_run, study.params, study.pretext_root, key) for key in todo]
         for future in _progress(as_completed(futures), progress and bool(futures)):
             future.result()
 
 
-def _run_with_ray(study: Study, todo: list[TrialKey], n_jobs: int, progress: bool) -> None:
+def _run_with_ray(study: Study, todo: list[TrialKey], progress: bool) -> None:
     """Trials as ray tasks (``pip install alnb[ray]``); a ray cluster may span several machines."""
     try:
         import ray
     except ImportError:
         raise RuntimeError("executor.kind: 'ray' needs the optional dependency: pip install 'alnb[ray]'") from None
     ray.init(ignore_reinit_error=True)
-    remote = ray.remote(num_cpus=max(1, (os.cpu_count() or 1) // n_jobs))(_worker_run)
-    refs = [remote.remote(study.params, study.pretext_root, key, 1) for key in todo]
+    remote = ray.remote(num_cpus=study.threads)(_worker_run)
+    refs = [remote.remote(study.params, study.pretext_root, key) for key in todo]
     for ref in _progress(refs, progress):
         ray.get(ref)
 

@@ -127,12 +127,14 @@ def check_params(params: StudyParams) -> None:
     _check_choice("executor.kind", params.executor.kind, EXECUTORS)
     if params.executor.n_jobs < 1:
         _fail(f"executor.n_jobs: must be at least 1, got {params.executor.n_jobs}")
+    if params.executor.threads is not None and params.executor.threads < 1:
+        _fail(f"executor.threads: must be at least 1, got {params.executor.threads}")
     for task in params.pretext.tasks:
         _check_choice("pretext.tasks", task, PRETEXT_TASKS)
-    for key in ("epochs", "batch_size", "lr"):
-        if getattr(params.pretext, key) <= 0:
-            _fail(f"pretext.{key}: must be positive, got {getattr(params.pretext, key)}")
+    _check_pretext_settings(params)
     _check_choice("pretext.arch", params.pretext.arch, ("auto", *ARCHITECTURES))
+    if params.pools.extra_inits:
+        _check_names("pools.extra_inits", params.pools.extra_inits, resolve_pool)
     _check_pretext_needs(params)
     ab = params.ablations
     for size in ab.initial_sizes:
@@ -166,11 +168,31 @@ def _check_seeds(key: str, seeds: list[int]) -> None:
         _fail(f"{key}: seeds must be >= 0, got {seeds}")
 
 
+PRETEXT_TRAINING_KEYS = ("epochs", "batch_size", "lr", "weight_decay")
+
+
+def _check_pretext_settings(params: StudyParams) -> None:
+    from alnb.pretext import PRETEXT_TASKS, task_options
+
+    for task, settings in params.pretext.settings.items():
+        _check_choice("pretext.settings", task, PRETEXT_TASKS)
+        if not isinstance(settings, dict):
+            _fail(f"pretext.settings.{task}: expected a mapping of settings, got {settings!r}")
+        valid = [*PRETEXT_TRAINING_KEYS, *task_options(task)]
+        for key, value in settings.items():
+            if key not in valid:
+                _fail(unknown_name_message(f"pretext.settings.{task}", key, valid))
+            if key in ("epochs", "batch_size") and (not isinstance(value, int) or value < 1):
+                _fail(f"pretext.settings.{task}.{key}: must be a positive integer, got {value!r}")
+            if key == "lr" and (not isinstance(value, (int, float)) or value <= 0):
+                _fail(f"pretext.settings.{task}.lr: must be a positive number, got {value!r}")
+
+
 def _check_pretext_needs(params: StudyParams) -> None:
     """Every pool that reads a pretext task's scores or embeddings needs that task in pretext.tasks."""
     from alnb.pools import resolve_pool
 
-    all_inits = [*params.al.inits, *params.ablations.inits, *params.imbalance.inits]
+    all_inits = [*params.al.inits, *params.pools.extra_inits, *params.ablations.inits, *params.imbalance.inits]
     for name in dict.fromkeys(all_inits):
         strategy = resolve_pool(name)
         needed = [*strategy.pretext_tasks, *(r for r in strategy.representations if r not in ("pixels", "pca"))]

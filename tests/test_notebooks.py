@@ -25,7 +25,10 @@ def test_quick_study_renders_every_notebook(tmp_path):
         assert "Traceback" not in text
     results = pd.read_csv(tmp_path / "run" / "results.csv")
     al = raw["al"]
-    expected = {(q, s, c) for q in al["queries"] for s in al["seeds"] for c in range(al["cycles"] + 1)}
-    assert set(zip(results["query"], results["seed"], results["cycle"])) == expected
+    expected = {(i, q, s, c) for i in al["inits"] for q in al["queries"] for s in al["seeds"]
+                for c in range(al["cycles"] + 1)}
+    assert set(zip(results["init"], results["query"], results["seed"], results["cycle"])) == expected
     assert len(results) == len(expected)
+    pools = pd.read_csv(tmp_path / "run" / "initial_pools.csv")
+    assert set(pools["init"]) == {*al["inits"], *raw["pools"]["extra_inits"]}
     assert "AUBC" in (report_dir / "index.html").read_text() and "<img" in (report_dir / "03_al_runs.html").read_text()

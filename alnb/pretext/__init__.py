@@ -6,7 +6,7 @@ with :func:`save_result` / :func:`load_result`.
 
 from alnb.pretext.storage import has_result, load_result, save_result
 from alnb.pretext.training import (DEFAULT_SETTINGS, PRETEXT_TASKS, PretextResult, build_model, check_task,
-                                   train_pretext)
+                                   task_options, train_pretext)
 
 __all__ = ["DEFAULT_SETTINGS", "PRETEXT_TASKS", "PretextResult", "build_model", "check_task", "has_result",
-           "load_result", "save_result", "train_pretext"]
+           "load_result", "save_result", "task_options", "train_pretext"]

@@ -74,9 +74,14 @@ def _check_images(images: torch.Tensor) -> None:
         raise ValueError(f"pretext images: expected at least 2 square images, got shape {tuple(images.shape)}")
 
 
+def task_options(task: str) -> list[str]:
+    """The names of the options of ``task``'s model (e.g. ``latent_dim`` for the VAE)."""
+    parameters = inspect.signature(_MODULES[check_task(task)].build).parameters
+    return [name for name, p in parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+
+
 def _check_options(task: str, options: dict[str, Any]) -> None:
-    parameters = inspect.signature(_MODULES[task].build).parameters
-    valid = [name for name, p in parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    valid = task_options(task)
     unknown = sorted(set(options) - set(valid))
     if unknown:
         raise ValueError(f"pretext task {task!r}: unknown option(s) {', '.join(unknown)}; "
