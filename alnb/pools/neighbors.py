@@ -83,41 +83,93 @@ def knn_mean_distances(features: np.ndarray, k: int, *, device: str | torch.devi
 class RadiusGraph:
     """Directed edges x → y for ‖f_x − f_y‖ < radius, stored as one CSR block per block of rows.
 
-    Keeping the blocks apart (instead of concatenating them) halves the peak memory of building it.
+    Block ``b`` holds the rows of the points ``points[b]``; ``block_of`` and ``row_of`` locate each
+    point's row. Keeping the blocks apart (instead of concatenating them) halves the peak memory.
     """
 
     n_points: int
-    rows_per_block: int
+    points: tuple[np.ndarray, ...]
     indptrs: tuple[np.ndarray, ...]
     indices: tuple[np.ndarray, ...]
+    block_of: np.ndarray
+    row_of: np.ndarray
 
     def neighbours(self, point: int) -> np.ndarray:
-        """Positions within the radius of ``point`` (itself included), ascending."""
-        block, row = divmod(int(point), self.rows_per_block)
-        indptr = self.indptrs[block]
-        return self.indices[block][indptr[row]:indptr[row + 1]]
+        """Positions within the radius of ``point`` (itself included)."""
+        indptr = self.indptrs[self.block_of[point]]
+        row = self.row_of[point]
+        return self.indices[self.block_of[point]][indptr[row]:indptr[row + 1]]
 
     def degrees(self) -> np.ndarray:
         """Out-degree of every point."""
-        return np.concatenate([np.diff(indptr) for indptr in self.indptrs]) if self.indptrs else np.zeros(0, int)
+        degrees = np.zeros(self.n_points, dtype=np.int64)
+        for points, indptr in zip(self.points, self.indptrs):
+            degrees[points] = np.diff(indptr)
+        return degrees
 
     @property
     def n_edges(self) -> int:
         return int(sum(len(block) for block in self.indices))
 
 
-def radius_graph(features: np.ndarray, radius: float, *, device: str | torch.device = "cpu") -> RadiusGraph:
-    """The sparse graph of pairs closer than ``radius`` (strictly), built block by block."""
+def radius_graph(features: np.ndarray, radius: float, *, pseudo_labels: np.ndarray | None = None,
+                 foreign_distances: np.ndarray | None = None, device: str | torch.device = "cpu") -> RadiusGraph:
+    """The sparse graph of pairs closer than ``radius`` (strictly), built block by block.
+
+    Given ``pseudo_labels`` and their :func:`nearest_foreign_distances`, only pairs of the same label
+    and pairs of two "impure" points (foreign distance below the radius) are compared. This is exact:
+    two points of different labels closer than the radius are each other's witness of impurity. With
+    a radius chosen for 95% purity it skips about (1 − 1/K) of the N² distances.
+    """
     n = len(features)
     x = _tensor(features, device)
     norms = (x * x).sum(1)
     threshold = float(radius) ** 2
-    step = rows_per_block(n)
-    indptrs, indices = [], []
-    for lo in range(0, n, step):
-        hi = min(n, lo + step)
-        within = _squared_distances(x[lo:hi], norms[lo:hi], x, norms) < threshold
-        counts = within.sum(1).cpu().numpy()
-        indptrs.append(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
-        indices.append(within.nonzero()[:, 1].to(torch.int32).cpu().numpy())
-    return RadiusGraph(n, step, tuple(indptrs), tuple(indices))
+    if pseudo_labels is None:
+        groups, labels, impure = [np.arange(n)], np.zeros(n, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    else:
+        labels = np.asarray(pseudo_labels)
+        order = np.argsort(labels, kind="stable")
+        groups = np.split(order, np.flatnonzero(np.diff(labels[order])) + 1)
+        # a relative margin keeps every pair that rounding could place on either side of the radius
+        impure = np.flatnonzero(np.asarray(foreign_distances) < float(radius) * (1 + 1e-5))
+    is_impure = np.zeros(n, dtype=bool)
+    is_impure[impure] = True
+    points, indptrs, indices = [], [], []
+    for group in groups:
+        whole = len(group) == n
+        group_x = x if whole else x[torch.as_tensor(group, device=x.device)]
+        group_norms = norms if whole else norms[torch.as_tensor(group, device=x.device)]
+        others = impure[labels[impure] != labels[group[0]]]
+        others_t = torch.as_tensor(others, device=x.device)
+        others_x, others_norms = x[others_t], norms[others_t]
+        step = rows_per_block(len(group) + len(others))
+        for lo in range(0, len(group), step):
+            rows = slice(lo, min(len(group), lo + step))
+            local, columns = _close_pairs(group_x[rows], group_norms[rows], group_x, group_norms, threshold)
+            columns = group[columns]
+            impure_rows = np.flatnonzero(is_impure[group[rows]])
+            if len(impure_rows) and len(others):
+                picked = torch.as_tensor(impure_rows + lo, device=x.device)
+                cross_local, cross_columns = _close_pairs(group_x[picked], group_norms[picked], others_x,
+                                                          others_norms, threshold)
+                local = np.concatenate([local, impure_rows[cross_local]])
+                columns = np.concatenate([columns, others[cross_columns]])
+                by_row = np.argsort(local, kind="stable")
+                local, columns = local[by_row], columns[by_row]
+            counts = np.bincount(local, minlength=rows.stop - rows.start)
+            points.append(group[rows])
+            indptrs.append(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+            indices.append(columns.astype(np.int32))
+    block_of, row_of = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32)
+    for block, block_points in enumerate(points):
+        block_of[block_points] = block
+        row_of[block_points] = np.arange(len(block_points))
+    return RadiusGraph(n, tuple(points), tuple(indptrs), tuple(indices), block_of, row_of)
+
+
+def _close_pairs(rows: torch.Tensor, row_norms: torch.Tensor, columns: torch.Tensor, column_norms: torch.Tensor,
+                 threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(row, column)`` positions of the pairs with squared distance below ``threshold``, row-major."""
+    pairs = (_squared_distances(rows, row_norms, columns, column_norms) < threshold).nonzero()
+    return pairs[:, 0].cpu().numpy(), pairs[:, 1].cpu().numpy()

@@ -35,15 +35,22 @@ def purity_delta(foreign_distances: np.ndarray, purity_threshold: float = 0.95) 
     return delta
 
 
+def pseudo_label_foreign_distances(features: np.ndarray, n_classes: int, rng: np.random.Generator, *,
+                                   device: str | torch.device = "cpu") -> tuple[np.ndarray, np.ndarray]:
+    """k-means pseudo-labels (K = ``n_classes``) and each point's distance to the nearest other-label point."""
+    if n_classes < 2:
+        raise ValueError(f"ProbCover needs at least 2 pseudo-labels to measure purity, got n_classes={n_classes}")
+    pseudo_labels, _ = kmeans_clusters(features, min(n_classes, len(features)), rng)
+    return pseudo_labels, nearest_foreign_distances(features, pseudo_labels, device=device)
+
+
 def probcover_delta(features: np.ndarray, n_classes: int, rng: np.random.Generator,
                     purity_threshold: float = 0.95, *, normalize: bool = True,
                     device: str | torch.device = "cpu") -> float:
     """δ of ProbCover: k-means pseudo-labels with K = ``n_classes``, then :func:`purity_delta`."""
-    if n_classes < 2:
-        raise ValueError(f"ProbCover needs at least 2 pseudo-labels to measure purity, got n_classes={n_classes}")
     features = l2_normalize(features) if normalize else np.asarray(features, dtype=np.float32)
-    pseudo_labels, _ = kmeans_clusters(features, min(n_classes, len(features)), rng)
-    return purity_delta(nearest_foreign_distances(features, pseudo_labels, device=device), purity_threshold)
+    _, foreign = pseudo_label_foreign_distances(features, n_classes, rng, device=device)
+    return purity_delta(foreign, purity_threshold)
 
 
 def max_coverage(graph: RadiusGraph, budget: int, rng: np.random.Generator, labeled_positions=()) -> np.ndarray:
@@ -91,13 +98,17 @@ def probcover(features: np.ndarray, budget: int, n_classes: int, rng: np.random.
     """Positions of ``budget`` unlabeled points chosen by ProbCover.
 
     ``features`` covers L ∪ U; ``labeled_positions`` are the rows already labeled. ``delta=None``
-    takes δ from :func:`probcover_delta`. The graph is built block by block (never a dense N×N
-    matrix); its size grows with δ: about N × (mean points per ball) int32 entries.
+    takes δ from :func:`probcover_delta`, and the graph then reuses its pseudo-labels to skip the
+    pairs that cannot be closer than δ. The graph is built block by block (never a dense N×N matrix);
+    it holds about N × (mean points per ball) int32 entries.
     """
     features = l2_normalize(features) if normalize else np.asarray(features, dtype=np.float32)
     if delta is None:
-        delta = probcover_delta(features, n_classes, rng, purity_threshold, normalize=False, device=device)
-    graph = radius_graph(features, delta, device=device)
+        pseudo_labels, foreign = pseudo_label_foreign_distances(features, n_classes, rng, device=device)
+        delta = purity_delta(foreign, purity_threshold)
+        graph = radius_graph(features, delta, pseudo_labels=pseudo_labels, foreign_distances=foreign, device=device)
+    else:
+        graph = radius_graph(features, delta, device=device)
     return max_coverage(graph, budget, rng, labeled_positions)
 
 

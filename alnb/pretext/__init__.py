@@ -1,0 +1,1 @@
+"""Self-supervised pretext tasks trained on the unlabeled pool."""
