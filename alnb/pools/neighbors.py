@@ -146,21 +146,21 @@ def radius_graph(features: np.ndarray, radius: float, *, pseudo_labels: np.ndarr
         step = rows_per_block(len(group) + len(others))
         for lo in range(0, len(group), step):
             rows = slice(lo, min(len(group), lo + step))
-            local, columns = _close_pairs(group_x[rows], group_norms[rows], group_x, group_norms, threshold)
-            columns = group[columns]
+            counts, columns = _close_pairs(group_x[rows], group_norms[rows], group_x, group_norms, threshold)
+            columns = columns if whole else group[columns].astype(np.int32)
             impure_rows = np.flatnonzero(is_impure[group[rows]])
             if len(impure_rows) and len(others):
                 picked = torch.as_tensor(impure_rows + lo, device=x.device)
-                cross_local, cross_columns = _close_pairs(group_x[picked], group_norms[picked], others_x,
-                                                          others_norms, threshold)
-                local = np.concatenate([local, impure_rows[cross_local]])
-                columns = np.concatenate([columns, others[cross_columns]])
-                by_row = np.argsort(local, kind="stable")
-                local, columns = local[by_row], columns[by_row]
-            counts = np.bincount(local, minlength=rows.stop - rows.start)
+                cross_counts, cross_columns = _close_pairs(group_x[picked], group_norms[picked], others_x,
+                                                           others_norms, threshold)
+                local = np.concatenate([np.repeat(np.arange(len(counts)), counts),
+                                        np.repeat(impure_rows, cross_counts)])
+                columns = np.concatenate([columns, others[cross_columns].astype(np.int32)])
+                columns = columns[np.argsort(local, kind="stable")]
+                counts[impure_rows] += cross_counts
             points.append(group[rows])
             indptrs.append(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
-            indices.append(columns.astype(np.int32))
+            indices.append(columns)
     block_of, row_of = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32)
     for block, block_points in enumerate(points):
         block_of[block_points] = block
@@ -170,6 +170,9 @@ def radius_graph(features: np.ndarray, radius: float, *, pseudo_labels: np.ndarr
 
 def _close_pairs(rows: torch.Tensor, row_norms: torch.Tensor, columns: torch.Tensor, column_norms: torch.Tensor,
                  threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """``(row, column)`` positions of the pairs with squared distance below ``threshold``, row-major."""
-    pairs = (_squared_distances(rows, row_norms, columns, column_norms) < threshold).nonzero()
-    return pairs[:, 0].cpu().numpy(), pairs[:, 1].cpu().numpy()
+    """Per row, the number of columns with squared distance below ``threshold``, and those columns
+    (int32, row after row, ascending)."""
+    within = _squared_distances(rows, row_norms, columns, column_norms) < threshold
+    counts = within.sum(1).cpu().numpy()
+    flat = within.view(-1).nonzero().squeeze(1)
+    return counts, (flat % within.shape[1]).to(torch.int32).cpu().numpy()

@@ -60,11 +60,11 @@ def train_deepcluster(images: torch.Tensor, n_clusters: int, seed: int, device: 
     n_images = len(images)
     if not 2 <= n_clusters <= n_images:
         raise ValueError(f"n_clusters must lie in [2, {n_images}], got {n_clusters}")
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
     device = resolve_device(str(device))
     images = images.to(device)
-    scale = images.float().div(255.0)
-    mean, std = scale.mean(dim=(0, 2, 3)), scale.std(dim=(0, 2, 3)).clamp_min(1e-6)
-    del scale
+    mean, std = _channel_stats(images)
 
     def normalize(batch: torch.Tensor) -> torch.Tensor:
         return (batch.float().div(255.0) - mean[None, :, None, None]) / std[None, :, None, None]
@@ -82,10 +82,7 @@ def train_deepcluster(images: torch.Tensor, n_clusters: int, seed: int, device: 
         assignments = _cluster(_pca_whiten_normalize(embeddings, pca_dim), n_clusters, cluster_rng, kmeans_iters)
         nmi = float("nan") if previous is None else float(normalized_mutual_info_score(previous, assignments))
         previous = assignments
-        head = nn.Linear(backbone.feature_dim, n_clusters).to(device)
-        with torch.no_grad():
-            head.weight.copy_(torch.randn(head.weight.shape, generator=generator) * 0.01)
-            head.bias.zero_()
+        head = _new_head(backbone.feature_dim, n_clusters, generator).to(device)
         head_optimizer = torch.optim.SGD(head.parameters(), lr=lr, weight_decay=weight_decay)
         order = _uniform_over_clusters(assignments, generator)
         targets = torch.as_tensor(assignments, device=device)
@@ -107,6 +104,31 @@ def train_deepcluster(images: torch.Tensor, n_clusters: int, seed: int, device: 
         history.append({"epoch": epoch, "loss": total / seen, "nmi_previous": nmi})
     state = {name: value.detach().cpu().clone() for name, value in backbone.state_dict().items()}
     return DeepClusterResult(previous, embeddings, history, state)
+
+
+@torch.no_grad()
+def _channel_stats(images: torch.Tensor, chunk: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and standard deviation on the [0, 1] scale, accumulated chunk by chunk."""
+    sums = torch.zeros(images.shape[1], dtype=torch.float64, device=images.device)
+    squares = torch.zeros_like(sums)
+    for start in range(0, len(images), chunk):
+        x = images[start:start + chunk].double().div_(255.0)
+        sums += x.sum(dim=(0, 2, 3))
+        squares += x.square().sum(dim=(0, 2, 3))
+    count = images.numel() // images.shape[1]
+    mean = sums / count
+    std = (squares / count - mean.square()).clamp_min(0).sqrt().clamp_min(1e-6)
+    return mean.float(), std.float()
+
+
+@torch.no_grad()
+def _new_head(in_features: int, n_clusters: int, generator: torch.Generator) -> nn.Linear:
+    """A linear head with weights N(0, 0.01²) and zero bias, drawn from ``generator`` only."""
+    with torch.random.fork_rng(devices=[]):  # nn.Linear's own initialisation would draw from the global RNG
+        head = nn.Linear(in_features, n_clusters)
+    head.weight.copy_(torch.randn(head.weight.shape, generator=generator) * 0.01)
+    head.bias.zero_()
+    return head
 
 
 @torch.no_grad()
