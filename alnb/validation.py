@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 
 import numpy as np
@@ -91,7 +92,7 @@ def _check_choice(key: str, value: str, valid: tuple[str, ...]) -> None:
 def check_params(params: StudyParams) -> None:
     """Raise :class:`ParamsError` on the first invalid value; nothing is loaded or written."""
     from alnb.pools import resolve_pool
-    from alnb.pretext import PRETEXT_TASKS
+    from alnb.pretext import SELF_SUPERVISED_METHODS
     from alnb.query import get_query_method
 
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", params.study):
@@ -130,7 +131,7 @@ def check_params(params: StudyParams) -> None:
     if params.executor.threads is not None and params.executor.threads < 1:
         _fail(f"executor.threads: must be at least 1, got {params.executor.threads}")
     for task in params.pretext.tasks:
-        _check_choice("pretext.tasks", task, PRETEXT_TASKS)
+        _check_choice("pretext.tasks", task, SELF_SUPERVISED_METHODS)
     _check_pretext_settings(params)
     _check_choice("pretext.arch", params.pretext.arch, ("auto", *ARCHITECTURES))
     if params.pools.extra_inits:
@@ -172,13 +173,17 @@ PRETEXT_TRAINING_KEYS = ("epochs", "batch_size", "lr", "weight_decay")
 
 
 def _check_pretext_settings(params: StudyParams) -> None:
-    from alnb.pretext import PRETEXT_TASKS, task_options
+    from alnb.pretext import SELF_SUPERVISED_METHODS, task_options, train_deepcluster
 
     for task, settings in params.pretext.settings.items():
-        _check_choice("pretext.settings", task, PRETEXT_TASKS)
+        _check_choice("pretext.settings", task, SELF_SUPERVISED_METHODS)
         if not isinstance(settings, dict):
             _fail(f"pretext.settings.{task}: expected a mapping of settings, got {settings!r}")
-        valid = [*PRETEXT_TRAINING_KEYS, *task_options(task)]
+        if task == "deepcluster":
+            signature = inspect.signature(train_deepcluster).parameters.values()
+            valid = [p.name for p in signature if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "arch"]
+        else:
+            valid = [*PRETEXT_TRAINING_KEYS, *task_options(task)]
         for key, value in settings.items():
             if key not in valid:
                 _fail(unknown_name_message(f"pretext.settings.{task}", key, valid))
@@ -192,14 +197,17 @@ def _check_pretext_needs(params: StudyParams) -> None:
     """Every pool that reads a pretext task's scores or embeddings needs that task in pretext.tasks."""
     from alnb.pools import resolve_pool
 
-    all_inits = [*params.al.inits, *params.pools.extra_inits, *params.ablations.inits, *params.imbalance.inits]
-    for name in dict.fromkeys(all_inits):
-        strategy = resolve_pool(name)
-        needed = [*strategy.pretext_tasks, *(r for r in strategy.representations if r not in ("pixels", "pca"))]
-        for task in needed:
-            if task not in params.pretext.tasks:
-                _fail(f"al.inits: {name!r} needs the pretext task {task!r}; add it to pretext.tasks "
-                      f"(now {params.pretext.tasks})")
+    lists = {"al.inits": params.al.inits, "pools.extra_inits": params.pools.extra_inits,
+             "ablations.inits": params.ablations.inits if params.ablations.initial_sizes else [],
+             "imbalance.inits": params.imbalance.inits if params.imbalance.imbalance_factors else []}
+    for key, names in lists.items():
+        for name in names:
+            strategy = resolve_pool(name)
+            needed = [*strategy.pretext_tasks, *(r for r in strategy.representations if r not in ("pixels", "pca"))]
+            for task in needed:
+                if task not in params.pretext.tasks:
+                    _fail(f"{key}: {name!r} needs the self-supervised model {task!r}; add it to pretext.tasks "
+                          f"(now {params.pretext.tasks})")
 
 
 def _check_data_on_disk(params: StudyParams) -> None:
