@@ -29,9 +29,9 @@ def make_features(kind: str, n: int, dim: int, n_clusters: int, rng: np.random.G
     return means[rng.integers(n_clusters, size=n)] + noise
 
 
-def cdist_k_center(features: np.ndarray, labeled: np.ndarray, budget: int) -> np.ndarray:
+def cdist_k_center(features: np.ndarray, labeled: np.ndarray, budget: int, dtype: torch.dtype) -> np.ndarray:
     """The plain greedy loop: after every pick, ``torch.cdist`` from the new centre to all points."""
-    x = torch.as_tensor(features)
+    x = torch.as_tensor(features).to(dtype)
     nearest = torch.cdist(x, x[torch.as_tensor(labeled)]).min(dim=1).values
     nearest[torch.as_tensor(labeled)] = -1.0
     picks = []
@@ -52,9 +52,12 @@ def main() -> None:
     parser.add_argument("--features", choices=("gaussian", "clustered"), default="gaussian")
     parser.add_argument("--clusters", type=int, default=100, help="clusters for --features clustered")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                        help="arithmetic of both; in float32, rounding decides near-ties differently in each")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch CPU threads for the cdist loop (k_center_greedy always runs on one)")
     args = parser.parse_args()
+    dtype = getattr(torch, args.dtype)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
 
@@ -62,15 +65,15 @@ def main() -> None:
     features = make_features(args.features, args.n, args.dim, args.clusters, rng)
     labeled = rng.choice(args.n, size=args.labeled, replace=False)
     print(f"features: {args.features}, N={args.n}, d={args.dim}, labeled={args.labeled}, budget={args.budget}, "
-          f"torch threads={torch.get_num_threads()}")
+          f"{args.dtype}, torch threads for cdist={torch.get_num_threads()}")
 
     start = time.perf_counter()
-    ours = k_center_greedy(features, labeled, args.budget)
+    ours = k_center_greedy(features, labeled, args.budget, dtype=dtype)
     ours_s = time.perf_counter() - start
     print(f"k_center_greedy: {ours_s:.2f} s", flush=True)
 
     start = time.perf_counter()
-    reference = cdist_k_center(features, labeled, args.budget)
+    reference = cdist_k_center(features, labeled, args.budget, dtype)
     cdist_s = time.perf_counter() - start
     print(f"per-pick torch.cdist: {cdist_s:.2f} s")
 

@@ -16,22 +16,24 @@ matrix-vector product per pick. Here the same picks come from exact lazy evaluat
   are never touched again. The threshold only affects speed: any point whose bound reaches the top
   is refreshed before it can be picked.
 
-Squared distances use ``‖x‖² + ‖c‖² − 2 x·c`` with precomputed squared norms in float32, in row
-chunks, so memory beyond the features is O(N + chunk · block).
+Squared distances use ``‖x‖² + ‖c‖² − 2 x·c`` with precomputed squared norms, in row chunks, so
+memory beyond the features is O(N + chunk · block). The default arithmetic is float64: in float32 this
+formula's rounding (about 1e-7 of the squared norms) decides near-ties among the farthest points, and
+over thousands of picks some picks then differ from the exact greedy sequence.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Iterator
-
 import numpy as np
 import torch
+
+from alnb.query.threads import one_cpu_thread
 
 
 def k_center_greedy(features: np.ndarray | torch.Tensor, initial_centers: np.ndarray, budget: int,
                     rng: np.random.Generator | None = None, device: str | torch.device = "cpu",
-                    block: int = 64, candidates: int = 64, chunk: int = 4096) -> np.ndarray:
+                    dtype: torch.dtype = torch.float64, block: int = 64, candidates: int = 64,
+                    chunk: int = 4096) -> np.ndarray:
     """Positions of ``budget`` new centres picked by greedy k-center on ``features`` ``[N, d]``.
 
     ``initial_centers`` is a boolean mask ``[N]`` or an array of positions (the labeled set).
@@ -39,7 +41,7 @@ def k_center_greedy(features: np.ndarray | torch.Tensor, initial_centers: np.nda
     among equal distances the lowest position wins (``argmax`` order). Without initial centres the
     first centre is drawn uniformly with ``rng``. Returns the picks in the order they were made.
     """
-    x = torch.as_tensor(features, device=device).to(torch.float32).contiguous()
+    x = torch.as_tensor(features, device=device).to(dtype).contiguous()
     n_points = x.shape[0]
     is_center = _center_mask(initial_centers, n_points)
     n_free = n_points - int(is_center.sum())
@@ -47,7 +49,7 @@ def k_center_greedy(features: np.ndarray | torch.Tensor, initial_centers: np.nda
         raise ValueError(f"cannot pick {budget} centres among {n_free} non-centre points")
     if budget == 0:
         return np.zeros(0, dtype=np.int64)
-    with _one_cpu_thread(x.device):
+    with one_cpu_thread(x.device):
         state = _LazyDistances(x, chunk)
         picks = torch.empty(budget, dtype=torch.int64, device=x.device)
         n_picked = 0
@@ -71,30 +73,13 @@ def k_center_greedy(features: np.ndarray | torch.Tensor, initial_centers: np.nda
                 if int(state.synced[best]) == n_picked:
                     break
                 top = torch.topk(state.bound, candidates, sorted=False).indices
-                state.refresh(top[state.synced[top] < n_picked], picks, n_picked, block)
+                best_t = torch.tensor([best], device=x.device)
+                state.refresh(torch.unique(torch.cat([best_t, top])), picks, n_picked, block)
             pick_values.append(float(state.bound[best]))
             picks[n_picked] = best
             n_picked += 1
             state.bound[best] = -float("inf")
     return picks.cpu().numpy()
-
-
-@contextmanager
-def _one_cpu_thread(device: torch.device) -> Iterator[None]:
-    """Run on one CPU thread (the setting is restored afterwards).
-
-    The pick loop's many small operations gain nothing from threads, and on a busy machine
-    OpenMP's waiting threads make them tens of times slower.
-    """
-    if device.type != "cpu":
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 class _LazyDistances:
@@ -104,7 +89,7 @@ class _LazyDistances:
         self.x = x
         self.sq_norms = (x * x).sum(dim=1)
         self.chunk = chunk
-        self.bound = torch.full((x.shape[0],), float("inf"), device=x.device)
+        self.bound = torch.full((x.shape[0],), float("inf"), device=x.device, dtype=x.dtype)
         self.synced = torch.zeros(x.shape[0], dtype=torch.int64, device=x.device)
 
     def start(self, centers: torch.Tensor, already_picked: int) -> None:
