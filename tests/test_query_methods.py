@@ -298,13 +298,3 @@ def test_vaal_is_seeded_and_leaves_the_global_rng_alone():
     assert not np.array_equal(first, vaal_labeled_probability(images[:10], images[10:], seed=6, config=config))
     assert first.shape == (30,) and np.all((first > 0) & (first < 1))
 
-
-def test_vaal_finds_unlabeled_images_unlike_the_labeled_ones():
-    """L: dark images; U: half dark, half bright. The discriminator should rate the bright ones least labeled."""
-    rng = np.random.default_rng(0)
-    dark = rng.integers(0, 60, size=(60, 1, 8, 8))
-    bright = rng.integers(190, 256, size=(20, 1, 8, 8))
-    labeled = torch.from_numpy(dark[:40].astype(np.uint8))
-    unlabeled = torch.from_numpy(np.concatenate([dark[40:], bright]).astype(np.uint8))
-    probability = vaal_labeled_probability(labeled, unlabeled, seed=0, config=VaalConfig(epochs=20, width=8))
-    assert probability[20:].mean() < probability[:20].mean()

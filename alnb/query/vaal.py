@@ -10,7 +10,8 @@ three-layer MLP discriminator with 512 hidden units. The original's encoder and 
 strided convolutions (128 to 1024 channels) for 32×32 images; here the number of strided convolutions
 follows the image size (8×8 to 64×64, padded to a power of two) and the width is an option. The loss
 per batch is the mean squared reconstruction error per pixel plus β times the KL divergence summed over
-latent dimensions and averaged over the batch.
+latent dimensions and averaged over the batch. Unlike the original, each labeled and unlabeled batch
+pass through the VAE together, so BatchNorm cannot give the discriminator a batch-statistics cue.
 """
 
 from __future__ import annotations
@@ -99,10 +100,19 @@ class LatentDiscriminator(nn.Module):
         return self.net(z).squeeze(1)
 
 
-def _vae_loss(vae: VaalVAE, x: torch.Tensor, beta: float) -> tuple[torch.Tensor, torch.Tensor]:
+def _vae_losses(vae: VaalVAE, x_l: torch.Tensor, x_u: torch.Tensor,
+                beta: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Sum of the labeled and the unlabeled batch's β-VAE losses, and the latent means of each.
+
+    Both batches go through the VAE together, so BatchNorm normalises them with the same statistics
+    (separate passes would let the discriminator tell them apart by their batch statistics alone).
+    """
+    x = torch.cat([x_l, x_u])
     recon, mu, logvar = vae(x)
-    kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(dim=1).mean()
-    return F.mse_loss(recon, x) + beta * kl, mu
+    per_sample = (F.mse_loss(recon, x, reduction="none").flatten(1).mean(dim=1)
+                  - 0.5 * beta * (1 + logvar - mu.pow(2) - logvar.exp()).sum(dim=1))
+    n = len(x_l)
+    return per_sample[:n].mean() + per_sample[n:].mean(), mu[:n], mu[n:]
 
 
 def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
@@ -146,16 +156,16 @@ def vaal_labeled_probability(labeled_images: torch.Tensor, unlabeled_images: tor
         for _ in range(iterations):
             for _ in range(config.vae_steps):
                 x_l, x_u = batch(labeled_images), batch(unlabeled_images)
-                loss_l, mu_l = _vae_loss(vae, x_l, config.beta)
-                loss_u, mu_u = _vae_loss(vae, x_u, config.beta)
+                vae_loss, mu_l, mu_u = _vae_losses(vae, x_l, x_u, config.beta)
                 fool = _bce(discriminator(mu_l), 1.0) + _bce(discriminator(mu_u), 1.0)
                 vae_opt.zero_grad()
-                (loss_l + loss_u + config.adversary_weight * fool).backward()
+                (vae_loss + config.adversary_weight * fool).backward()
                 vae_opt.step()
             for _ in range(config.discriminator_steps):
                 x_l, x_u = batch(labeled_images), batch(unlabeled_images)
                 with torch.no_grad():
-                    mu_l, mu_u = vae.encode(x_l)[0], vae.encode(x_u)[0]
+                    mu = vae.encode(torch.cat([x_l, x_u]))[0]
+                mu_l, mu_u = mu[:len(x_l)], mu[len(x_l):]
                 disc_opt.zero_grad()
                 (_bce(discriminator(mu_l), 1.0) + _bce(discriminator(mu_u), 0.0)).backward()
                 disc_opt.step()
