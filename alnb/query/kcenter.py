@@ -17,7 +17,7 @@ matrix-vector product per pick. Here the same picks come from exact lazy evaluat
   is refreshed before it can be picked.
 
 Squared distances use ``‖x‖² + ‖c‖² − 2 x·c`` with precomputed squared norms, in row chunks, so
-memory beyond the features is O(N + chunk · block). The default arithmetic is float64: in float32 this
+memory beyond the features is O(N + chunk · 1024). The default arithmetic is float64: in float32 this
 formula's rounding (about 1e-7 of the squared norms) decides near-ties among the farthest points, and
 over thousands of picks some picks then differ from the exact greedy sequence.
 """
@@ -96,9 +96,7 @@ class _LazyDistances:
         """Exact distances of every non-centre point to the initial centres."""
         free = torch.ones(self.x.shape[0], dtype=torch.bool, device=self.x.device)
         free[centers] = False
-        rows = torch.nonzero(free).squeeze(1)
-        for start in range(0, len(centers), 1024):
-            self._lower(rows, centers[start:start + 1024])
+        self._lower(torch.nonzero(free).squeeze(1), centers)
         self.bound[centers] = -float("inf")  # centres are never candidates
         self.synced.fill_(already_picked)
 
@@ -117,13 +115,15 @@ class _LazyDistances:
         self.synced[rows] = n_picked
 
     def _lower(self, rows: torch.Tensor, centers: torch.Tensor) -> None:
-        """``bound[rows] = min(bound[rows], squared distance to the nearest of centers)``, in row chunks."""
-        c = self.x[centers]
-        c_sq = self.sq_norms[centers]
-        for start in range(0, len(rows), self.chunk):
-            part = rows[start:start + self.chunk]
-            sq = (self.sq_norms[part][:, None] + c_sq[None, :] - 2.0 * self.x[part] @ c.T).clamp_min_(0.0)
-            self.bound[part] = torch.minimum(self.bound[part], sq.min(dim=1).values)
+        """``bound[rows] = min(bound[rows], squared distance to the nearest of centers)``, in tiles of
+        ``chunk`` rows by at most 1024 centres."""
+        for c_start in range(0, len(centers), 1024):
+            c_index = centers[c_start:c_start + 1024]
+            c, c_sq = self.x[c_index], self.sq_norms[c_index]
+            for start in range(0, len(rows), self.chunk):
+                part = rows[start:start + self.chunk]
+                sq = (self.sq_norms[part][:, None] + c_sq[None, :] - 2.0 * self.x[part] @ c.T).clamp_min_(0.0)
+                self.bound[part] = torch.minimum(self.bound[part], sq.min(dim=1).values)
 
 
 def _center_mask(initial_centers: np.ndarray, n_points: int) -> np.ndarray:
