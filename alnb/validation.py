@@ -96,8 +96,9 @@ def _check_names(key: str, names: list[str], resolve) -> None:
     for name in names:
         try:
             resolve(name, key)
-        except ValueError as err:
-            _fail(str(err))
+        except ValueError as err:  # a family's factory may name al.inits whatever list the name came from
+            head, _, rest = str(err).partition(": ")
+            _fail(f"{key}: {rest}" if re.fullmatch(r"[a-z_]+\.[a-z_]+", head) else str(err))
     _check_distinct(key, names)
 
 
