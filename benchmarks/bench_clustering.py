@@ -1,0 +1,107 @@
+"""Time and peak memory of every clustering initial pool on 50,000 × 512 clustered Gaussian features.
+
+Each pool runs in a fresh subprocess that loads the features from a .npy file, then reads
+``resource.getrusage(RUSAGE_SELF).ru_maxrss`` before and after the call: the difference is the
+pool's peak memory above what the process already held (features, libraries). DeepCluster is not
+benchmarked here: it is a training method (see alnb/pretext/deepcluster.py), and its pools only
+allocate over an assignment that is already computed, which is the cost of ``kmeans_*`` minus k-means.
+
+Usage: python benchmarks/bench_clustering.py [--n 50000] [--dim 512] [--blobs 10] [--budget 2500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's alnb, not an installed one
+
+POOLS = ("kmeans_equal", "kmeans_prop", "kmeans_equal_nearest", "typiclust", "probcover")
+
+
+def run_pool(pool: str, features_path: str, budget: int, n_classes: int) -> dict:
+    """Run one pool in this (fresh) process and measure it."""
+    import numpy as np
+
+    from alnb.pools.clustering import (cluster_pool, equal_allocation, kmeans_clusters, l2_normalize,
+                                       proportional_allocation)
+    from alnb.pools.neighbors import radius_graph
+    from alnb.pools.probcover import max_coverage, probcover_delta
+    from alnb.pools.typiclust import typiclust
+
+    features = np.load(features_path)
+    assert Path(sys.modules["alnb"].__file__).resolve().parents[1] == Path(__file__).resolve().parents[1]
+    rng = np.random.default_rng(0)
+    baseline_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    extra = {}
+    start = time.perf_counter()
+    if pool.startswith("kmeans"):
+        labels, centers = kmeans_clusters(features, n_classes, rng)
+        allocate = proportional_allocation if pool == "kmeans_prop" else equal_allocation
+        counts = allocate(np.bincount(labels, minlength=n_classes), budget)
+        within = "nearest" if pool.endswith("nearest") else "random"
+        positions = cluster_pool(labels, counts, rng, features=features, centers=centers, within=within)
+    elif pool == "typiclust":
+        positions = typiclust(features, budget, rng)
+    else:  # the three steps of alnb.pools.probcover.probcover, timed apart
+        normalized = l2_normalize(features)
+        delta = probcover_delta(normalized, n_classes, rng, normalize=False)
+        after_delta = time.perf_counter()
+        graph = radius_graph(normalized, delta)
+        after_graph = time.perf_counter()
+        positions = max_coverage(graph, budget, rng)
+        extra = {"delta": round(delta, 4), "edges": graph.n_edges,
+                 "delta_s": round(after_delta - start, 1), "graph_s": round(after_graph - after_delta, 1),
+                 "greedy_s": round(time.perf_counter() - after_graph, 1)}
+    seconds = time.perf_counter() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert len(np.unique(positions)) == budget
+    return {"pool": pool, "seconds": round(seconds, 1), "peak_mib": round((peak_kib - baseline_kib) / 1024, 1),
+            "process_mib": round(peak_kib / 1024, 1), **extra}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=50_000)
+    parser.add_argument("--dim", type=int, default=512)
+    parser.add_argument("--blobs", type=int, default=10)
+    parser.add_argument("--budget", type=int, default=2_500)
+    parser.add_argument("--pools", nargs="*", default=list(POOLS))
+    parser.add_argument("--child", nargs=2, metavar=("POOL", "FEATURES"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_pool(args.child[0], args.child[1], args.budget, args.blobs)))
+        return
+
+    import numpy as np
+    from sklearn.datasets import make_blobs
+
+    features, _ = make_blobs(n_samples=args.n, n_features=args.dim, centers=args.blobs, cluster_std=1.0,
+                             random_state=0)
+    print(f"{args.n} x {args.dim} float32 features, {args.blobs} Gaussian blobs (make_blobs, std 1), "
+          f"budget {args.budget}, K = {args.blobs}; cpus {os.cpu_count()}, load average {os.getloadavg()}")
+    print("peak_mib: ru_maxrss after − before the call, in a fresh process holding the features "
+          f"({features.astype(np.float32).nbytes / 2**20:.0f} MiB); process_mib: the process's peak RSS")
+    with tempfile.TemporaryDirectory() as folder:
+        path = str(Path(folder) / "features.npy")
+        np.save(path, features.astype(np.float32))
+        del features
+        for pool in args.pools:
+            command = [sys.executable, __file__, "--budget", str(args.budget), "--blobs", str(args.blobs),
+                       "--child", pool, path]
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode != 0:
+                print(f"{pool}: failed\n{done.stderr}")
+                continue
+            print(done.stdout.strip().splitlines()[-1], flush=True)
+
+
+if __name__ == "__main__":
+    main()
