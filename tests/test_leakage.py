@@ -71,18 +71,6 @@ def test_pretext_models_and_pool_features_see_only_u(tmp_path, monkeypatch):
     pixels = ctx.features("pixels")
     assert np.allclose(pixels, study.dataset.train_images[torch.from_numpy(pool)].reshape(len(pool), -1) / 255.0)
     assert ctx.features("pca").shape[0] == len(pool)
-    if ctx.clusters is not None:  # clusterings are computed on U too
-        for name in _cluster_names():
-            assert len(ctx.clusters(name)) == len(pool)
-
-
-def _cluster_names() -> list[str]:
-    from alnb.pools import resolve_pool, pool_names
-
-    names = set()
-    for name in pool_names():
-        names.update(getattr(resolve_pool(name), "clusterings", ()))
-    return sorted(names)
 
 
 def test_training_sees_l_inside_u_and_validates_on_val_only(tmp_path, monkeypatch):
