@@ -25,7 +25,10 @@ from alnb.data import Dataset, Splits, load_dataset, make_splits
 from alnb.loop import check_selection, check_splits, cycle_sizes, run_trial
 from alnb.models import resolve_device
 from alnb.pools import PoolContext, resolve_pool
-from alnb.pretext import PRETEXT_TASKS, PretextResult, has_result, load_result, save_result, train_pretext
+from alnb.pretext import (PRETEXT_TASKS, SELF_SUPERVISED_METHODS, DeepClusterResult, PretextResult, has_result,
+                          load_deepcluster, load_result, save_deepcluster, save_result, train_deepcluster,
+                          train_pretext)
+from alnb.pretext.storage import write_atomically
 from alnb.query import get_query_method
 from alnb.store import RunStore, TrialKey
 from alnb.training import ImageTensors, default_hflip
@@ -46,7 +49,7 @@ class Study:
         self.pretext_root = pretext_root or self.store.root / "pretext"
         self._splits: dict[int, Splits] = {}
         self._features: dict[tuple[int, str], np.ndarray] = {}
-        self._pretext: dict[tuple[int, str], PretextResult] = {}
+        self._pretext: dict[tuple[int, str], PretextResult | DeepClusterResult] = {}
 
     @classmethod
     def load(cls, params_path: str | Path) -> "Study":
@@ -105,6 +108,8 @@ class Study:
                 self._features[key] = pixels.numpy()
             elif representation in PRETEXT_TASKS:
                 self._features[key] = self.pretext(seed, representation).embeddings
+            elif representation == "deepcluster":
+                self._features[key] = self.deepcluster(seed).embeddings
             elif representation == "pca":
                 from sklearn.decomposition import PCA
 
@@ -112,31 +117,57 @@ class Study:
                 pca = PCA(n_components, random_state=seeding.stream_seed(seed, "pca") % 2**31)
                 self._features[key] = pca.fit_transform(pixels.numpy()).astype(np.float32)
             else:
-                raise ValueError(f"representation {representation!r} is not available in this study")
+                raise ValueError(f"representation {representation!r} is not available; valid: pixels, pca, "
+                             f"{', '.join(SELF_SUPERVISED_METHODS)}")
         return self._features[key]
 
-    def pretext(self, seed: int, task: str) -> PretextResult:
-        """The pretext model of ``task`` trained on U of ``seed``: loaded from the cache, else trained and cached.
+    def _pretext_folder(self, seed: int, method: str) -> Path:
+        """Cache folder of a self-supervised model, keyed by its settings and the pool: changing either retrains."""
+        pool = self.splits(seed).pool
+        digest = hashlib.sha1(json.dumps({"settings": self.params.pretext.settings.get(method, {}),
+                                          "arch": self.params.pretext.arch,
+                                          "pool": hashlib.sha1(pool.tobytes()).hexdigest()},
+                                         sort_keys=True).encode()).hexdigest()[:10]
+        return self.pretext_root / self.dataset.name / f"seed{seed}" / f"{method}-{digest}"
 
-        The cache folder is keyed by the task's settings and the pool, so changing either retrains.
-        """
+    def _pool_images(self, seed: int) -> torch.Tensor:
+        return self.dataset.train_images[torch.from_numpy(self.splits(seed).pool)]
+
+    def pretext(self, seed: int, task: str) -> PretextResult:
+        """The pretext model of ``task`` trained on U of ``seed`` only: loaded from the cache, else trained."""
         key = (seed, task)
         if key not in self._pretext:
-            settings = {**self.params.pretext.settings.get(task, {})}
-            pool = self.splits(seed).pool
-            digest = hashlib.sha1(json.dumps({"settings": settings, "arch": self.params.pretext.arch,
-                                              "pool": hashlib.sha1(pool.tobytes()).hexdigest()},
-                                             sort_keys=True).encode()).hexdigest()[:10]
-            folder = self.pretext_root / self.dataset.name / f"seed{seed}" / f"{task}-{digest}"
+            folder = self._pretext_folder(seed, task)
             if has_result(folder):
                 self._pretext[key] = load_result(folder)
             else:
                 with torch_threads(self.threads):
-                    result = train_pretext(task, self.dataset.train_images[torch.from_numpy(pool)], seed,
-                                           self.device, arch=self.params.pretext.arch, **settings)
+                    result = train_pretext(task, self._pool_images(seed), seed, self.device,
+                                           arch=self.params.pretext.arch, **self.params.pretext.settings.get(task, {}))
                 save_result(result, folder)
                 self._pretext[key] = result
         return self._pretext[key]
+
+    def deepcluster(self, seed: int) -> DeepClusterResult:
+        """DeepCluster (K = number of classes) trained on U of ``seed`` only: loaded from the cache, else trained."""
+        key = (seed, "deepcluster")
+        if key not in self._pretext:
+            folder = self._pretext_folder(seed, "deepcluster")
+            result = load_deepcluster(folder)
+            if result is None:
+                with torch_threads(self.threads):
+                    result = train_deepcluster(self._pool_images(seed), self.dataset.n_classes, seed, self.device,
+                                               arch=self.params.pretext.arch,
+                                               **self.params.pretext.settings.get("deepcluster", {}))
+                save_deepcluster(result, folder)
+            self._pretext[key] = result
+        return self._pretext[key]
+
+    def clusters(self, seed: int, method: str) -> np.ndarray:
+        """A clustering of U ``[|U|]``, aligned with ``splits(seed).pool`` (``deepcluster``)."""
+        if method != "deepcluster":
+            raise ValueError(f"clustering {method!r} is not available; valid: deepcluster")
+        return self.deepcluster(seed).assignments
 
     def pretext_scores(self, seed: int, task: str) -> np.ndarray:
         """Per-sample pretext loss ``[|U|]``, aligned with ``splits(seed).pool``."""
@@ -147,7 +178,8 @@ class Study:
         return PoolContext(
             candidates=self.splits(seed).pool, budget=budget, rng=seeding.rng(seed, "pool", init),
             n_classes=self.dataset.n_classes, features=lambda rep: self.features(seed, rep),
-            scores=lambda task: self.pretext_scores(seed, task), options=dict(self.params.pools.options),
+            scores=lambda task: self.pretext_scores(seed, task), clusters=lambda method: self.clusters(seed, method),
+            options=dict(self.params.pools.options),
             seed=seeding.stream_seed(seed, "pool_model", init))
 
     def build_initial_pool(self, init: str, seed: int) -> np.ndarray:
@@ -175,6 +207,34 @@ class Study:
     def initial_pool(self, init: str, seed: int) -> np.ndarray:
         pools = self.build_initial_pools([init], [seed])
         return pools["index"].to_numpy(dtype=np.int64)
+
+    def pool_map(self, seed: int, inits: list[str] | None = None, representation: str = "pixels"
+                 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """A 2-D map (``visualization.method``) of U with each initial pool marked.
+
+        Returns (coords ``[m, 2]``, class labels ``[m]``, {init: rows of coords in its pool}); U is
+        subsampled to ``visualization.max_points`` plus every pooled sample.
+        """
+        from alnb.analysis import embed_2d
+
+        pools = self.build_initial_pools(inits, [seed])
+        pool_idx = self.splits(seed).pool
+        positions = {init: np.searchsorted(pool_idx, grp["index"].to_numpy())
+                     for init, grp in pools.groupby("init", sort=False)}
+        sample = seeding.rng(seed, "map").permutation(len(pool_idx))[:self.params.visualization.max_points]
+        keep = np.unique(np.concatenate([sample, *positions.values()]))
+        method = self.params.visualization.method
+        digest = hashlib.sha1(keep.tobytes()).hexdigest()[:10]
+        cache = self.store.root / "maps" / f"seed{seed}_{representation}_{method}_{digest}.npy"
+        if cache.is_file():  # notebooks 02 and 06 show the same map
+            coords = np.load(cache)
+        else:
+            coords = embed_2d(self.features(seed, representation)[keep], method,
+                              seeding.stream_seed(seed, "map") % 2**31)
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(cache, lambda path: _save_array(path, coords))
+        labels = self.dataset.train_labels.numpy()[pool_idx[keep]]
+        return coords, labels, {init: np.searchsorted(keep, pos) for init, pos in positions.items()}
 
     # ------------------------------------------------------------------ trials
     def trial_keys(self, inits=None, queries=None, seeds=None) -> list[TrialKey]:
@@ -220,6 +280,11 @@ class Study:
 
     def results(self) -> pd.DataFrame:
         return self.store.results()
+
+
+def _save_array(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as fh:
+        np.save(fh, array)
 
 
 @contextlib.contextmanager

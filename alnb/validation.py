@@ -116,7 +116,7 @@ def _check_installed(key: str, value: str, module: str, extra: str) -> None:
 def check_params(params: StudyParams) -> None:
     """Raise :class:`ParamsError` on the first invalid value; nothing is loaded or written."""
     from alnb.pools import resolve_pool
-    from alnb.pretext import PRETEXT_TASKS
+    from alnb.pretext import SELF_SUPERVISED_METHODS
     from alnb.query import get_query_method
 
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", params.study):
@@ -157,7 +157,7 @@ def check_params(params: StudyParams) -> None:
     if params.executor.threads is not None and params.executor.threads < 1:
         _fail(f"executor.threads: must be at least 1, got {params.executor.threads}")
     for task in params.pretext.tasks:
-        _check_choice("pretext.tasks", task, PRETEXT_TASKS)
+        _check_choice("pretext.tasks", task, SELF_SUPERVISED_METHODS)
     _check_distinct("pretext.tasks", params.pretext.tasks)
     _check_pretext_settings(params)
     _check_choice("pretext.arch", params.pretext.arch, ("auto", *ARCHITECTURES))
@@ -208,14 +208,14 @@ PRETEXT_TRAINING_KEYS = ("epochs", "batch_size", "lr", "weight_decay")
 
 
 def _check_pretext_settings(params: StudyParams) -> None:
-    from alnb.pretext import PRETEXT_TASKS, task_options
+    from alnb.pretext import SELF_SUPERVISED_METHODS
 
     for task, settings in params.pretext.settings.items():
-        _check_choice("pretext.settings", task, PRETEXT_TASKS)
+        _check_choice("pretext.settings", task, SELF_SUPERVISED_METHODS)
         if not isinstance(settings, dict):
             _fail(f"pretext.settings.{task}: expected a mapping of settings, got {settings!r}")
         options = _task_option_defaults(task)
-        valid = [*PRETEXT_TRAINING_KEYS, *task_options(task)]
+        valid = [*PRETEXT_TRAINING_KEYS, *options] if task != "deepcluster" else list(options)
         for key, value in settings.items():
             name = f"pretext.settings.{task}.{key}"
             if key not in valid:
@@ -226,7 +226,9 @@ def _check_pretext_settings(params: StudyParams) -> None:
                 _fail(f"{name}: must be a positive number, got {value!r}")
             if key == "weight_decay" and not (_is_number(value) and value >= 0):
                 _fail(f"{name}: must be a number >= 0, got {value!r}")
-            if key in options:
+            if key == "momentum" and not (_is_number(value) and 0 <= value < 1):
+                _fail(f"{name}: must lie in [0, 1), got {value!r}")
+            if key in options and key not in (*PRETEXT_TRAINING_KEYS, "momentum"):
                 _check_option_value(name, value, options[key])
 
 
@@ -239,17 +241,23 @@ def _is_count(value) -> bool:
 
 
 def _task_option_defaults(task: str) -> dict:
-    """The keyword options of ``task``'s model with their defaults (they give each option's expected type)."""
+    """The keyword options of ``task``'s model (DeepCluster: of its trainer) with their defaults, which give
+    each option's expected type."""
     from importlib import import_module
 
-    build = import_module(f"alnb.pretext.{task}").build
-    return {name: p.default for name, p in inspect.signature(build).parameters.items()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    from alnb.pretext import train_deepcluster
+
+    function = train_deepcluster if task == "deepcluster" else import_module(f"alnb.pretext.{task}").build
+    return {name: p.default for name, p in inspect.signature(function).parameters.items()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY and name != "arch"}
 
 
 def _check_option_value(name: str, value, default) -> None:
-    """A model option must look like its default: a positive integer, a positive number or a list of them."""
-    if isinstance(default, int) and not _is_count(value):
+    """An option must look like its default: true/false, a positive integer, a positive number or a list of them."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            _fail(f"{name}: expected true/false, got {value!r}")
+    elif isinstance(default, int) and not _is_count(value):
         _fail(f"{name}: must be a positive integer, got {value!r}")
     if isinstance(default, float) and not (_is_number(value) and value > 0):
         _fail(f"{name}: must be a positive number, got {value!r}")
@@ -271,7 +279,7 @@ def _check_pretext_needs(params: StudyParams) -> None:
             needed = [*strategy.pretext_tasks, *(r for r in strategy.representations if r not in ("pixels", "pca"))]
             for task in needed:
                 if task not in params.pretext.tasks:
-                    _fail(f"{key}: {name!r} needs the pretext task {task!r}; add it to pretext.tasks "
+                    _fail(f"{key}: {name!r} needs the self-supervised model {task!r}; add it to pretext.tasks "
                           f"(now {params.pretext.tasks})")
 
 

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from alnb.data import load_dataset
+from alnb.models import SmallCNN
 from alnb.pretext.deepcluster import (_cluster, _random_translation, _uniform_over_clusters, clustering_nmi,
                                       train_deepcluster)
 
@@ -22,7 +23,7 @@ def test_deepcluster_is_deterministic_and_k_valued():
     assert first.assignments.shape == (96,) and first.assignments.dtype == np.int64
     assert set(first.assignments.tolist()) == {0, 1, 2, 3}
     assert np.array_equal(first.assignments, second.assignments)
-    assert first.embeddings.shape == (96, 128) and first.embeddings.dtype == np.float32
+    assert first.embeddings.shape == (96, SmallCNN.feature_dim) and first.embeddings.dtype == np.float32
     assert np.array_equal(first.embeddings, second.embeddings)
     assert [h["loss"] for h in first.history] == [h["loss"] for h in second.history]
     assert len(first.history) == 2 and math.isnan(first.history[0]["nmi_previous"])

@@ -14,7 +14,9 @@ digits; k-means is scikit-learn's (one k-means++ initialisation, ``kmeans_iters`
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -26,6 +28,8 @@ from torch.nn import functional as F
 
 from alnb import seeding
 from alnb.models import build_backbone, resolve_device
+from alnb.pretext.storage import write_atomically
+from alnb.pretext.training import channel_stats
 
 
 @dataclass
@@ -37,6 +41,33 @@ class DeepClusterResult:
     embeddings: np.ndarray
     history: list[dict] = field(default_factory=list)
     state_dict: dict = field(default_factory=dict)
+
+
+def save_deepcluster(result: DeepClusterResult, folder: str | Path) -> Path:
+    """Write ``result`` into ``folder``: ``arrays.npz``, ``model.pt``, then ``history.json`` last (the completion mark)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "history.json").unlink(missing_ok=True)
+
+    def write_arrays(path: Path) -> None:
+        with open(path, "wb") as fh:
+            np.savez(fh, assignments=result.assignments, embeddings=result.embeddings)
+
+    write_atomically(folder / "arrays.npz", write_arrays)
+    write_atomically(folder / "model.pt", lambda path: torch.save(result.state_dict, path))
+    write_atomically(folder / "history.json", lambda path: path.write_text(json.dumps(result.history)))
+    return folder
+
+
+def load_deepcluster(folder: str | Path) -> DeepClusterResult | None:
+    """The result saved in ``folder``, or None when there is no complete one."""
+    folder = Path(folder)
+    if not (folder / "history.json").is_file():
+        return None
+    with np.load(folder / "arrays.npz") as arrays:
+        assignments, embeddings = arrays["assignments"], arrays["embeddings"]
+    state = torch.load(folder / "model.pt", map_location="cpu", weights_only=True)
+    return DeepClusterResult(assignments, embeddings, json.loads((folder / "history.json").read_text()), state)
 
 
 def clustering_nmi(assignments: np.ndarray, labels: np.ndarray) -> float:
@@ -64,7 +95,7 @@ def train_deepcluster(images: torch.Tensor, n_clusters: int, seed: int, device: 
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     device = resolve_device(str(device))
     images = images.to(device)
-    mean, std = _channel_stats(images)
+    mean, std = (t.to(device) for t in channel_stats(images))
 
     def normalize(batch: torch.Tensor) -> torch.Tensor:
         return (batch.float().div(255.0) - mean[None, :, None, None]) / std[None, :, None, None]
@@ -104,21 +135,6 @@ def train_deepcluster(images: torch.Tensor, n_clusters: int, seed: int, device: 
         history.append({"epoch": epoch, "loss": total / seen, "nmi_previous": nmi})
     state = {name: value.detach().cpu().clone() for name, value in backbone.state_dict().items()}
     return DeepClusterResult(previous, embeddings, history, state)
-
-
-@torch.no_grad()
-def _channel_stats(images: torch.Tensor, chunk: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-channel mean and standard deviation on the [0, 1] scale, accumulated chunk by chunk."""
-    sums = torch.zeros(images.shape[1], dtype=torch.float64, device=images.device)
-    squares = torch.zeros_like(sums)
-    for start in range(0, len(images), chunk):
-        x = images[start:start + chunk].double().div_(255.0)
-        sums += x.sum(dim=(0, 2, 3))
-        squares += x.square().sum(dim=(0, 2, 3))
-    count = images.numel() // images.shape[1]
-    mean = sums / count
-    std = (squares / count - mean.square()).clamp_min(0).sqrt().clamp_min(1e-6)
-    return mean.float(), std.float()
 
 
 @torch.no_grad()

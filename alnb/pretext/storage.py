@@ -20,7 +20,8 @@ from alnb.pretext.training import PretextResult, check_task
 _ARRAYS, _MODEL, _META = "arrays.npz", "model.pt", "meta.json"
 
 
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write`` on a temporary path beside ``path``, then rename it into place."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         write(tmp)
@@ -43,12 +44,12 @@ def save_result(result: PretextResult, folder: str | Path) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / _META).unlink(missing_ok=True)
-    _write_atomically(folder / _ARRAYS, lambda p: _write_npz(p, np.asarray(result.losses, dtype=np.float64),
+    write_atomically(folder / _ARRAYS, lambda p: _write_npz(p, np.asarray(result.losses, dtype=np.float64),
                                                              np.asarray(result.embeddings, dtype=np.float32)))
-    _write_atomically(folder / _MODEL, lambda p: torch.save(result.state_dict, p))
+    write_atomically(folder / _MODEL, lambda p: torch.save(result.state_dict, p))
     meta = {"task": result.task, "history": [float(v) for v in result.history],
             "metrics": {k: float(v) for k, v in result.metrics.items()}, "settings": result.settings}
-    _write_atomically(folder / _META, lambda p: _write_text(p, json.dumps(meta, indent=2, sort_keys=True)))
+    write_atomically(folder / _META, lambda p: _write_text(p, json.dumps(meta, indent=2, sort_keys=True)))
     return folder
 
 
