@@ -11,7 +11,7 @@ from alnb import loop
 from alnb.config import params_from_dict
 from alnb.data import Splits
 from alnb.loop import SelectionError, check_splits, check_training_set, run_trial
-from alnb.pretext import PretextResult
+from alnb.pretext import DeepClusterResult, PretextResult
 from alnb.query.base import QueryMethod
 from alnb.study import Study
 from alnb.training import ImageTensors, train_classifier
@@ -61,11 +61,18 @@ def test_pretext_models_and_pool_features_see_only_u(tmp_path, monkeypatch):
         return PretextResult(task, np.linspace(0, 1, n), np.random.default_rng(0).random((n, 4), dtype=np.float32),
                              [], {}, {}, {})
 
+    def spy_train_deepcluster(images, n_clusters, seed, device, **settings):
+        seen.append(("deepcluster", images.clone()))
+        n = len(images)
+        return DeepClusterResult(np.arange(n) % n_clusters, np.zeros((n, 3), np.float32))
+
     monkeypatch.setattr("alnb.study.train_pretext", spy_train_pretext)
+    monkeypatch.setattr("alnb.study.train_deepcluster", spy_train_deepcluster)
     ctx = study.pool_context(0, "rotation", 20)
     assert np.array_equal(ctx.candidates, pool)
     assert ctx.scores("rotation").shape == (len(pool),) and ctx.features("vae").shape == (len(pool), 4)
-    assert [task for task, _ in seen] == ["rotation", "vae"]
+    assert ctx.clusters("deepcluster").shape == (len(pool),) and ctx.features("deepcluster").shape == (len(pool), 3)
+    assert [task for task, _ in seen] == ["rotation", "vae", "deepcluster"]
     for _, images in seen:
         assert torch.equal(images, study.dataset.train_images[torch.from_numpy(pool)])
     pixels = ctx.features("pixels")
