@@ -8,6 +8,17 @@ import sys
 from alnb.config import ParamsError
 
 
+def select_notebooks(notebooks: tuple[str, ...], only: list[str] | None) -> tuple[str, ...]:
+    """The notebooks named by ``--only`` (by number ``02`` or full name), in study order; all without it."""
+    if not only:
+        return notebooks
+    for value in only:
+        if not any(value in (name, name[:2]) for name in notebooks):
+            raise ValueError(f"--only: unknown notebook {value!r}; valid: {', '.join(n[:2] for n in notebooks)} "
+                              f"({', '.join(notebooks)})")
+    return tuple(name for name in notebooks if name in only or name[:2] in only)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="alnb", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -26,7 +37,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from alnb.report import NOTEBOOKS, run_study
 
-        notebooks = NOTEBOOKS if not args.only else tuple(n for n in NOTEBOOKS if n[:2] in args.only)
+        try:
+            notebooks = select_notebooks(NOTEBOOKS, args.only)
+        except ValueError as err:
+            print(f"alnb: invalid argument: {err}", file=sys.stderr)
+            return 2
         report_dir = run_study(args.params, notebooks)
         print(f"[alnb] reports in {report_dir}")
         return 0

@@ -187,6 +187,17 @@ def _matches(value: Any, tp: Any) -> bool:
     return isinstance(value, tp)
 
 
+def _number_hint(value: Any, tp: Any) -> str:
+    """YAML 1.1 reads ``1e-3`` (no dot) as text: say so when a number was meant."""
+    if isinstance(value, str) and "number" in _type_name(tp):
+        try:
+            float(value)
+        except ValueError:
+            return ""
+        return f" (YAML reads {value} as text; write it with a dot, e.g. 1.0e-3)"
+    return ""
+
+
 def _build(cls: type, raw: Any, prefix: str) -> Any:
     if not isinstance(raw, dict):
         raise ParamsError(f"{prefix.rstrip('.') or 'params'}: expected a mapping of keys, got {raw!r}")
@@ -196,13 +207,13 @@ def _build(cls: type, raw: Any, prefix: str) -> Any:
     for key, value in raw.items():
         if key not in fields:
             close = difflib.get_close_matches(str(key), list(fields), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = f"; did you mean {close[0]!r}?" if close else ";"
             raise ParamsError(f"{prefix}{key}: unknown key{hint} valid keys: {', '.join(fields)}")
         tp = hints[key]
         if dataclasses.is_dataclass(tp):
             values[key] = _build(tp, value if value is not None else {}, f"{prefix}{key}.")
         elif not _matches(value, tp):
-            raise ParamsError(f"{prefix}{key}: expected {_type_name(tp)}, got {value!r}")
+            raise ParamsError(f"{prefix}{key}: expected {_type_name(tp)}, got {value!r}{_number_hint(value, tp)}")
         else:
             values[key] = float(value) if tp is float else value
     return cls(**values)
@@ -227,13 +238,37 @@ def find_project_root(start: Path) -> Path:
     return package_checkout if (package_checkout / "pyproject.toml").is_file() else Path.cwd()
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key given twice in one mapping is an error, not a silent override."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, typing.Hashable) and key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice",
+                                                        key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _read_error(err: Exception) -> str:
+    """One line: YAML's problem and where it is, or the OS / decoding error."""
+    mark = getattr(err, "problem_mark", None)
+    if isinstance(err, yaml.YAMLError) and mark is not None:
+        return f"{getattr(err, 'problem', None) or 'invalid YAML'} at line {mark.line + 1}, column {mark.column + 1}"
+    return " ".join(str(err).split())
+
+
 def load_params(path: str | Path) -> StudyParams:
     """Read, check and return the study parameters of a YAML file."""
     path = Path(path)
+    if path.is_dir():
+        raise ParamsError(f"params: {str(path)!r} is a directory, not a params file")
     if not path.is_file():
         raise ParamsError(f"params: file {str(path)!r} does not exist")
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise ParamsError(f"params: cannot read {str(path)!r}: {str(err).splitlines()[0]}") from None
-    return params_from_dict(raw, find_project_root(path.resolve().parent))
+        raise ParamsError(f"params: cannot read {str(path)!r}: {_read_error(err)}") from None
+    return params_from_dict({} if raw is None else raw, find_project_root(path.resolve().parent))

@@ -38,6 +38,28 @@ def check_selection(selected: np.ndarray, unlabeled_mask: np.ndarray, budget: in
     return selected.astype(np.int64)
 
 
+def check_splits(splits: Splits, n_train: int) -> None:
+    """U and the validation set must be unique, disjoint indices into the train split, else raise."""
+    for name, indices in (("unlabeled pool", splits.pool), ("validation set", splits.val)):
+        indices = np.asarray(indices)
+        if indices.ndim != 1 or not np.issubdtype(indices.dtype, np.integer):
+            raise SelectionError(f"splits: the {name} is not a 1-D array of integer indices")
+        if indices.size and (indices.min() < 0 or indices.max() >= n_train):
+            raise SelectionError(f"splits: the {name} holds indices outside the train split of {n_train}")
+        if len(np.unique(indices)) != len(indices):
+            raise SelectionError(f"splits: the {name} holds duplicate indices")
+    if np.intersect1d(splits.pool, splits.val).size:
+        raise SelectionError("splits: the unlabeled pool and the validation set overlap")
+
+
+def check_training_set(train_idx: np.ndarray, in_pool: np.ndarray) -> None:
+    """Every training index must be a unique index of U (so never a validation or test image), else raise."""
+    if len(np.unique(train_idx)) != len(train_idx):
+        raise SelectionError("training set: holds duplicate indices")
+    if not in_pool[train_idx].all():
+        raise SelectionError("training set: holds an index outside the unlabeled pool (validation or test)")
+
+
 @dataclass
 class TrialResult:
     rows: list[dict]
@@ -59,20 +81,19 @@ def run_trial(data: ImageTensors, splits: Splits, initial_pool: np.ndarray, quer
     callable receiving each row as it is produced.
     """
     n_train = data.train.shape[0]
-    unlabeled = np.zeros(n_train, dtype=bool)
-    unlabeled[splits.pool] = True
-    if np.intersect1d(splits.pool, splits.val).size:
-        raise SelectionError("splits: the unlabeled pool and the validation set overlap")
-    budget = resolve_size(params.al.budget, len(splits.pool), "al.budget")
-    initial_pool = check_selection(initial_pool, unlabeled, len(initial_pool), f"initial pool {keys.get('init')}")
+    check_splits(splits, n_train)
+    in_pool = np.zeros(n_train, dtype=bool)
+    in_pool[splits.pool] = True
+    unlabeled = in_pool.copy()
+    n_init, budget = cycle_sizes(len(splits.pool), params)
+    initial_pool = check_selection(initial_pool, unlabeled, n_init, f"initial pool {keys.get('init')}")
     unlabeled[initial_pool] = False
     labeled = list(initial_pool)
     acquired = [(0, int(i)) for i in initial_pool]
     rows = []
     for cycle in range(params.al.cycles + 1):
         train_idx = np.asarray(labeled, dtype=np.int64)
-        if np.isin(train_idx, splits.val).any():
-            raise SelectionError("training set contains a validation index")
+        check_training_set(train_idx, in_pool)
         models, train_seconds, stats = [], 0.0, []
         for member in range(query.n_members):
             model, stat = train_classifier(

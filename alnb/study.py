@@ -22,7 +22,7 @@ import torch
 from alnb import seeding
 from alnb.config import StudyParams, load_params
 from alnb.data import Dataset, Splits, load_dataset, make_splits
-from alnb.loop import check_selection, cycle_sizes, run_trial
+from alnb.loop import check_selection, check_splits, cycle_sizes, run_trial
 from alnb.models import resolve_device
 from alnb.pools import PoolContext, resolve_pool
 from alnb.pretext import (PRETEXT_TASKS, SELF_SUPERVISED_METHODS, DeepClusterResult, PretextResult, has_result,
@@ -88,7 +88,9 @@ class Study:
 
     def splits(self, seed: int) -> Splits:
         if seed not in self._splits:
-            self._splits[seed] = make_splits(self.dataset, self.params.data.val_size, seed)
+            splits = make_splits(self.dataset, self.params.data.val_size, seed)
+            check_splits(splits, self.dataset.n_train)
+            self._splits[seed] = splits
         return self._splits[seed]
 
     def sizes(self, seed: int, initial_size: int | float | None = None) -> tuple[int, int]:

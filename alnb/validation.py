@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import re
 
@@ -42,33 +43,51 @@ def _check_size(key: str, value: int | float, total: int | None = None) -> int |
     return value
 
 
-def expected_train_size(params: StudyParams) -> int:
-    """Number of train images of the configured dataset (after its long-tail cut), without loading it."""
+def _train_class_sizes(params: StudyParams) -> tuple[int, int, int]:
+    """(train images, classes, images of the largest class) of the configured dataset before any long-tail cut."""
     data = params.data
     if data.dataset == "digits":  # bundled and small: load it and count exactly
-        _check_size("data.test_size", data.test_size)
         try:
-            return load_dataset("digits", test_size=data.test_size, imbalance_factor=data.imbalance_factor).n_train
+            labels = load_dataset("digits", test_size=data.test_size).train_labels.numpy()
         except ValueError as err:
             _fail(str(err))
-    n_train, n_classes, n_max = _TRAIN_SIZES[data.dataset]
-    if data.imbalance_factor is not None:
-        n_train = int(long_tail_counts(n_max, n_classes, data.imbalance_factor).sum())
-    return n_train
+        counts = np.bincount(labels)
+        return int(counts.sum()), len(counts), int(counts.max())
+    return _TRAIN_SIZES[data.dataset]
 
 
-def check_budgets(params: StudyParams, key: str, initial_size: int | float, budget: int | float, cycles: int) -> None:
-    """The initial pool plus ``cycles`` budgets must fit into U."""
-    n_train = expected_train_size(params)
+def expected_train_size(params: StudyParams, imbalance_key: str = "data.imbalance_factor") -> int:
+    """Number of train images of the configured dataset (after its long-tail cut), without loading it."""
+    _check_size("data.test_size", params.data.test_size)
+    n_train, n_classes, n_max = _train_class_sizes(params)
+    factor = params.data.imbalance_factor
+    if factor is None:
+        return n_train
+    if not 1 <= factor <= n_max:
+        _fail(f"{imbalance_key}: must lie in [1, {n_max}] ({params.data.dataset}'s largest class has {n_max} "
+              f"train images, so a larger factor leaves its rarest class empty), got {factor:g}")
+    return int(long_tail_counts(n_max, n_classes, factor).sum())
+
+
+def check_budgets(params: StudyParams, initial_size: int | float, size_key: str = "al.initial_size",
+                  imbalance_key: str = "data.imbalance_factor", key: str | None = None) -> None:
+    """The initial pool plus ``al.cycles`` budgets must fit into U.
+
+    ``size_key`` and ``imbalance_key`` name where the initial size and the imbalance factor come from;
+    ``key`` the key a failure names (default ``size_key``).
+    """
+    al = params.al
+    n_train = expected_train_size(params, imbalance_key)
     n_val = _check_size("data.val_size", params.data.val_size, n_train)
     if n_val >= n_train:
         _fail(f"data.val_size: {params.data.val_size} leaves no unlabeled pool ({n_train} train images)")
     n_pool = n_train - n_val
-    n_init = _check_size(f"{key}.initial_size", initial_size, n_pool)
-    n_budget = _check_size(f"{key}.budget", budget, n_pool)
-    if n_init + cycles * n_budget > n_pool:
-        _fail(f"{key}: initial_size {n_init} + cycles {cycles} × budget {n_budget} = {n_init + cycles * n_budget} "
-              f"exceeds the unlabeled pool of {n_pool} images")
+    n_init = _check_size(size_key, initial_size, n_pool)
+    n_budget = _check_size("al.budget", al.budget, n_pool)
+    if n_init + al.cycles * n_budget > n_pool:
+        where = "" if params.data.imbalance_factor is None else f" at imbalance factor {params.data.imbalance_factor:g}"
+        _fail(f"{key or size_key}: initial pool {n_init} + al.cycles {al.cycles} × al.budget {n_budget} = "
+              f"{n_init + al.cycles * n_budget} exceeds the unlabeled pool of {n_pool} images{where}")
 
 
 def _check_names(key: str, names: list[str], resolve) -> None:
@@ -77,16 +96,21 @@ def _check_names(key: str, names: list[str], resolve) -> None:
     for name in names:
         try:
             resolve(name, key)
-        except ValueError as err:
-            _fail(str(err))
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        _fail(f"{key}: {duplicates[0]!r} is listed twice")
+        except ValueError as err:  # a family's factory may name al.inits whatever list the name came from
+            head, _, rest = str(err).partition(": ")
+            _fail(f"{key}: {rest}" if re.fullmatch(r"[a-z_]+\.[a-z_]+", head) else str(err))
+    _check_distinct(key, names)
 
 
 def _check_choice(key: str, value: str, valid: tuple[str, ...]) -> None:
     if value not in valid:
         _fail(unknown_name_message(key, value, list(valid)))
+
+
+def _check_installed(key: str, value: str, module: str, extra: str) -> None:
+    """An optional dependency chosen in the params must be importable before anything runs."""
+    if importlib.util.find_spec(module) is None:
+        _fail(f"{key}: {value!r} needs the optional dependency {module}: pip install 'alnb[{extra}]'")
 
 
 def check_params(params: StudyParams) -> None:
@@ -100,8 +124,6 @@ def check_params(params: StudyParams) -> None:
     if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", params.device):
         _fail(f"device: {params.device!r} is not one of auto, cpu, cuda, cuda:N, mps")
     _check_choice("data.dataset", params.data.dataset, DATASETS)
-    if params.data.imbalance_factor is not None and params.data.imbalance_factor < 1:
-        _fail(f"data.imbalance_factor: must be >= 1, got {params.data.imbalance_factor}")
     _check_choice("model.arch", params.model.arch, ("auto", *ARCHITECTURES))
     if not 0 <= params.model.dropout < 1:
         _fail(f"model.dropout: must lie in [0, 1), got {params.model.dropout}")
@@ -116,6 +138,8 @@ def check_params(params: StudyParams) -> None:
         _fail(f"training.min_samples_per_epoch: must be >= 0, got {t.min_samples_per_epoch}")
     if t.weight_decay < 0:
         _fail(f"training.weight_decay: must be >= 0, got {t.weight_decay}")
+    if not 0 <= t.momentum < 1:
+        _fail(f"training.momentum: must lie in [0, 1), got {t.momentum}")
     al = params.al
     if al.cycles < 0:
         _fail(f"al.cycles: must be >= 0, got {al.cycles}")
@@ -124,40 +148,51 @@ def check_params(params: StudyParams) -> None:
     _check_seeds("al.seeds", al.seeds)
     _check_names("al.inits", al.inits, resolve_pool)
     _check_names("al.queries", al.queries, get_query_method)
-    check_budgets(params, "al", al.initial_size, al.budget, al.cycles)
+    check_budgets(params, al.initial_size)
     _check_choice("executor.kind", params.executor.kind, EXECUTORS)
+    if params.executor.kind == "ray":
+        _check_installed("executor.kind", "ray", "ray", "ray")
     if params.executor.n_jobs < 1:
         _fail(f"executor.n_jobs: must be at least 1, got {params.executor.n_jobs}")
     if params.executor.threads is not None and params.executor.threads < 1:
         _fail(f"executor.threads: must be at least 1, got {params.executor.threads}")
     for task in params.pretext.tasks:
         _check_choice("pretext.tasks", task, SELF_SUPERVISED_METHODS)
+    _check_distinct("pretext.tasks", params.pretext.tasks)
     _check_pretext_settings(params)
     _check_choice("pretext.arch", params.pretext.arch, ("auto", *ARCHITECTURES))
     if params.pools.extra_inits:
         _check_names("pools.extra_inits", params.pools.extra_inits, resolve_pool)
     _check_pretext_needs(params)
     ab = params.ablations
+    _check_names("ablations.inits", ab.inits, resolve_pool)
+    _check_names("ablations.queries", ab.queries, get_query_method)
     for size in ab.initial_sizes:
-        check_budgets(params, "ablations", size, al.budget, al.cycles)
-    if ab.initial_sizes:
-        _check_names("ablations.inits", ab.inits, resolve_pool)
-        _check_names("ablations.queries", ab.queries, get_query_method)
+        check_budgets(params, size, size_key="ablations.initial_sizes")
+    _check_distinct("ablations.initial_sizes", ab.initial_sizes)
     if ab.seeds is not None:
         _check_seeds("ablations.seeds", ab.seeds)
     im = params.imbalance
+    _check_names("imbalance.inits", im.inits, resolve_pool)
+    _check_names("imbalance.queries", im.queries, get_query_method)
     for factor in im.imbalance_factors:
-        if factor < 1:
-            _fail(f"imbalance.imbalance_factors: each must be >= 1, got {factor}")
-    if im.imbalance_factors:
-        _check_names("imbalance.inits", im.inits, resolve_pool)
-        _check_names("imbalance.queries", im.queries, get_query_method)
+        check_budgets(params.replace(data={"imbalance_factor": float(factor)}), al.initial_size,
+                      imbalance_key="imbalance.imbalance_factors", key="imbalance.imbalance_factors")
+    _check_distinct("imbalance.imbalance_factors", im.imbalance_factors)
     if im.seeds is not None:
         _check_seeds("imbalance.seeds", im.seeds)
     _check_choice("visualization.method", params.visualization.method, MAP_METHODS)
+    if params.visualization.method == "umap":
+        _check_installed("visualization.method", "umap", "umap", "umap")
     if params.visualization.max_points < 10:
         _fail(f"visualization.max_points: must be at least 10, got {params.visualization.max_points}")
     _check_data_on_disk(params)
+
+
+def _check_distinct(key: str, values: list) -> None:
+    duplicates = sorted({v for v in values if values.count(v) > 1})
+    if duplicates:
+        _fail(f"{key}: {duplicates[0]!r} is listed twice")
 
 
 def _check_seeds(key: str, seeds: list[int]) -> None:
@@ -173,36 +208,74 @@ PRETEXT_TRAINING_KEYS = ("epochs", "batch_size", "lr", "weight_decay")
 
 
 def _check_pretext_settings(params: StudyParams) -> None:
-    from alnb.pretext import SELF_SUPERVISED_METHODS, task_options, train_deepcluster
+    from alnb.pretext import SELF_SUPERVISED_METHODS
 
     for task, settings in params.pretext.settings.items():
         _check_choice("pretext.settings", task, SELF_SUPERVISED_METHODS)
         if not isinstance(settings, dict):
             _fail(f"pretext.settings.{task}: expected a mapping of settings, got {settings!r}")
-        if task == "deepcluster":
-            signature = inspect.signature(train_deepcluster).parameters.values()
-            valid = [p.name for p in signature if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "arch"]
-        else:
-            valid = [*PRETEXT_TRAINING_KEYS, *task_options(task)]
+        options = _task_option_defaults(task)
+        valid = [*PRETEXT_TRAINING_KEYS, *options] if task != "deepcluster" else list(options)
         for key, value in settings.items():
+            name = f"pretext.settings.{task}.{key}"
             if key not in valid:
                 _fail(unknown_name_message(f"pretext.settings.{task}", key, valid))
-            if key in ("epochs", "batch_size") and (not isinstance(value, int) or value < 1):
-                _fail(f"pretext.settings.{task}.{key}: must be a positive integer, got {value!r}")
-            if key == "lr" and (not isinstance(value, (int, float)) or value <= 0):
-                _fail(f"pretext.settings.{task}.lr: must be a positive number, got {value!r}")
+            if key in ("epochs", "batch_size") and not _is_count(value):
+                _fail(f"{name}: must be a positive integer, got {value!r}")
+            if key == "lr" and not (_is_number(value) and value > 0):
+                _fail(f"{name}: must be a positive number, got {value!r}")
+            if key == "weight_decay" and not (_is_number(value) and value >= 0):
+                _fail(f"{name}: must be a number >= 0, got {value!r}")
+            if key == "momentum" and not (_is_number(value) and 0 <= value < 1):
+                _fail(f"{name}: must lie in [0, 1), got {value!r}")
+            if key in options and key not in (*PRETEXT_TRAINING_KEYS, "momentum"):
+                _check_option_value(name, value, options[key])
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _task_option_defaults(task: str) -> dict:
+    """The keyword options of ``task``'s model (DeepCluster: of its trainer) with their defaults, which give
+    each option's expected type."""
+    from importlib import import_module
+
+    from alnb.pretext import train_deepcluster
+
+    function = train_deepcluster if task == "deepcluster" else import_module(f"alnb.pretext.{task}").build
+    return {name: p.default for name, p in inspect.signature(function).parameters.items()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY and name != "arch"}
+
+
+def _check_option_value(name: str, value, default) -> None:
+    """An option must look like its default: true/false, a positive integer, a positive number or a list of them."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            _fail(f"{name}: expected true/false, got {value!r}")
+    elif isinstance(default, int) and not _is_count(value):
+        _fail(f"{name}: must be a positive integer, got {value!r}")
+    if isinstance(default, float) and not (_is_number(value) and value > 0):
+        _fail(f"{name}: must be a positive number, got {value!r}")
+    if isinstance(default, tuple) and not (isinstance(value, list) and len(value) == len(default)
+                                           and all(_is_number(v) and v > 0 for v in value)):
+        _fail(f"{name}: must be a list of {len(default)} positive numbers (like {list(default)}), got {value!r}")
 
 
 def _check_pretext_needs(params: StudyParams) -> None:
     """Every pool that reads a pretext task's scores or embeddings needs that task in pretext.tasks."""
     from alnb.pools import resolve_pool
 
-    lists = {"al.inits": params.al.inits, "pools.extra_inits": params.pools.extra_inits,
+    inits = {"al.inits": params.al.inits, "pools.extra_inits": params.pools.extra_inits,
              "ablations.inits": params.ablations.inits if params.ablations.initial_sizes else [],
              "imbalance.inits": params.imbalance.inits if params.imbalance.imbalance_factors else []}
-    for key, names in lists.items():
+    for key, names in inits.items():
         for name in names:
-            strategy = resolve_pool(name)
+            strategy = resolve_pool(name, key)
             needed = [*strategy.pretext_tasks, *(r for r in strategy.representations if r not in ("pixels", "pca"))]
             for task in needed:
                 if task not in params.pretext.tasks:

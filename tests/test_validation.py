@@ -1,0 +1,166 @@
+"""A params file is checked completely before anything runs: one clear line naming the key, nothing written.
+
+Most files are checked in-process through ``load_params``; the key cases also go through the command line
+in a subprocess (``python -m alnb study FILE``), as ``make study PARAMS=FILE`` runs it.
+"""
+
+import re
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from alnb.__main__ import select_notebooks
+from alnb.config import ParamsError, load_params
+from alnb.report import NOTEBOOKS
+
+REPO = Path(__file__).resolve().parents[1]
+
+# (YAML body, regex the single-line message must match). Every file also gets ``run_dir`` set to a tmp folder.
+BAD_FILES = [
+    ("trainig:\n  lr: 0.001\n", r"^trainig: unknown key; did you mean 'training'\? valid keys: study, "),
+    ("al:\n  budgte: 3\n", r"^al\.budgte: unknown key; did you mean 'budget'\? valid keys: initial_size, budget"),
+    ("al:\n  zzz: 3\n", r"^al\.zzz: unknown key; valid keys: initial_size, "),
+    ("data:\n  dataset: cifar11\n", r"^data\.dataset: unknown name 'cifar11'; did you mean 'cifar10'\? valid: .*digits"),
+    ("al:\n  inits: [random, rotaton]\n", r"^al\.inits: unknown name 'rotaton'; did you mean 'rotation'\? valid: .*random"),
+    ("al:\n  queries: [entropi]\n", r"^al\.queries: unknown name 'entropi'; did you mean 'entropy'\? valid: .*margin"),
+    ("ablations:\n  queries: [marginn]\n", r"^ablations\.queries: unknown name 'marginn'; did you mean 'margin'\?"),
+    ("imbalance:\n  inits: [rnd]\n", r"^imbalance\.inits: unknown name 'rnd'"),
+    ("pools:\n  extra_inits: [vae_bin1]\npretext:\n  tasks: [vae]\n", r"^pools\.extra_inits: 'vae_bin1' needs at least 2 bins"),
+    ("pools:\n  extra_inits: [vae]\n", r"^pools\.extra_inits: 'vae' needs the self-supervised model 'vae'; add it to pretext\.tasks"),
+    ("al:\n  initial_size: 500\n  budget: 200\n  cycles: 5\n",
+     r"^al\.initial_size: initial pool 500 \+ al\.cycles 5 × al\.budget 200 = 1500 exceeds the unlabeled pool of \d+"),
+    ("ablations:\n  initial_sizes: [20, 5000]\n", r"^ablations\.initial_sizes: initial pool 5000 \+ al\.cycles"),
+    ("al:\n  initial_size: 20\n  budget: 30\n  cycles: 10\nimbalance:\n  imbalance_factors: [100]\n",
+     r"^imbalance\.imbalance_factors: initial pool 20 \+ al\.cycles 10 × al\.budget 30 = 320 exceeds .* factor 100"),
+    ("al:\n  budget: 0\n", r"^al\.budget: must be a positive count, got 0$"),
+    ("al:\n  initial_size: -5\n", r"^al\.initial_size: must be a positive count, got -5$"),
+    ("al:\n  budget: 1.5\n", r"^al\.budget: a fraction must lie in \(0, 1\], got 1\.5$"),
+    ("data:\n  val_size: 0.0\n", r"^data\.val_size: a fraction must lie in \(0, 1\], got 0\.0$"),
+    ("data:\n  test_size: -0.2\n", r"^data\.test_size: a fraction must lie in \(0, 1\], got -0\.2$"),
+    ("al:\n  cycles: -1\n", r"^al\.cycles: must be >= 0, got -1$"),
+    ("al:\n  cycles: five\n", r"^al\.cycles: expected an integer, got 'five'$"),
+    ("al:\n  seeds: [0, 0]\n", r"^al\.seeds: seeds must be distinct, got \[0, 0\]$"),
+    ("training:\n  lr: 1e-3\n", r"^training\.lr: expected a number, got '1e-3' \(YAML reads 1e-3 as text"),
+    ("training:\n  batch_size: 0\n", r"^training\.batch_size: must be positive, got 0$"),
+    ("training:\n  momentum: 1.5\n", r"^training\.momentum: must lie in \[0, 1\), got 1\.5$"),
+    ("model:\n  dropout: 1.0\n", r"^model\.dropout: must lie in \[0, 1\), got 1\.0$"),
+    ("executor:\n  kind: threads\n", r"^executor\.kind: unknown name 'threads';? valid: processes, ray, serial$"),
+    ("executor:\n  n_jobs: 0\n", r"^executor\.n_jobs: must be at least 1, got 0$"),
+    ("visualization:\n  method: tsn\n", r"^visualization\.method: unknown name 'tsn'; did you mean 'tsne'\?"),
+    ("pretext:\n  tasks: [rotation, rotation]\n", r"^pretext\.tasks: 'rotation' is listed twice$"),
+    ("pretext:\n  settings:\n    vea: {epochs: 2}\n", r"^pretext\.settings: unknown name 'vea'; did you mean 'vae'\?"),
+    ("pretext:\n  settings:\n    vae: {epocs: 2}\n",
+     r"^pretext\.settings\.vae: unknown name 'epocs'; did you mean 'epochs'\? valid: .*latent_dim"),
+    ("pretext:\n  settings:\n    vae: {latent_dim: 0}\n", r"^pretext\.settings\.vae\.latent_dim: must be a positive integer, got 0$"),
+    ("pretext:\n  settings:\n    deepcluster: {augment: 1}\n", r"^pretext\.settings\.deepcluster\.augment: expected true/false, got 1$"),
+    ("pretext:\n  settings:\n    rotation: {weight_decay: -1.0}\n",
+     r"^pretext\.settings\.rotation\.weight_decay: must be a number >= 0, got -1\.0$"),
+    ("data:\n  imbalance_factor: 1000.0\n", r"^data\.imbalance_factor: must lie in \[1, \d+\] .*got 1000$"),
+    ("data:\n  dataset: cifar10\n  root: {missing}\n",
+     r"^data\.root: cifar10 is not on disk and data\.download is false\. Expected in .*cifar-10-batches-py: data_batch_1"),
+    ("device: gpu\n", r"^device: 'gpu' is not one of auto, cpu, cuda, cuda:N, mps$"),
+    ("al: [1, 2]\n", r"^al: expected a mapping of keys, got \[1, 2\]$"),
+    ("- random\n- entropy\n", r"^params: expected a mapping of keys, got \['random', 'entropy'\]$"),
+    ("al:\n  budget: 3\n  budget: 4\n", r"^params: cannot read '.*': key 'budget' is given twice at line 4, column 3$"),
+    ("al: [1, 2\nfoo: bar\n", r"^params: cannot read '.*': .* at line \d+, column \d+$"),
+]
+
+
+def write_params(folder: Path, body: str, name: str = "params.yaml") -> Path:
+    """A params file whose run directory is ``folder/run`` (which must never be created)."""
+    body = body.replace("{missing}", str(folder / "no_data_here"))
+    path = folder / name
+    run_dir = f"run_dir: {folder / 'run'}\n"
+    path.write_text(body if body.startswith("- ") else run_dir + body)
+    return path
+
+
+@pytest.mark.parametrize("body,message", BAD_FILES, ids=[m.strip("^").split(":")[0] for _, m in BAD_FILES])
+def test_bad_params_file_gives_one_line_naming_the_key(tmp_path, body, message):
+    path = write_params(tmp_path, body)
+    with pytest.raises(ParamsError, match=message) as info:
+        load_params(path)
+    assert "\n" not in str(info.value)
+    assert not (tmp_path / "run").exists()
+
+
+def test_unreadable_params_files(tmp_path):
+    with pytest.raises(ParamsError, match=r"^params: file '.*nope\.yaml' does not exist$"):
+        load_params(tmp_path / "nope.yaml")
+    with pytest.raises(ParamsError, match=r"^params: '.*' is a directory, not a params file$"):
+        load_params(tmp_path)
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\xff\xfe\x00al: 3")
+    with pytest.raises(ParamsError, match=r"^params: cannot read '.*binary\.yaml': 'utf-8' codec can't decode"):
+        load_params(binary)
+
+
+def test_valid_file_loads_without_creating_the_run_dir(tmp_path):
+    path = write_params(tmp_path, "al:\n  initial_size: 20\n  budget: 10\n  cycles: 2\n  seeds: [3]\n"
+                                  "training:\n  lr: 1.0e-3\n")
+    params = load_params(path)
+    assert params.al.seeds == [3] and params.training.lr == 1e-3 and params.run_path == tmp_path / "run"
+    assert not (tmp_path / "run").exists()
+
+
+def test_only_selects_notebooks_by_number_or_name():
+    assert select_notebooks(NOTEBOOKS, None) == NOTEBOOKS
+    assert select_notebooks(NOTEBOOKS, ["03", "01_pretext_training"]) == ("01_pretext_training", "03_al_runs")
+    with pytest.raises(ValueError, match=r"^--only: unknown notebook '07'; valid: 01, 02, 03, 04, 05, 06"):
+        select_notebooks(NOTEBOOKS, ["02", "07"])
+
+
+# ----------------------------------------------------------------------------- through the command line
+
+CLI_CASES = [  # (args after the file, YAML body or None for a missing file, regex of the one stderr line)
+    (["study"], "al:\n  budgte: 3\n", r"^alnb: invalid params: al\.budgte: unknown key; did you mean 'budget'\?"),
+    (["study"], "al:\n  queries: [entropy, bald_]\n", r"^alnb: invalid params: al\.queries: unknown name 'bald_'"),
+    (["study"], "al:\n  initial_size: 500\n  budget: 200\n  cycles: 5\n",
+     r"^alnb: invalid params: al\.initial_size: initial pool 500 .* exceeds the unlabeled pool"),
+    (["study"], "data:\n  dataset: mnist\n  root: {missing}\n",
+     r"^alnb: invalid params: data\.root: mnist is not on disk"),
+    (["study"], None, r"^alnb: invalid params: params: file '.*' does not exist$"),
+    (["check"], "al: [1, 2\n", r"^alnb: invalid params: params: cannot read '.*' at line \d+, column \d+$"),
+    (["study", "--only", "07"], "al:\n  cycles: 2\n", r"^alnb: invalid argument: --only: unknown notebook '07'"),
+]
+
+
+def test_command_line_rejects_bad_files_in_seconds_without_writing(tmp_path):
+    """Each run: exit status 2, one stderr line naming the key, no traceback, no run directory."""
+    runs = []
+    for i, (args, body, message) in enumerate(CLI_CASES):
+        folder = tmp_path / f"case{i}"
+        folder.mkdir()
+        path = folder / "missing.yaml" if body is None else write_params(folder, body)
+        command = [sys.executable, "-m", "alnb", args[0], str(path), *args[1:]]
+        start = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        runs.append((folder, message, proc, start))
+    for folder, message, proc, start in runs:
+        stdout, stderr = proc.communicate(timeout=120)
+        seconds = time.perf_counter() - start
+        assert proc.returncode == 2, (message, stderr)
+        assert "Traceback" not in stderr and stdout == ""
+        lines = stderr.strip().splitlines()
+        assert len(lines) == 1, stderr
+        assert re.search(message, lines[0]), lines[0]
+        assert not (folder / "run").exists()
+        assert seconds < 60, f"{message}: {seconds:.1f} s"
+
+
+def test_command_line_check_accepts_a_valid_file(tmp_path):
+    path = write_params(tmp_path, textwrap.dedent("""\
+        study: tiny
+        al:
+          initial_size: 20
+          budget: 10
+          cycles: 2
+        """))
+    proc = subprocess.run([sys.executable, "-m", "alnb", "check", str(path)], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "ok (study 'tiny'" in proc.stdout and not (tmp_path / "run").exists()
