@@ -22,10 +22,6 @@ EXPENSIVE = ("vaal", "deepcluster", "typiclust", "probcover")
 FAST_OPTIONS = {"mc_passes": 4, "vaal_epochs": 0.5, "vaal_batch_size": 16, "vaal_width": 8, "vaal_latent_dim": 4,
                 "device": "cpu"}
 IMAGE_SHAPE = (1, 8, 8)
-# Known limitation, reported: ProbCover's purity is undefined when every candidate falls under one k-means
-# pseudo-label (identical features; 1-D features, which l2-normalisation maps to ±1). It refuses with this
-# ValueError instead of picking a pool. Allowed only for such collapsed inputs.
-COLLAPSED_FEATURE_REFUSALS = {"probcover": "purity is undefined"}
 
 
 def examples_for(name: str) -> int:
@@ -99,16 +95,7 @@ def test_initial_pool_properties(name):
     @given(problem=pool_problems(), rng_seed=st.integers(0, 2**32 - 1))
     def check(problem, rng_seed):
         ctx, held_out = pool_context(problem, rng_seed)
-        refusal = next((m for family, m in COLLAPSED_FEATURE_REFUSALS.items() if name.startswith(family)), None)
-        if refusal and (problem["degenerate"] or problem["dim"] == 1):
-            try:
-                picks = strategy.build(ctx)
-            except ValueError as err:
-                assert refusal in str(err)
-                return
-        else:
-            picks = strategy.build(ctx)
-        picks = check_picks(picks, ctx.candidates, held_out, ctx.budget, name)
+        picks = check_picks(strategy.build(ctx), ctx.candidates, held_out, ctx.budget, name)
         again, _ = pool_context(problem, rng_seed)
         assert np.array_equal(strategy.build(again), picks), "same seed, different pool"
 

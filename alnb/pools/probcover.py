@@ -23,7 +23,10 @@ def purity_delta(foreign_distances: np.ndarray, purity_threshold: float = 0.95) 
 
     A point is pure at δ exactly when δ ≤ its distance to the nearest point of another pseudo-label
     (its ball is open), so purity(δ) = mean(foreign_distances ≥ δ), and the answer is the order
-    statistic that leaves at most ⌊(1 − threshold)·N⌋ points impure.
+    statistic that leaves at most ⌊(1 − threshold)·N⌋ points impure. When that statistic is infinite
+    (too few points have a neighbour of another pseudo-label, e.g. collapsed features), purity holds for
+    every δ; the largest finite foreign distance is taken instead (0 when there is none, so the greedy
+    coverage reduces to the seeded tie-break order).
     """
     if not 0 < purity_threshold <= 1:
         raise ValueError(f"purity_threshold must lie in (0, 1], got {purity_threshold}")
@@ -31,7 +34,8 @@ def purity_delta(foreign_distances: np.ndarray, purity_threshold: float = 0.95) 
     most_impure = int(np.floor((1.0 - purity_threshold) * len(distances) + 1e-9))
     delta = float(distances[min(most_impure, len(distances) - 1)])
     if not np.isfinite(delta):
-        raise ValueError("purity is undefined: too few points have a neighbour of another pseudo-label")
+        finite = distances[np.isfinite(distances)]
+        delta = float(finite.max()) if len(finite) else 0.0
     return delta
 
 
