@@ -8,6 +8,7 @@ Layout of ``runs/<study>/``::
     trials/<key>/rows.csv      one trial's rows         ┐ written first,
     trials/<key>/labeled.csv   one trial's acquisitions ┘
     trials/<key>/status.json   {"status": "done"|"failed", ...}   written last: the completion mark
+    protocol.json              the settings that decide the numbers; another protocol is refused
     pretext/<dataset>/seed<k>/<task>/   cached pretext models, losses, embeddings
 """
 
@@ -22,6 +23,10 @@ from pathlib import Path
 import pandas as pd
 
 RESULT_KEYS = ["dataset", "init", "query", "seed"]
+
+
+class ProtocolChanged(RuntimeError):
+    """The run directory holds trials of another protocol (training, budgets, data …)."""
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -56,11 +61,37 @@ class TrialKey:
         return {"dataset": self.dataset, "init": self.init, "query": self.query, "seed": self.seed}
 
 
+def _differences(recorded: dict, current: dict, prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two nested mappings."""
+    out = []
+    for key in sorted(set(recorded) | set(current)):
+        a, b = recorded.get(key), current.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            out.append(f"{prefix}{key}")
+    return out
+
+
 class RunStore:
     """Reads and writes one run directory."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
+
+    # -- protocol
+    def check_protocol(self, protocol: dict) -> None:
+        """Record ``protocol`` in ``protocol.json``, or refuse one that differs from the recorded one."""
+        path = self.root / "protocol.json"
+        text = json.dumps(protocol, indent=1, sort_keys=True, default=str)
+        if not path.is_file():
+            atomic_write_text(path, text)
+            return
+        changed = _differences(json.loads(path.read_text()), json.loads(text))
+        if changed:
+            raise ProtocolChanged(
+                f"{self.root} holds trials run with other settings ({', '.join(changed)}); give the study a new "
+                f"name, or delete that run directory to start over")
 
     # -- trials
     def trial_dir(self, key: TrialKey) -> Path:

@@ -255,8 +255,21 @@ class Study:
             return
         self.store.write_trial(key, result.rows, result.labeled, {"device": str(self.device)})
 
+    def protocol(self) -> dict:
+        """The parameters that decide a trial's numbers (not which trials run, nor how they are scheduled)."""
+        p = self.params
+        al = {k: v for k, v in dataclasses.asdict(p.al).items() if k not in ("seeds", "inits", "queries")}
+        return {"data": dataclasses.asdict(p.data), "model": dataclasses.asdict(p.model),
+                "training": dataclasses.asdict(p.training), "al": al, "pretext": dataclasses.asdict(p.pretext),
+                "pool_options": p.pools.options, "device": p.device}
+
     def run(self, inits=None, queries=None, seeds=None, progress: bool = True) -> pd.DataFrame:
-        """Run every missing trial of the grid, collect ``results.csv`` and return the grid's rows."""
+        """Run every missing trial of the grid, collect ``results.csv`` and return the grid's rows.
+
+        The run directory records the protocol it was run with; running a different protocol into it is
+        refused, so finished trials are never mixed with trials of other settings.
+        """
+        self.store.check_protocol(self.protocol())
         keys = self.trial_keys(inits, queries, seeds)
         self.build_initial_pools(sorted({k.init for k in keys}), sorted({k.seed for k in keys}))
         todo = [k for k in keys if not self.store.is_done(k)]

@@ -94,3 +94,15 @@ def test_failed_trial_is_recorded_and_others_kept(tmp_path, monkeypatch):
     assert statuses.loc["lc", "status"] == "failed" and "simulated failure" in statuses.loc["lc", "error"]
     assert statuses.loc["random", "status"] == "done"
     assert set(pd.read_csv(study.store.root / "results.csv")["query"]) == {"random"}
+
+
+def test_changed_protocol_is_refused_but_a_wider_grid_is_not(tmp_path):
+    from alnb.store import ProtocolChanged
+
+    make_study(tmp_path).run(progress=False)
+    make_study(tmp_path, queries=["random", "lc"]).run(progress=False)  # more trials, same protocol
+    changed = Study(params_from_dict({"run_dir": str(tmp_path / "run"), "al": {
+        "initial_size": 20, "budget": 10, "cycles": 2, "seeds": [0], "queries": ["random"]},
+        "training": {**FAST["training"], "max_epochs": 4}}))
+    with pytest.raises(ProtocolChanged, match=r"training.max_epochs"):
+        changed.run(progress=False)
