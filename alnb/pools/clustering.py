@@ -96,10 +96,10 @@ def representation_needs(representation: str) -> dict:
     return {"pretext_tasks": tasks, "representations": (representation,)}
 
 
-_REPRESENTATION = "|".join(REPRESENTATIONS)
+REPRESENTATION_PATTERN = "|".join(REPRESENTATIONS)
 
 
-@register_pool_family(rf"kmeans(?:_(?P<representation>{_REPRESENTATION}))?_(?P<allocation>equal|prop)",
+@register_pool_family(rf"kmeans(?:_(?P<representation>{REPRESENTATION_PATTERN}))?_(?P<allocation>equal|prop)",
                       examples=("kmeans_equal", "kmeans_prop", "kmeans_simclr_equal", "kmeans_simclr_prop"))
 def _kmeans_strategy(name: str, allocation: str, representation: str = "pca") -> PoolStrategy:
     """k-means with K = number of classes on a representation (default: PCA of pixels)."""

@@ -14,7 +14,7 @@ import torch
 
 from alnb.models import resolve_device
 from alnb.pools.base import PoolContext, PoolStrategy, register_pool_family
-from alnb.pools.clustering import REPRESENTATIONS, kmeans_clusters, l2_normalize, representation_needs
+from alnb.pools.clustering import REPRESENTATION_PATTERN, kmeans_clusters, l2_normalize, representation_needs
 from alnb.pools.neighbors import RadiusGraph, nearest_foreign_distances, radius_graph
 
 
@@ -116,10 +116,8 @@ def probcover(features: np.ndarray, budget: int, n_classes: int, rng: np.random.
     return max_coverage(graph, budget, rng, labeled_positions)
 
 
-_REPRESENTATION = "|".join(REPRESENTATIONS)
 
-
-@register_pool_family(rf"probcover(?:_(?P<representation>{_REPRESENTATION}))?",
+@register_pool_family(rf"probcover(?:_(?P<representation>{REPRESENTATION_PATTERN}))?",
                       examples=("probcover", "probcover_pca"))
 def _probcover_strategy(name: str, representation: str = "simclr") -> PoolStrategy:
     """ProbCover on a representation (default: SimCLR embeddings, as in the paper)."""

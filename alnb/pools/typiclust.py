@@ -15,7 +15,7 @@ import torch
 
 from alnb.models import resolve_device
 from alnb.pools.base import PoolContext, PoolStrategy, register_pool_family
-from alnb.pools.clustering import REPRESENTATIONS, representation_needs, kmeans_clusters, l2_normalize
+from alnb.pools.clustering import REPRESENTATION_PATTERN, representation_needs, kmeans_clusters, l2_normalize
 from alnb.pools.neighbors import knn_mean_distances
 
 MINIBATCH_ABOVE_CLUSTERS = 50
@@ -88,10 +88,8 @@ def typiclust(features: np.ndarray, budget: int, rng: np.random.Generator, label
     return np.asarray(selected, dtype=np.int64)
 
 
-_REPRESENTATION = "|".join(REPRESENTATIONS)
 
-
-@register_pool_family(rf"typiclust(?:_(?P<representation>{_REPRESENTATION}))?",
+@register_pool_family(rf"typiclust(?:_(?P<representation>{REPRESENTATION_PATTERN}))?",
                       examples=("typiclust", "typiclust_pca"))
 def _typiclust_strategy(name: str, representation: str = "simclr") -> PoolStrategy:
     """TypiClust on a representation (default: SimCLR embeddings, as in the paper)."""
