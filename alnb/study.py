@@ -194,6 +194,7 @@ class Study:
     def build_initial_pools(self, inits: list[str] | None = None, seeds: list[int] | None = None,
                             rebuild: bool = False) -> pd.DataFrame:
         """Build the missing pools (init × seed), merge them into ``initial_pools.csv`` and return all."""
+        self.store.check_protocol(self.protocol())
         inits = inits or list(dict.fromkeys([*self.params.al.inits, *self.params.pools.extra_inits]))
         seeds = seeds or self.params.al.seeds
         existing = self.store.initial_pools()
@@ -315,12 +316,12 @@ def torch_threads(n: int):
         torch.set_num_threads(previous)
 
 
-def _progress(items: list, enabled: bool):
-    if not enabled or not items:
+def _progress(items, enabled: bool, total: int | None = None):
+    if not enabled:
         return items
     from tqdm import tqdm
 
-    return tqdm(items, desc="trials", unit="trial")
+    return tqdm(items, desc="trials", unit="trial", total=total)
 
 
 def _worker_run(params: StudyParams, pretext_root: Path, key: TrialKey) -> str:
@@ -335,10 +336,13 @@ def _run_in_processes(study: Study, todo: list[TrialKey], n_jobs: int, progress:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    with ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn"))
+    try:
         futures = [pool.submit(_worker_run, study.params, study.pretext_root, key) for key in todo]
-        for future in _progress(as_completed(futures), progress and bool(futures)):
+        for future in _progress(as_completed(futures), progress, total=len(futures)):
             future.result()
+    finally:  # an interrupt cancels the trials not yet started; finished ones are already recorded
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_with_ray(study: Study, todo: list[TrialKey], progress: bool) -> None:
