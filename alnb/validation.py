@@ -293,12 +293,3 @@ def _check_data_on_disk(params: StudyParams) -> None:
     if missing:
         _fail(f"data.root: {name} is not on disk and data.download is false. Expected in {base}: "
               f"{', '.join(files)}")
-
-
-def labeled_counts(params: StudyParams) -> np.ndarray:
-    """Number of labels after each cycle of the main grid (cycle 0 is the initial pool)."""
-    n_train = expected_train_size(params)
-    n_pool = n_train - _check_size("data.val_size", params.data.val_size, n_train)
-    n_init = _check_size("al.initial_size", params.al.initial_size, n_pool)
-    n_budget = _check_size("al.budget", params.al.budget, n_pool)
-    return n_init + n_budget * np.arange(params.al.cycles + 1)
