@@ -85,7 +85,7 @@ def register_query(name: str, n_members: int = 1) -> Callable:
 def unknown_name_message(key: str, value: str, valid: list[str]) -> str:
     """``key: unknown name 'x'; did you mean 'y'? valid: ...``"""
     close = difflib.get_close_matches(str(value), valid, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = f"; did you mean {close[0]!r}?" if close else ";"
     return f"{key}: unknown name {value!r}{hint} valid: {', '.join(sorted(valid))}"
 
 
