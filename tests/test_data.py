@@ -1,13 +1,10 @@
-import gzip
-import pickle
-import struct
-
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 from alnb import data
+from dataset_files import write_idx, write_pickle
 
 
 def test_digits_in_memory_uint8(digits):
@@ -54,12 +51,6 @@ def test_resolve_size():
         data.resolve_size(2000, 1000, "k")
 
 
-def _write_idx(path, array):
-    array = np.asarray(array, dtype=np.uint8)
-    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    path.write_bytes(header + array.tobytes())
-
-
 def test_mnist_loader_reads_idx_files(tmp_path):
     raw = tmp_path / "MNIST" / "raw"
     raw.mkdir(parents=True)
@@ -68,15 +59,10 @@ def test_mnist_loader_reads_idx_files(tmp_path):
     x_te, y_te = rng.integers(0, 256, (5, 28, 28)), rng.integers(0, 10, 5)
     for name, arr in [("train-images-idx3-ubyte", x_tr), ("train-labels-idx1-ubyte", y_tr),
                       ("t10k-images-idx3-ubyte", x_te), ("t10k-labels-idx1-ubyte", y_te)]:
-        _write_idx(raw / name, arr)
+        write_idx(raw / name, arr)
     ds = data.load_dataset("mnist", tmp_path)
     assert ds.train_images.shape == (12, 1, 28, 28) and ds.test_images.shape == (5, 1, 28, 28)
     assert np.array_equal(ds.train_images[:, 0].numpy(), x_tr) and np.array_equal(ds.test_labels.numpy(), y_te)
-
-
-def _pickle(path, obj):
-    with open(path, "wb") as fh:
-        pickle.dump(obj, fh)
 
 
 def test_cifar10_loader_reads_python_batches(tmp_path):
@@ -87,9 +73,9 @@ def test_cifar10_loader_reads_python_batches(tmp_path):
     for i in range(1, 6):
         x, y = rng.integers(0, 256, (3, 3072), dtype=np.uint8), list(rng.integers(0, 10, 3))
         batches.append((x, y))
-        _pickle(folder / f"data_batch_{i}", {"data": x, "labels": y})
-    _pickle(folder / "test_batch", {"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8), "labels": [0, 1, 2, 3]})
-    _pickle(folder / "batches.meta", {"label_names": [f"c{i}" for i in range(10)]})
+        write_pickle(folder / f"data_batch_{i}", {"data": x, "labels": y})
+    write_pickle(folder / "test_batch", {"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8), "labels": [0, 1, 2, 3]})
+    write_pickle(folder / "batches.meta", {"label_names": [f"c{i}" for i in range(10)]})
     ds = data.load_dataset("cifar10", tmp_path)
     assert ds.train_images.shape == (15, 3, 32, 32) and ds.n_classes == 10 and ds.classes[3] == "c3"
     assert np.array_equal(ds.train_images[3].numpy().reshape(-1), batches[1][0][0])
@@ -100,11 +86,11 @@ def test_cifar100_loader_reads_fine_labels(tmp_path):
     folder = tmp_path / "cifar-100-python"
     folder.mkdir()
     rng = np.random.default_rng(1)
-    _pickle(folder / "train", {"data": rng.integers(0, 256, (6, 3072), dtype=np.uint8), "fine_labels": [5, 99, 0, 1, 2, 3],
+    write_pickle(folder / "train", {"data": rng.integers(0, 256, (6, 3072), dtype=np.uint8), "fine_labels": [5, 99, 0, 1, 2, 3],
                                "coarse_labels": [0] * 6})
-    _pickle(folder / "test", {"data": rng.integers(0, 256, (2, 3072), dtype=np.uint8), "fine_labels": [7, 8],
+    write_pickle(folder / "test", {"data": rng.integers(0, 256, (2, 3072), dtype=np.uint8), "fine_labels": [7, 8],
                               "coarse_labels": [0, 0]})
-    _pickle(folder / "meta", {"fine_label_names": [f"f{i}" for i in range(100)], "coarse_label_names": []})
+    write_pickle(folder / "meta", {"fine_label_names": [f"f{i}" for i in range(100)], "coarse_label_names": []})
     ds = data.load_dataset("cifar100", tmp_path)
     assert ds.n_classes == 100 and ds.train_labels.tolist() == [5, 99, 0, 1, 2, 3]
 
