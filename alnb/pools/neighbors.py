@@ -11,7 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from alnb.registry import Option
+
 BLOCK_ELEMENTS = 2 ** 24
+DEVICE_OPTION = Option("device", str, "auto", "where the neighbour distances are computed", pattern=r"auto|cpu|cuda(:\d+)?|mps")
 
 
 def rows_per_block(n_columns: int, block_elements: int = BLOCK_ELEMENTS) -> int:

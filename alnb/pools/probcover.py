@@ -15,7 +15,8 @@ import torch
 from alnb.models import resolve_device
 from alnb.pools.base import PoolContext, PoolStrategy, register_pool_family
 from alnb.pools.clustering import REPRESENTATION_PATTERN, kmeans_clusters, l2_normalize, representation_needs
-from alnb.pools.neighbors import RadiusGraph, nearest_foreign_distances, radius_graph
+from alnb.pools.neighbors import DEVICE_OPTION, RadiusGraph, nearest_foreign_distances, radius_graph
+from alnb.registry import Option
 
 
 def purity_delta(foreign_distances: np.ndarray, purity_threshold: float = 0.95) -> float:
@@ -115,19 +116,25 @@ def probcover(features: np.ndarray, budget: int, n_classes: int, rng: np.random.
         graph = radius_graph(features, delta, device=device)
     return max_coverage(graph, budget, rng, labeled_positions)
 
+PROBCOVER_OPTIONS = (
+    Option("purity_threshold", float, 0.95, "δ is the largest radius at which this share of the balls is pure",
+           low=0, high=1, low_open=True),
+    Option("delta", float, None, "a fixed radius δ instead of the purity rule (null: from purity_threshold)",
+           low=0, low_open=True, nullable=True),
+    DEVICE_OPTION,
+)
 
 
 @register_pool_family(rf"probcover(?:_(?P<representation>{REPRESENTATION_PATTERN}))?",
-                      examples=("probcover", "probcover_pca"))
+                      examples=("probcover", "probcover_pca"), options=PROBCOVER_OPTIONS)
 def _probcover_strategy(name: str, representation: str = "simclr") -> PoolStrategy:
     """ProbCover on a representation (default: SimCLR embeddings, as in the paper)."""
 
     def build(ctx: PoolContext) -> np.ndarray:
-        options = ctx.options
+        options = {option.name: ctx.options.get(option.name, option.default) for option in PROBCOVER_OPTIONS}
         positions = probcover(ctx.features(representation), ctx.budget, ctx.n_classes, ctx.rng,
-                              purity_threshold=options.get("purity_threshold", 0.95),
-                              delta=options.get("delta"),
-                              device=resolve_device(options.get("device", "auto")))
+                              purity_threshold=options["purity_threshold"], delta=options["delta"],
+                              device=resolve_device(options["device"]))
         return ctx.candidates[positions]
 
     return PoolStrategy(name, build, **representation_needs(representation))
