@@ -67,11 +67,6 @@ class Option:
         high = "∞" if self.high is None else _number(self.high)
         return f"{'(' if self.low_open or self.low is None else '['}{low}, {high}{']' if self.high is not None else ')'}"
 
-    def summary(self) -> str:
-        """``name`` (type in range, default value): doc — for tables of options."""
-        default = "derived" if self.default is None else repr(self.default)
-        return f"`{self.name}` ({self.type.__name__} in {self.range_text()}, default {default}): {self.doc}"
-
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() and math.isfinite(value) else f"{value:g}"

@@ -90,9 +90,9 @@ def typiclust(features: np.ndarray, budget: int, rng: np.random.Generator, label
 
 
 TYPICLUST_OPTIONS = (
-    Option("max_clusters", int, 500, "at most this many k-means clusters (K = min(|L| + B, max_clusters))", low=1),
+    Option("max_clusters", int, 500, "at most this many k-means clusters (K = min(labeled + budget, max_clusters))", low=1),
     Option("min_cluster_size", int, 5, "clusters of at most this many points are dropped", low=0),
-    Option("k_neighbors", int, 20, "neighbours of the typicality (k = min(k_neighbors, |C| // 2))", low=1),
+    Option("k_neighbors", int, 20, "neighbours of the typicality (k = min(k_neighbors, cluster size // 2))", low=1),
     DEVICE_OPTION,
 )
 
