@@ -23,7 +23,8 @@ def _notebook(*cells: str) -> dict:
 
 
 def test_failing_notebook_is_reported_in_one_line_with_the_rendered_page(tmp_path):
-    """A project of its own (pyproject.toml, notebooks/) whose first notebook fails in its third cell."""
+    """A project of its own (pyproject.toml, notebooks/) whose first notebook fails in its last cell, [4] once
+    papermill has injected the parameters."""
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "notebooks").mkdir()
     notebook = _notebook("from alnb.config import load_params\nparams = load_params(params_path)",
@@ -36,6 +37,6 @@ def test_failing_notebook_is_reported_in_one_line_with_the_rendered_page(tmp_pat
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     html = tmp_path / "reports" / "failing" / "01_pretext_training.html"
     assert proc.stderr.splitlines()[-2:] == [  # the kernel may warn first (ipykernel: "running over TCP")
-        "alnb: 01_pretext_training failed in cell [3] `ratio = 1 / 0  # a bug`: ZeroDivisionError: division by zero",
+        "alnb: 01_pretext_training failed in cell [4] `ratio = 1 / 0  # a bug`: ZeroDivisionError: division by zero",
         f"full traceback: {html}"]
     assert "ZeroDivisionError" in html.read_text()
