@@ -19,11 +19,18 @@ NOTEBOOKS = ("01_pretext_training", "02_initial_pools", "03_al_runs", "04_ablati
              "06_visualization")
 
 
-def render_html(notebook_path: Path, html_path: Path) -> None:
+def render_html(notebook_path: Path, html_path: Path, shown_params: str | None = None) -> None:
+    """Render an executed notebook to HTML; its injected parameters cell shows ``shown_params`` (a path
+    relative to the project, or the file's name) instead of the path on the machine that ran it."""
     import nbformat
     from nbconvert import HTMLExporter
 
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(notebook_path, as_version=4))
+    notebook = nbformat.read(notebook_path, as_version=4)
+    if shown_params is not None:
+        for cell in notebook.cells:
+            if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+                cell.source = f"# Parameters injected by alnb study\nparams_path = {shown_params!r}\n"
+    body, _ = HTMLExporter().from_notebook_node(notebook)
     atomic_write_text(html_path, body)
 
 
@@ -67,7 +74,8 @@ def run_study(params_path: str | Path, notebooks: tuple[str, ...] = NOTEBOOKS, l
     _kernel_env()
     timings = load_timings(params.run_path)
     progress_file = params.run_path / ".progress.json"  # the kernels report progress here (alnb.progress)
-    params_arg = os.path.relpath(params_path, nb_dir)  # reports show no absolute path of the machine
+    shown_params = (str(params_path.relative_to(root)) if params_path.is_relative_to(root)
+                    else params_path.name)  # reports show no absolute path of the machine
     for name in notebooks:
         executed = out_dir / f"{name}.ipynb"
         executed.parent.mkdir(parents=True, exist_ok=True)
@@ -77,13 +85,13 @@ def run_study(params_path: str | Path, notebooks: tuple[str, ...] = NOTEBOOKS, l
             with _environment({PROGRESS_ENV: str(progress_file), FIGURES_ENV: str(report_dir / "figures"),
                                NOTEBOOK_ENV: name}), TerminalProgress(progress_file, name[:2]):
                 papermill.execute_notebook(str(nb_dir / f"{name}.ipynb"), str(executed),
-                                           parameters={"params_path": params_arg}, cwd=str(nb_dir),
+                                           parameters={"params_path": str(params_path)}, cwd=str(nb_dir),
                                            kernel_name="python3", progress_bar=False)
         finally:
             timings[name] = time.perf_counter() - start
             atomic_write_text(params.run_path / "timings.json", json.dumps(timings, indent=1))
             if executed.is_file():
-                render_html(executed, report_dir / f"{name}.html")
+                render_html(executed, report_dir / f"{name}.html", shown_params)
         log(f"[alnb] {name} done in {timings[name]:.1f} s -> {report_dir / (name + '.html')}")
     write_index(params, report_dir, notebooks=NOTEBOOKS)
     return report_dir
