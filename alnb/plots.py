@@ -266,7 +266,7 @@ def quality_scatter(table: pd.DataFrame, labels: dict[str, str], correlations: p
                     title: str | None = "What makes a pool good: pool properties against AUBC gain") -> plt.Figure:
     """One panel per property: each (init, seed) pool's property against its AUBC gain over random."""
     props = [p for p in labels if p in table]
-    fig, axes = _grid(len(props), width=3.6, height=3.2, max_cols=5)
+    fig, axes = _grid(len(props), width=4.2, height=3.4, max_cols=3)
     colors = _colors(sorted(table["init"].unique()))
     rho = {} if correlations is None else correlations.set_index("property")["spearman"].to_dict()
     for ax, prop in zip(axes, props):
