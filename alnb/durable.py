@@ -39,8 +39,19 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _file_mode() -> int:
+    """The mode of a new file under the current umask (0644 by default): what ``open`` would create."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_atomically(path: str | Path, write: Callable[[Path], None]) -> None:
-    """Call ``write`` on a temporary path beside ``path``, flush it to the disk, then rename it into place."""
+    """Call ``write`` on a temporary path beside ``path``, flush it to the disk, then rename it into place.
+
+    The file gets the mode the umask gives any new file (``mkstemp`` alone would leave it 0600, so a
+    shared report would be unreadable to others).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -49,6 +60,7 @@ def write_atomically(path: str | Path, write: Callable[[Path], None]) -> None:
     try:
         write(tmp)
         fsync_file(tmp)
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

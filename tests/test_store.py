@@ -1,9 +1,12 @@
+import json
 import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from alnb import durable
+from alnb.durable import DamagedFileWarning
 from alnb.store import RunStore, TrialKey, atomic_write_text
 
 
@@ -43,12 +46,22 @@ def test_initial_pools_merge_replaces_same_init_and_seed(tmp_path):
     assert sorted(pools.loc[pools["seed"] == 0, "index"]) == [7, 8] and len(pools) == 4
 
 
+def test_written_files_respect_the_umask(tmp_path):
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "report.html", "<html></html>")
+        assert stat.S_IMODE((tmp_path / "report.html").stat().st_mode) == 0o644
+        os.umask(0o077)
+        atomic_write_text(tmp_path / "private.html", "x")
+        assert stat.S_IMODE((tmp_path / "private.html").stat().st_mode) == 0o600
+    finally:
+        os.umask(previous)
+
+
 # ----------------------------------------------------------------------------- durability and damaged files
-
-import json  # noqa: E402
-
-from alnb import durable  # noqa: E402
-from alnb.durable import DamagedFileWarning  # noqa: E402
 
 KEY = TrialKey("digits", "random", "lc", 3)
 ROWS = [{**KEY.as_dict(), "cycle": c, "n_labeled": 10 * (c + 1), "test_acc": 0.5 + c / 10} for c in range(3)]
