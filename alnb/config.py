@@ -110,8 +110,12 @@ class ImbalanceParams:
 
 @dataclass(frozen=True)
 class VisualizationParams:
+    """``compare_run_dir``: the run directory of a second study (e.g. MNIST against TinyImageNet) whose
+    clustering pools notebook 06 compares with this study's."""
+
     method: str = "tsne"
     max_points: int = 2000
+    compare_run_dir: str | None = None
 
 
 @dataclass(frozen=True)

@@ -23,19 +23,38 @@ from pathlib import Path
 import pandas as pd
 
 RESULT_KEYS = ["dataset", "init", "query", "seed"]
+# Factors of sub-studies and grids beyond the main four; a results row carries those its trial has.
+FACTOR_KEYS = ["model_init", "initial_size", "imbalance_factor"]
+
+
+def trial_columns(table: pd.DataFrame) -> list[str]:
+    """The columns of ``table`` that key a trial: the main four and every sub-study factor it carries."""
+    return [*RESULT_KEYS, *(k for k in FACTOR_KEYS if k in table.columns)]
 
 
 class ProtocolChanged(RuntimeError):
     """The run directory holds trials of another protocol (training, budgets, data …)."""
 
 
+def _file_mode() -> int:
+    """The mode of a new file under the current umask (0644 by default): what ``open`` would create."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
+    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``.
+
+    The file gets the mode the umask gives any new file (``mkstemp`` alone would leave it 0600, so a
+    shared report would be unreadable to others).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -48,17 +67,29 @@ def atomic_write_csv(df: pd.DataFrame, path: Path) -> None:
 
 @dataclass(frozen=True)
 class TrialKey:
+    """Every factor that defines a trial: the main four plus sub-study factors (``FACTOR_KEYS``), e.g.
+    ``TrialKey("digits", "random", "lc", 0, (("initial_size", 10),))``; two trials differ in some factor."""
+
     dataset: str
     init: str
     query: str
     seed: int
+    factors: tuple[tuple[str, object], ...] = ()
+
+    def __post_init__(self):
+        unknown = [name for name, _ in self.factors if name not in FACTOR_KEYS]
+        if unknown:
+            raise ValueError(f"trial factor {unknown[0]!r} is unknown; valid: {', '.join(FACTOR_KEYS)}")
 
     @property
     def folder_name(self) -> str:
-        return f"{self.dataset}__{self.init}__{self.query}__s{self.seed}"
+        extra = "".join(f"__{name}-{value:g}" if isinstance(value, float) else f"__{name}-{value}"
+                        for name, value in self.factors)
+        return f"{self.dataset}__{self.init}__{self.query}__s{self.seed}{extra}"
 
     def as_dict(self) -> dict:
-        return {"dataset": self.dataset, "init": self.init, "query": self.query, "seed": self.seed}
+        return {"dataset": self.dataset, "init": self.init, "query": self.query, "seed": self.seed,
+                **dict(self.factors)}
 
 
 def _differences(recorded: dict, current: dict, prefix: str = "") -> list[str]:
@@ -128,13 +159,14 @@ class RunStore:
         done = self._done_dirs()
         results = [pd.read_csv(d / "rows.csv") for d in done]
         results_df = pd.concat(results, ignore_index=True) if results else pd.DataFrame(columns=RESULT_KEYS)
-        results_df = results_df.sort_values([*RESULT_KEYS, "cycle"], ignore_index=True) if results else results_df
+        keys = trial_columns(results_df)
+        results_df = results_df.sort_values([*keys, "cycle"], ignore_index=True) if results else results_df
         labeled = []
         for d in done:
             status = json.loads((d / "status.json").read_text())
             df = pd.read_csv(d / "labeled.csv")
-            for k in RESULT_KEYS:
-                df.insert(RESULT_KEYS.index(k), k, status[k])
+            for position, k in enumerate(k for k in keys if k in status):
+                df.insert(position, k, status[k])
             labeled.append(df)
         labeled_df = pd.concat(labeled, ignore_index=True) if labeled else pd.DataFrame(
             columns=[*RESULT_KEYS, "cycle", "index"])
@@ -151,6 +183,16 @@ class RunStore:
         if not path.is_file():
             self.collect()
         return pd.read_csv(path)
+
+    # -- derived tables (pool properties, ...)
+    def write_table(self, name: str, table: pd.DataFrame) -> Path:
+        path = self.root / f"{name}.csv"
+        atomic_write_csv(table, path)
+        return path
+
+    def read_table(self, name: str) -> pd.DataFrame | None:
+        path = self.root / f"{name}.csv"
+        return pd.read_csv(path) if path.is_file() else None
 
     # -- initial pools
     @property

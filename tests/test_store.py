@@ -40,3 +40,18 @@ def test_initial_pools_merge_replaces_same_init_and_seed(tmp_path):
     store.write_initial_pools(pd.DataFrame({"init": "random", "seed": 0, "index": [7, 8]}))
     pools = store.initial_pools()
     assert sorted(pools.loc[pools["seed"] == 0, "index"]) == [7, 8] and len(pools) == 4
+
+
+def test_written_files_respect_the_umask(tmp_path):
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "report.html", "<html></html>")
+        assert stat.S_IMODE((tmp_path / "report.html").stat().st_mode) == 0o644
+        os.umask(0o077)
+        atomic_write_text(tmp_path / "private.html", "x")
+        assert stat.S_IMODE((tmp_path / "private.html").stat().st_mode) == 0o600
+    finally:
+        os.umask(previous)
