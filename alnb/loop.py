@@ -116,7 +116,7 @@ def run_trial(data: ImageTensors, splits: Splits, initial_pool: np.ndarray, quer
         if cycle < params.al.cycles:
             start = time.perf_counter()
             outputs = TrainedModels(models, data, splits.pool, n_classes, params.training.eval_batch_size,
-                                    seed=seeding.stream_seed(seed, "mc", cycle))
+                                    seed=seeding.stream_seed(seed, "mc", cycle), validation=splits.val)
             ctx = QueryContext(labeled=train_idx, unlabeled=np.flatnonzero(unlabeled), budget=budget,
                                rng=seeding.rng(seed, "query", cycle), outputs=outputs,
                                options={"mc_passes": params.al.mc_passes, **params.al.query_options},

@@ -183,12 +183,15 @@ class Study:
 
     # ------------------------------------------------------------------ initial pools
     def pool_context(self, seed: int, init: str, budget: int) -> PoolContext:
+        """What ``init`` may read; the true labels of U only when ``init`` is an oracle reference."""
+        pool = self.splits(seed).pool
+        oracle_labels = (lambda: self.dataset.train_labels.numpy()[pool]) if resolve_pool(init).oracle else None
         return PoolContext(
-            candidates=self.splits(seed).pool, budget=budget, rng=seeding.rng(seed, "pool", init),
+            candidates=pool, budget=budget, rng=seeding.rng(seed, "pool", init),
             n_classes=self.dataset.n_classes, features=lambda rep: self.features(seed, rep),
             scores=lambda task: self.pretext_scores(seed, task), clusters=lambda method: self.clusters(seed, method),
             options=dict(self.params.pools.options),
-            seed=seeding.stream_seed(seed, "pool_model", init))
+            seed=seeding.stream_seed(seed, "pool_model", init), oracle_labels=oracle_labels)
 
     def build_initial_pool(self, init: str, seed: int) -> np.ndarray:
         """Global indices of the initial pool ``init`` for ``seed`` (independent of the query method)."""

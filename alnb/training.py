@@ -152,11 +152,13 @@ class TrainedModels:
     use and indexed by global index afterwards. MC dropout reuses the features: dropout sits only
     before the linear head, so T passes of ``head(dropout(h))`` with seeded masks are exactly T
     stochastic forward passes with only the dropout layer active and BatchNorm in eval mode.
+    ``validation`` (global indices) is the labeled validation set, read only by calibration.
     """
 
     def __init__(self, models: list[Classifier], data: ImageTensors, domain: np.ndarray, n_classes: int,
-                 batch_size: int, seed: int):
+                 batch_size: int, seed: int, validation: np.ndarray | None = None):
         self.models = models
+        self.validation = np.zeros(0, dtype=np.int64) if validation is None else np.asarray(validation)
         self.data = data
         self.domain = np.asarray(domain)
         self.n_classes = n_classes
@@ -211,6 +213,14 @@ class TrainedModels:
                     out[:, :, t] = F.softmax(model.head(dropped), dim=1).double().cpu()
             self._cache[key] = out.numpy()
         return self._cache[key][self._rows(indices)]
+
+    def validation_logits(self) -> tuple[np.ndarray, np.ndarray]:
+        if "validation_logits" not in self._cache:
+            logits = predict_logits(self.models[0], self.data.train, self.validation, self.data, self.batch_size)
+            labels = self.data.train_labels[torch.as_tensor(self.validation, device=self.device)]
+            self._cache["validation_logits"] = (logits.reshape(len(self.validation), self.n_classes).double().cpu().numpy(),
+                                                labels.cpu().numpy())
+        return self._cache["validation_logits"]
 
     def images(self, indices: np.ndarray) -> torch.Tensor:
         return self.data.train[torch.as_tensor(np.asarray(indices), device=self.device)]

@@ -1,4 +1,4 @@
-"""Time and peak memory of every clustering initial pool on 50,000 × 512 clustered Gaussian features.
+"""Time and peak memory of every clustering and coverage initial pool on 50,000 × 512 clustered Gaussian features.
 
 Each pool runs in a fresh subprocess that loads the features from a .npy file, then reads
 ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` before and after the call: the difference is the
@@ -23,13 +23,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's alnb, not an installed one
 
-POOLS = ("kmeans_equal", "kmeans_prop", "kmeans_equal_nearest", "typiclust", "probcover")
+POOLS = ("kmeans_equal", "kmeans_prop", "kmeans_equal_nearest", "typiclust", "probcover", "maxherding")
 
 
 def run_pool(pool: str, features_path: str, budget: int, n_classes: int) -> dict:
     """Run one pool in this (fresh) process and measure it."""
     import numpy as np
 
+    from alnb.herding import kernel_herding
     from alnb.pools.clustering import (cluster_pool, equal_allocation, kmeans_clusters, l2_normalize,
                                        proportional_allocation)
     from alnb.pools.neighbors import radius_graph
@@ -50,6 +51,8 @@ def run_pool(pool: str, features_path: str, budget: int, n_classes: int) -> dict
         positions = cluster_pool(labels, counts, rng, features=features, centers=centers, within=within)
     elif pool == "typiclust":
         positions = typiclust(features, budget, rng)
+    elif pool == "maxherding":  # default h and candidate subsample (see alnb/herding.py)
+        positions = kernel_herding(features, budget, rng)
     else:  # the three steps of alnb.pools.probcover.probcover, timed apart
         normalized = l2_normalize(features)
         delta = probcover_delta(normalized, n_classes, rng, normalize=False)

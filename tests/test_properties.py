@@ -49,8 +49,9 @@ def pool_problems(draw):
             "degenerate": draw(st.booleans()), "seed": draw(st.integers(0, 2**32 - 1))}
 
 
-def pool_context(problem: dict, rng_seed: int) -> tuple[PoolContext, np.ndarray]:
-    """A PoolContext over random candidates; the remaining global indices are the held-out val/test set."""
+def pool_context(problem: dict, rng_seed: int, name: str) -> tuple[PoolContext, np.ndarray]:
+    """A PoolContext over random candidates for strategy ``name`` (the true labels only for an oracle); the
+    remaining global indices are the held-out val/test set."""
     arrays = np.random.default_rng(problem["seed"])
     n = problem["n_candidates"]
     order = arrays.permutation(n + problem["n_held_out"])
@@ -71,9 +72,13 @@ def pool_context(problem: dict, rng_seed: int) -> tuple[PoolContext, np.ndarray]
         k = min(problem["n_clusters"], n)
         return np.zeros(n, np.int64) if degenerate else arrays.integers(0, k, n)
 
+    def oracle_labels() -> np.ndarray:
+        return np.zeros(n, np.int64) if degenerate else arrays.integers(0, problem["n_classes"], n)
+
     ctx = PoolContext(candidates=candidates, budget=problem["budget"], rng=np.random.default_rng(rng_seed),
                       n_classes=problem["n_classes"], features=features_of, scores=scores_of, clusters=clusters_of,
-                      options={"device": "cpu"}, seed=rng_seed)
+                      options={"device": "cpu"}, seed=rng_seed,
+                      oracle_labels=oracle_labels if resolve_pool(name).oracle else None)
     return ctx, held_out
 
 
@@ -81,7 +86,8 @@ POOL_NAMES = sorted(set(pool_names()))
 
 
 def test_every_pool_family_is_covered():
-    assert "random" in POOL_NAMES and len(POOL_NAMES) >= 3
+    assert {"random", "maxherding", "balanced_random"} <= set(POOL_NAMES)
+    assert "uherding" in QUERY_METHODS
     for name in POOL_NAMES:
         assert resolve_pool(name).name == name
 
@@ -94,9 +100,9 @@ def test_initial_pool_properties(name):
               suppress_health_check=[HealthCheck.too_slow])
     @given(problem=pool_problems(), rng_seed=st.integers(0, 2**32 - 1))
     def check(problem, rng_seed):
-        ctx, held_out = pool_context(problem, rng_seed)
+        ctx, held_out = pool_context(problem, rng_seed, name)
         picks = check_picks(strategy.build(ctx), ctx.candidates, held_out, ctx.budget, name)
-        again, _ = pool_context(problem, rng_seed)
+        again, _ = pool_context(problem, rng_seed, name)
         assert np.array_equal(strategy.build(again), picks), "same seed, different pool"
 
     check()
@@ -149,6 +155,12 @@ class FakeOutputs:
 
     def normalized_images(self, indices):
         return self.images(indices).float().div(255.0).sub(0.5).div(0.25)
+
+    def validation_logits(self):
+        arrays = np.random.default_rng(self._seed + 2)
+        labels = arrays.integers(0, self.n_classes, 12)
+        logits = np.zeros((12, self.n_classes)) if self._degenerate else arrays.standard_normal((12, self.n_classes))
+        return logits, labels
 
 
 @st.composite

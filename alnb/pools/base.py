@@ -26,6 +26,10 @@ class PoolContext:
     pretext task's embedding); ``scores(task)`` the pretext task's per-sample loss ``[len(candidates)]``;
     ``clusters(method)`` a clustering's per-candidate assignment ``[len(candidates)]`` (e.g. DeepCluster).
     All are computed on U only: no val or test image is ever seen.
+
+    ``oracle_labels()`` returns the true class of every candidate ``[len(candidates)]``. A practitioner has
+    no such labels: it is given only to a strategy registered as an oracle reference
+    (:attr:`PoolStrategy.oracle`), and is ``None`` for every other strategy.
     """
 
     candidates: np.ndarray
@@ -37,6 +41,7 @@ class PoolContext:
     clusters: Callable[[str], np.ndarray] | None = None
     options: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
+    oracle_labels: Callable[[], np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,8 @@ class PoolStrategy:
     """A resolved strategy: its name, the pretext tasks and representations it reads, and its function.
 
     ``min_budget`` is the smallest pool it can build as designed; ``min_budget_reason`` says why.
+    ``oracle=True`` marks a reference that reads the true labels of U (``PoolContext.oracle_labels``): an
+    upper reference, not a strategy; reports mark it and verdicts never count it among the guided pools.
     """
 
     name: str
@@ -52,6 +59,7 @@ class PoolStrategy:
     representations: tuple[str, ...] = ()
     min_budget: int = 1
     min_budget_reason: str = ""
+    oracle: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,11 @@ def declared_pool_options() -> dict[str, list[tuple[str, Option]]]:
 def pool_names() -> list[str]:
     """Example names of every registered family (for messages and docs)."""
     return [name for family in POOL_FAMILIES for name in family.examples]
+
+
+def is_oracle(name: str) -> bool:
+    """Whether the strategy ``name`` is an oracle reference (it reads the true labels of U)."""
+    return resolve_pool(name).oracle
 
 
 def resolve_pool(name: str, key: str = "al.inits") -> PoolStrategy:

@@ -43,6 +43,10 @@ class ModelOutputs(Protocol):
     def normalized_images(self, indices: np.ndarray) -> torch.Tensor:
         """The float images ``[n, C, H, W]`` normalised as the classifier sees them, on the model's device."""
 
+    def validation_logits(self) -> tuple[np.ndarray, np.ndarray]:
+        """Logits ``[n_val, C]`` of the (first) model on the validation set and its labels ``[n_val]``
+        (for calibration, e.g. UHerding's temperature); empty arrays when there is no validation set."""
+
 
 @dataclass
 class QueryContext:
