@@ -118,7 +118,15 @@ def _wait_for(condition, proc: subprocess.Popen, seconds: float = 300) -> None:
 
 
 def _workers(proc: subprocess.Popen) -> set[int]:
-    return {p for p in _descendants(proc.pid) if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text(errors="ignore")}
+    """The trial workers (spawned processes) below the command."""
+    workers = set()
+    for pid in _descendants(proc.pid):
+        try:
+            if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text(errors="ignore"):
+                workers.add(pid)
+        except OSError:
+            continue  # ended meanwhile
+    return workers
 
 
 def _gone(pids: set[int], seconds: float = 30) -> set[int]:
