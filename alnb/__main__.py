@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import sys
 
 from alnb.config import ParamsError
@@ -19,6 +21,14 @@ def select_notebooks(notebooks: tuple[str, ...], only: list[str] | None) -> tupl
             raise ValueError(f"--only: unknown notebook {value!r}; valid: {', '.join(n[:2] for n in notebooks)} "
                               f"({', '.join(notebooks)})")
     return tuple(name for name in notebooks if name in only or name[:2] in only)
+
+
+def _resume_command(args: argparse.Namespace) -> str:
+    """The command that resumes the study: ``make study PARAMS=...`` under make, else ``python -m alnb ...``."""
+    if os.environ.get("MAKELEVEL") and not args.only:
+        return f"make study PARAMS={shlex.quote(args.params)}"
+    only = f" --only {' '.join(args.only)}" if args.only else ""
+    return f"python -m alnb study {shlex.quote(args.params)}{only}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             check_data_files(params)
             print(f"{args.params}: ok (study {params.study!r}, run directory {params.run_path})")
             return 0
-        from alnb.report import NOTEBOOKS, NotebookFailed, run_study
+        from alnb.report import NOTEBOOKS, NotebookFailed, StudyInterrupted, run_study
 
         try:
             notebooks = select_notebooks(NOTEBOOKS, args.only)
@@ -51,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         except NotebookFailed as err:
             print(f"alnb: {err}", file=sys.stderr)
             return 1
+        except StudyInterrupted as err:
+            print(f"alnb: {err}; resume with the same command: {_resume_command(args)}", file=sys.stderr)
+            return 128 + err.signum
         print(f"[alnb] reports in {report_dir}")
         return 0
     except ParamsError as err:

@@ -346,7 +346,8 @@ def check_dataset_files(name: str, root: str | Path = "data", download: bool = F
     """Run the loader's checks of ``name``'s files and, with ``verify``, compare the published md5 sums of
     torchvision's release files; raise :class:`DatasetError` or :class:`DatasetNotFound` in one line.
 
-    ``digits`` is bundled and always fine; files still to be downloaded are checked when they are loaded.
+    ``digits`` is bundled and always fine; files still to be downloaded are checked when they are loaded
+    (torchvision checks the md5 sums of what it downloads).
     TinyImageNet's folder layout and annotations are checked here; its images when they are decoded.
     """
     root = Path(root)

@@ -7,10 +7,12 @@ executor only schedules; the trial's failure never stops the others.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from alnb.config import StudyParams
+from alnb.lifetime import die_with_parent
 from alnb.progress import progress_bar
 from alnb.store import TrialKey
 from alnb.threads import torch_threads
@@ -44,17 +46,26 @@ def _worker_run(params: StudyParams, pretext_root: Path, factors: dict, key: Tri
 
 
 def _run_in_processes(study: "Study", todo: list[TrialKey], n_jobs: int, bar) -> None:
-    """Trials in ``n_jobs`` spawned processes, each with its share of the CPU threads."""
+    """Trials in ``n_jobs`` spawned processes, each with its share of the CPU threads.
+
+    Workers end with this process, even when it is killed (:func:`alnb.lifetime.die_with_parent`). An
+    interrupt ends the running trials at once and cancels the others; finished ones are already recorded.
+    """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    pool = ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
     try:
         futures = [pool.submit(_worker_run, study.params, study.pretext_root, study.factors, key) for key in todo]
         for future in as_completed(futures):
             future.result()
             bar.update()
-    finally:  # an interrupt cancels the trials not yet started; finished ones are already recorded
+    except BaseException:
+        for process in list((pool._processes or {}).values()):  # the executor keeps no public handle on them
+            process.terminate()
+        raise
+    finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 

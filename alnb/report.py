@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
 
 from alnb.config import load_params
 from alnb.frontpage import load_timings, write_index
+from alnb.lifetime import stop_on_signals
 from alnb.plots import FIGURES_ENV, NOTEBOOK_ENV
 from alnb.progress import PROGRESS_ENV, TerminalProgress
 from alnb.store import atomic_write_text
@@ -45,6 +47,14 @@ class NotebookFailed(RuntimeError):
     """A notebook raised: the message names it, the failing cell's first line, the error and the rendered HTML."""
 
 
+class StudyInterrupted(RuntimeError):
+    """SIGINT or SIGTERM stopped the study: the running trials ended, the finished ones stay recorded."""
+
+    def __init__(self, signum: int, notebook: str):
+        self.signum = signum
+        super().__init__(f"stopped by {signal.Signals(signum).name} during {notebook}; finished trials are kept")
+
+
 def _failure_message(name: str, err, html_path: Path) -> str:
     """Two lines: the notebook, the failing cell's first line and the error; then where the traceback is."""
     first_line = next((line.strip() for line in (err.source or "").splitlines() if line.strip()), "")
@@ -74,7 +84,9 @@ def run_study(params_path: str | Path, notebooks: tuple[str, ...] = NOTEBOOKS, l
 
     Returns the report folder. The params and the dataset's files are checked before anything runs. A
     failing notebook is still rendered (its traceback visible there), then :class:`NotebookFailed` says
-    which cell failed and where that page is; the trials that finished stay recorded.
+    which cell failed and where that page is; the trials that finished stay recorded. SIGINT (Ctrl-C) or
+    SIGTERM interrupts the running notebook (its trials end, workers included) and raises
+    :class:`StudyInterrupted`; a rerun resumes, skipping the finished trials.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -93,24 +105,31 @@ def run_study(params_path: str | Path, notebooks: tuple[str, ...] = NOTEBOOKS, l
     progress_file = params.run_path / ".progress.json"  # the kernels report progress here (alnb.progress)
     shown_params = (str(params_path.relative_to(root)) if params_path.is_relative_to(root)
                     else params_path.name)  # reports show no absolute path of the machine
-    for name in notebooks:
-        executed = out_dir / f"{name}.ipynb"
-        executed.parent.mkdir(parents=True, exist_ok=True)
-        log(f"[alnb] running {name} ...")
-        start = time.perf_counter()
-        try:
-            with _environment({PROGRESS_ENV: str(progress_file), FIGURES_ENV: str(report_dir / "figures"),
-                               NOTEBOOK_ENV: name}), TerminalProgress(progress_file, name[:2]):
-                papermill.execute_notebook(str(nb_dir / f"{name}.ipynb"), str(executed),
-                                           parameters={"params_path": str(params_path)}, cwd=str(nb_dir),
-                                           kernel_name="python3", progress_bar=False)
-        except PapermillExecutionError as err:
-            raise NotebookFailed(_failure_message(name, err, report_dir / f"{name}.html")) from None
-        finally:
-            timings[name] = time.perf_counter() - start
-            atomic_write_text(params.run_path / "timings.json", json.dumps(timings, indent=1))
-            if executed.is_file():
-                render_html(executed, report_dir / f"{name}.html", shown_params)
-        log(f"[alnb] {name} done in {timings[name]:.1f} s -> {report_dir / (name + '.html')}")
+    with stop_on_signals() as stop:
+        for name in notebooks:
+            if stop.signal is not None:
+                raise StudyInterrupted(stop.signal, name)
+            executed = out_dir / f"{name}.ipynb"
+            executed.parent.mkdir(parents=True, exist_ok=True)
+            log(f"[alnb] running {name} ...")
+            start = time.perf_counter()
+            try:
+                with _environment({PROGRESS_ENV: str(progress_file), FIGURES_ENV: str(report_dir / "figures"),
+                                   NOTEBOOK_ENV: name}), TerminalProgress(progress_file, name[:2]):
+                    papermill.execute_notebook(str(nb_dir / f"{name}.ipynb"), str(executed),
+                                               parameters={"params_path": str(params_path)}, cwd=str(nb_dir),
+                                               kernel_name="python3", progress_bar=False)
+            except PapermillExecutionError as err:
+                if stop.signal is not None:
+                    raise StudyInterrupted(stop.signal, name) from None
+                raise NotebookFailed(_failure_message(name, err, report_dir / f"{name}.html")) from None
+            finally:
+                timings[name] = time.perf_counter() - start
+                atomic_write_text(params.run_path / "timings.json", json.dumps(timings, indent=1))
+                if executed.is_file():
+                    render_html(executed, report_dir / f"{name}.html", shown_params)
+            if stop.signal is not None:
+                raise StudyInterrupted(stop.signal, name)
+            log(f"[alnb] {name} done in {timings[name]:.1f} s -> {report_dir / (name + '.html')}")
     write_index(params, report_dir, notebooks=NOTEBOOKS)
     return report_dir
