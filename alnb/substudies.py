@@ -42,3 +42,46 @@ def imbalance_study(study: Study, progress: bool = True) -> tuple[pd.DataFrame, 
     empty = pd.DataFrame()
     return (pd.concat(results, ignore_index=True) if results else empty,
             pd.concat(pools, ignore_index=True) if pools else empty)
+
+
+def model_init_ablation(study: Study, progress: bool = True) -> pd.DataFrame:
+    """Re-run ``ablations.inits × ablations.queries`` with each backbone initialisation of
+    ``ablations.model_inits`` (``scratch`` or a self-supervised model; Siméoni et al., ICPR 2020).
+
+    Each is a sub-study in ``<run_dir>/ablation_model_init_<init>``; rows carry ``model_init``. It answers:
+    does a guided initial pool still help once the model starts from self-supervised weights?
+    """
+    ab = study.params.ablations
+    frames = [study.variant(f"ablation_model_init_{init}", {"model_init": init}, model={"init": init})
+              .run(ab.inits, ab.queries, ab.seeds, progress=progress) for init in ab.model_inits]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def binning_inits(study: Study) -> list[str]:
+    """``random``, then each of ``ablations.binned_tasks``: its top-B pool and its binned pools."""
+    ab = study.params.ablations
+    return ["random", *(name for task in ab.binned_tasks for name in (task, *(f"{task}_bin{n}" for n in ab.bins)))]
+
+
+def allocation_inits(study: Study) -> list[str]:
+    """``random``, then each clustering of ``ablations.allocations`` with equal and with proportional allocation."""
+    return ["random", *(f"{c}_{a}" for c in study.params.ablations.allocations for a in ("equal", "prop"))]
+
+
+def pool_ablation(study: Study, name: str, inits: list[str], progress: bool = True) -> pd.DataFrame:
+    """``inits`` (the first is ``random``) × ``ablations.queries`` in the sub-study ``<run_dir>/ablation_<name>``,
+    with the study's protocol; empty when ``inits`` holds only ``random``."""
+    if len(inits) < 2:
+        return pd.DataFrame()
+    ab = study.params.ablations
+    return study.variant(f"ablation_{name}", {}).run(inits, ab.queries, ab.seeds, progress=progress)
+
+
+def low_budget_ablation(study: Study, progress: bool = True) -> pd.DataFrame:
+    """``ablations.inits × ablations.queries`` in a low-budget regime (``ablations.low_budget`` overrides
+    ``al``: a small initial pool, small cycles, many of them), in ``<run_dir>/ablation_low_budget``."""
+    ab = study.params.ablations
+    if not ab.low_budget:
+        return pd.DataFrame()
+    return study.variant("ablation_low_budget", {}, al=dict(ab.low_budget)).run(ab.inits, ab.queries, ab.seeds,
+                                                                             progress=progress)
