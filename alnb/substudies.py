@@ -32,9 +32,7 @@ def imbalance_study(study: Study, progress: bool = True) -> tuple[pd.DataFrame, 
     """
     im = study.params.imbalance
     results, pools = [], []
-    for factor in im.imbalance_factors:
-        variant = study.variant(f"imbalance_{factor:g}", {"imbalance_factor": factor},
-                                data={"imbalance_factor": factor})
+    for factor, variant in _imbalance_variants(study):
         results.append(variant.run(im.inits, im.queries, im.seeds, progress=progress))
         built = variant.build_initial_pools(im.inits, im.seeds or study.params.al.seeds)
         labels = variant.dataset.train_labels.numpy()
@@ -85,3 +83,19 @@ def low_budget_ablation(study: Study, progress: bool = True) -> pd.DataFrame:
         return pd.DataFrame()
     return study.variant("ablation_low_budget", {}, al=dict(ab.low_budget)).run(ab.inits, ab.queries, ab.seeds,
                                                                              progress=progress)
+
+
+def _imbalance_variants(study: Study) -> list[tuple[float, Study]]:
+    return [(factor, study.variant(f"imbalance_{factor:g}", {"imbalance_factor": factor},
+                                   data={"imbalance_factor": factor}))
+            for factor in study.params.imbalance.imbalance_factors]
+
+
+def imbalance_class_balance(study: Study) -> pd.DataFrame:
+    """Per trial of the imbalance sub-studies and cycle: the labeled set's size, classes covered and
+    class-distribution entropy (``alnb.class_balance``), with ``imbalance_factor``; run ``imbalance_study`` first."""
+    from alnb.class_balance import labeled_class_balance
+
+    frames = [labeled_class_balance(variant.store.labeled(), variant.dataset.train_labels.numpy(),
+                                    variant.dataset.n_classes) for _, variant in _imbalance_variants(study)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -89,6 +89,11 @@ def is_oracle(name: str) -> bool:
     return resolve_pool(name).oracle
 
 
+def pool_label(name: str) -> str:
+    """``name`` as tables and figures show it: an oracle reference is marked ``name (oracle)``."""
+    return f"{name} (oracle)" if is_oracle(name) else name
+
+
 def resolve_pool(name: str, key: str = "al.inits") -> PoolStrategy:
     """The strategy called ``name``; an unknown name raises one message naming ``key`` and the valid names."""
     for family in POOL_FAMILIES:
