@@ -321,8 +321,9 @@ class Study:
         existed keep their protocol."""
         p = self.params
         al = {k: v for k, v in dataclasses.asdict(p.al).items() if k not in ("seeds", "inits", "queries")}
+        data = {k: v for k, v in dataclasses.asdict(p.data).items() if k != "verify"}  # checks files, not numbers
         model = {k: v for k, v in dataclasses.asdict(p.model).items() if k != "init" or v != "scratch"}
-        return {"data": dataclasses.asdict(p.data), "model": model,
+        return {"data": data, "model": model,
                 "training": dataclasses.asdict(p.training), "al": al, "pretext": dataclasses.asdict(p.pretext),
                 "pool_options": p.pools.options, "device": p.device}
 

@@ -16,10 +16,20 @@ from alnb.herding import DEFAULT_BANDWIDTH, DEFAULT_MAX_CANDIDATES, kernel_herdi
 from alnb.models import resolve_device
 from alnb.pools.base import PoolContext, PoolStrategy, register_pool_family
 from alnb.pools.clustering import REPRESENTATION_PATTERN, representation_needs
+from alnb.pools.neighbors import DEVICE_OPTION
+from alnb.registry import Option
+
+MAXHERDING_OPTIONS = (
+    Option("herding_bandwidth", float, DEFAULT_BANDWIDTH, "width h of the RBF kernel on L2-normalised features",
+           low=0, low_open=True),
+    Option("herding_candidates", int, DEFAULT_MAX_CANDIDATES,
+           "size of the seeded subsample of U that is both the candidates and the points whose coverage counts", low=1),
+    DEVICE_OPTION,
+)
 
 
 @register_pool_family(rf"maxherding(?:_(?P<representation>{REPRESENTATION_PATTERN}))?",
-                      examples=("maxherding", "maxherding_pca"))
+                      examples=("maxherding", "maxherding_pca"), options=MAXHERDING_OPTIONS)
 def _maxherding_strategy(name: str, representation: str = "simclr") -> PoolStrategy:
     """MaxHerding on a representation (default: SimCLR embeddings, as in the paper)."""
 

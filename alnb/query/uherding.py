@@ -22,8 +22,15 @@ from scipy.special import log_softmax, softmax
 
 from alnb.herding import DEFAULT_BANDWIDTH, DEFAULT_MAX_CANDIDATES, kernel_herding, normalized_tensor
 from alnb.query.base import QueryContext, register_query
+from alnb.registry import Option
 
 TEMPERATURE_RANGE = (0.05, 20.0)
+UHERDING_OPTIONS = (
+    Option("herding_bandwidth", float, None, "a fixed kernel width h (null: the smallest distance between two "
+           "labeled points, as in the reference)", low=0, low_open=True, nullable=True),
+    Option("herding_candidates", int, DEFAULT_MAX_CANDIDATES,
+           "size of the seeded subsample of U that is both the candidates and the points whose coverage counts", low=1),
+)
 
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray, bounds: tuple[float, float] = TEMPERATURE_RANGE
@@ -88,7 +95,7 @@ def uherding(features: np.ndarray, budget: int, rng: np.random.Generator, labele
                           max_candidates=max_candidates, device=device)
 
 
-@register_query("uherding")
+@register_query("uherding", options=UHERDING_OPTIONS)
 def uherding_query(ctx: QueryContext) -> np.ndarray:
     """UHerding, uncertainty-weighted kernel herding with a calibrated margin (Bae, Sutherland, Oliveira, ICLR 2025)."""
     domain = np.concatenate([ctx.labeled, ctx.unlabeled])
