@@ -41,6 +41,8 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray, bounds: tuple[float,
     """
     logits = np.asarray(logits, dtype=np.float64)
     labels = np.asarray(labels, dtype=np.int64)
+    if logits.ndim != 2 or len(logits) != len(labels):
+        raise ValueError(f"expected logits [n, C] and n labels, got shapes {logits.shape} and {labels.shape}")
     if len(labels) == 0:
         return 1.0
 
