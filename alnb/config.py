@@ -38,8 +38,13 @@ class DataParams:
 
 @dataclass(frozen=True)
 class ModelParams:
+    """``init``: where the classifier's backbone starts at every cycle: ``scratch`` (its seeded initialisation)
+    or a self-supervised model of ``pretext.tasks`` trained on U (Siméoni et al., ICPR 2020); the head
+    always starts from the seed."""
+
     arch: str = "auto"
     dropout: float = 0.3
+    init: str = "scratch"
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,22 @@ class PoolParams:
 
 @dataclass(frozen=True)
 class AblationParams:
+    """The sub-studies of notebook 04, each against ``random`` with ``queries`` and ``seeds``:
+
+    ``initial_sizes`` (``inits`` at each initial pool size); ``model_inits`` (``inits`` with each backbone
+    initialisation: ``scratch`` or a self-supervised model, see ``ModelParams.init``); ``binned_tasks``
+    (each pretext task's top-B pool against its binned pools ``<task>_bin<n>`` for n in ``bins``);
+    ``allocations`` (each clustering, e.g. ``kmeans`` or ``deepcluster``, with equal against proportional
+    allocation); ``low_budget`` (``inits`` with ``al`` overrides for a low-budget regime, e.g.
+    ``{initial_size: 10, budget: 10, cycles: 8}``). An empty list or mapping skips that sub-study.
+    """
+
     initial_sizes: list[int | float] = field(default_factory=list)
+    model_inits: list[str] = field(default_factory=list)
+    binned_tasks: list[str] = field(default_factory=list)
+    bins: list[int] = field(default_factory=lambda: [2, 5, 10])
+    allocations: list[str] = field(default_factory=list)
+    low_budget: dict[str, Any] = field(default_factory=dict)
     inits: list[str] = field(default_factory=lambda: ["random"])
     queries: list[str] = field(default_factory=lambda: ["random"])
     seeds: list[int] | None = None

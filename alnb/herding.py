@@ -20,13 +20,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from alnb.registry import Option
-
 DEFAULT_BANDWIDTH = 1.0  # the reference's h, on L2-normalised features (distances in [0, 2])
 DEFAULT_MAX_CANDIDATES = 10_000  # the reference takes up to 35,000 (on a GPU); raise it there
-CANDIDATES_OPTION = Option("herding_candidates", int, DEFAULT_MAX_CANDIDATES,
-                           "a seeded subsample of at most this many unlabeled points are candidates", low=1)
-BLOCK_ELEMENTS = 2 ** 24
+BLOCK_ELEMENTS = 2 ** 22
 
 
 def normalized_tensor(features: np.ndarray, device: str | torch.device = "cpu", normalize: bool = True
@@ -69,8 +65,8 @@ def kernel_herding(features: np.ndarray, budget: int, rng: np.random.Generator, 
         raise ValueError(f"the kernel width h must be positive, got {bandwidth}")
     if max_candidates < 1:
         raise ValueError(f"max_candidates must be at least 1, got {max_candidates}")
-    x_all = normalized_tensor(features, device, normalize)
-    n = len(x_all)
+    features = np.asarray(features)
+    n = len(features)
     is_labeled = np.zeros(n, dtype=bool)
     is_labeled[np.asarray(labeled_positions, dtype=np.int64)] = True
     unlabeled = np.flatnonzero(~is_labeled)
@@ -81,24 +77,25 @@ def kernel_herding(features: np.ndarray, budget: int, rng: np.random.Generator, 
     n_candidates = min(len(unlabeled), max(int(max_candidates), budget))
     candidates = unlabeled if n_candidates == len(unlabeled) else np.sort(
         rng.choice(unlabeled, size=n_candidates, replace=False))
-    selected = _greedy(x_all, candidates, np.flatnonzero(is_labeled), budget, rng, weights, bandwidth)
+    labeled = np.flatnonzero(is_labeled)
+    x = normalized_tensor(features[np.concatenate([candidates, labeled])], device, normalize)
+    w = np.ones(n_candidates) if weights is None else np.asarray(weights, dtype=np.float64)[candidates]
+    selected = candidates[_greedy(x[:n_candidates], x[n_candidates:], w, budget, rng, bandwidth)]
     if len(selected) < budget:
         left = np.setdiff1d(unlabeled, selected)
         selected = np.concatenate([selected, rng.choice(left, size=budget - len(selected), replace=False)])
     return selected.astype(np.int64)
 
 
-def _greedy(x_all: torch.Tensor, candidates: np.ndarray, labeled: np.ndarray, budget: int,
-            rng: np.random.Generator, weights: np.ndarray | None, bandwidth: float) -> np.ndarray:
-    """The greedy over ``candidates`` with exact gains kept up to date; stops early when the best gain is zero."""
-    device = x_all.device
-    x = x_all[torch.as_tensor(candidates, device=device)]
-    n = len(candidates)
-    w = (torch.ones(n, device=device) if weights is None else
-         torch.as_tensor(np.asarray(weights, dtype=np.float32)[candidates], device=device))
+def _greedy(x: torch.Tensor, x_labeled: torch.Tensor, weights: np.ndarray, budget: int, rng: np.random.Generator,
+            bandwidth: float) -> np.ndarray:
+    """Positions in ``x`` (the candidates) picked by the greedy, exact gains kept up to date; it stops early
+    when the best gain is zero."""
+    device = x.device
+    n = len(x)
+    w = torch.as_tensor(weights, dtype=torch.float32, device=device)
     norms = (x * x).sum(1)
     coverage = torch.zeros(n, device=device)
-    x_labeled = x_all[torch.as_tensor(labeled, device=device)]
     step = _rows_per_block(n)
     for lo in range(0, len(x_labeled), step):
         coverage = torch.maximum(coverage, rbf_kernel(x_labeled[lo:lo + step], x, bandwidth, norms).max(0).values)
@@ -126,4 +123,4 @@ def _greedy(x_all: torch.Tensor, candidates: np.ndarray, labeled: np.ndarray, bu
             new = kernel.sub_(row[columns]).clamp_min_(0.0)
             gain -= (old.sub_(new) @ w[columns]).double()
         coverage = torch.maximum(coverage, row)
-    return candidates[np.asarray(selected, dtype=np.int64)]
+    return np.asarray(selected, dtype=np.int64)

@@ -74,11 +74,12 @@ def cycle_sizes(n_pool: int, params: StudyParams, initial_size: int | float | No
 
 def run_trial(data: ImageTensors, splits: Splits, initial_pool: np.ndarray, query: QueryMethod,
               params: StudyParams, seed: int, n_classes: int, hflip: bool, keys: dict,
-              progress=None) -> TrialResult:
+              progress=None, backbone_state: dict | None = None) -> TrialResult:
     """Run one trial and return its tidy rows (one per cycle) and the labeled indices per cycle.
 
     ``keys`` (dataset, init, query, seed) are copied into every row. ``progress`` is an optional
-    callable receiving each row as it is produced.
+    callable receiving each row as it is produced. ``backbone_state`` is loaded into the backbone of every
+    model of every cycle (``model.init``); the head always starts from the seed.
     """
     n_train = data.train.shape[0]
     check_splits(splits, n_train)
@@ -99,7 +100,7 @@ def run_trial(data: ImageTensors, splits: Splits, initial_pool: np.ndarray, quer
             model, stat = train_classifier(
                 data, train_idx, splits.val, params, n_classes, hflip,
                 init_seed=seeding.stream_seed(seed, "init", member),
-                order_seed=seeding.stream_seed(seed, "order", cycle, member))
+                order_seed=seeding.stream_seed(seed, "order", cycle, member), backbone_state=backbone_state)
             models.append(model)
             stats.append(stat)
             train_seconds += stat.seconds

@@ -49,6 +49,8 @@ class Study:
     def __init__(self, params: StudyParams, pretext_root: Path | None = None, factors: dict | None = None):
         self.params = params
         self.factors = dict(factors or {})  # sub-study factors (store.FACTOR_KEYS) that key every trial
+        if params.model.init != "scratch":
+            self.factors.setdefault("model_init", params.model.init)
         self.store = RunStore(params.run_path)
         self.pretext_root = pretext_root or self.store.root / "pretext"
         self._splits: dict[int, Splits] = {}
@@ -295,18 +297,33 @@ class Study:
         try:
             result = run_trial(self.tensors, self.splits(key.seed), self.initial_pool(key.init, key.seed),
                                get_query_method(key.query), self.params, key.seed, self.dataset.n_classes,
-                               self.hflip, key.as_dict())
+                               self.hflip, key.as_dict(), backbone_state=self.backbone_state(key.seed))
         except Exception:  # recorded per trial so the rest of the grid goes on; re-raised as TrialsFailed
             self.store.write_failure(key, traceback.format_exc())
             return
         self.store.write_trial(key, result.rows, result.labeled, {"device": str(self.device)})
 
+    def backbone_state(self, seed: int) -> dict | None:
+        """The weights every classifier's backbone starts from (``model.init``): ``None`` for ``scratch``, else
+        the encoder of that self-supervised model, trained on U of ``seed`` only (Siméoni et al., ICPR 2020)."""
+        task = self.params.model.init
+        if task == "scratch":
+            return None
+        if task == "deepcluster":
+            return self.deepcluster(seed).state_dict
+        prefix = "encoder."
+        return {k[len(prefix):]: v for k, v in self.pretext(seed, task).state_dict.items() if k.startswith(prefix)}
+
     def protocol(self) -> dict:
-        """The parameters that decide a trial's numbers (not which trials run, nor how they are scheduled)."""
+        """The parameters that decide a trial's numbers (not which trials run, nor how they are scheduled).
+
+        ``model.init`` is recorded only when it is not ``scratch``, so run directories made before it
+        existed keep their protocol."""
         p = self.params
         al = {k: v for k, v in dataclasses.asdict(p.al).items() if k not in ("seeds", "inits", "queries")}
         data = {k: v for k, v in dataclasses.asdict(p.data).items() if k != "verify"}  # checks files, not numbers
-        return {"data": data, "model": dataclasses.asdict(p.model),
+        model = {k: v for k, v in dataclasses.asdict(p.model).items() if k != "init" or v != "scratch"}
+        return {"data": data, "model": model,
                 "training": dataclasses.asdict(p.training), "al": al, "pretext": dataclasses.asdict(p.pretext),
                 "pool_options": p.pools.options, "device": p.device}
 
@@ -320,6 +337,8 @@ class Study:
         keys = self.trial_keys(inits, queries, seeds)
         self.build_initial_pools(sorted({k.init for k in keys}), sorted({k.seed for k in keys}))
         todo = [k for k in keys if not self.store.is_done(k)]
+        for seed in sorted({k.seed for k in todo}):
+            self.backbone_state(seed)  # the encoders of model.init are trained here once, not in every worker
         run_trials(self, todo, progress)
         results = self.store.collect()
         failed = [k for k in todo if not self.store.is_done(k)]

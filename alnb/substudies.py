@@ -32,9 +32,7 @@ def imbalance_study(study: Study, progress: bool = True) -> tuple[pd.DataFrame, 
     """
     im = study.params.imbalance
     results, pools = [], []
-    for factor in im.imbalance_factors:
-        variant = study.variant(f"imbalance_{factor:g}", {"imbalance_factor": factor},
-                                data={"imbalance_factor": factor})
+    for factor, variant in _imbalance_variants(study):
         results.append(variant.run(im.inits, im.queries, im.seeds, progress=progress))
         built = variant.build_initial_pools(im.inits, im.seeds or study.params.al.seeds)
         labels = variant.dataset.train_labels.numpy()
@@ -42,3 +40,62 @@ def imbalance_study(study: Study, progress: bool = True) -> tuple[pd.DataFrame, 
     empty = pd.DataFrame()
     return (pd.concat(results, ignore_index=True) if results else empty,
             pd.concat(pools, ignore_index=True) if pools else empty)
+
+
+def model_init_ablation(study: Study, progress: bool = True) -> pd.DataFrame:
+    """Re-run ``ablations.inits × ablations.queries`` with each backbone initialisation of
+    ``ablations.model_inits`` (``scratch`` or a self-supervised model; Siméoni et al., ICPR 2020).
+
+    Each is a sub-study in ``<run_dir>/ablation_model_init_<init>``; rows carry ``model_init``. It answers:
+    does a guided initial pool still help once the model starts from self-supervised weights?
+    """
+    ab = study.params.ablations
+    frames = [study.variant(f"ablation_model_init_{init}", {"model_init": init}, model={"init": init})
+              .run(ab.inits, ab.queries, ab.seeds, progress=progress) for init in ab.model_inits]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def binning_inits(study: Study) -> list[str]:
+    """``random``, then each of ``ablations.binned_tasks``: its top-B pool and its binned pools."""
+    ab = study.params.ablations
+    return ["random", *(name for task in ab.binned_tasks for name in (task, *(f"{task}_bin{n}" for n in ab.bins)))]
+
+
+def allocation_inits(study: Study) -> list[str]:
+    """``random``, then each clustering of ``ablations.allocations`` with equal and with proportional allocation."""
+    return ["random", *(f"{c}_{a}" for c in study.params.ablations.allocations for a in ("equal", "prop"))]
+
+
+def pool_ablation(study: Study, name: str, inits: list[str], progress: bool = True) -> pd.DataFrame:
+    """``inits`` (the first is ``random``) × ``ablations.queries`` in the sub-study ``<run_dir>/ablation_<name>``,
+    with the study's protocol; empty when ``inits`` holds only ``random``."""
+    if len(inits) < 2:
+        return pd.DataFrame()
+    ab = study.params.ablations
+    return study.variant(f"ablation_{name}", {}).run(inits, ab.queries, ab.seeds, progress=progress)
+
+
+def low_budget_ablation(study: Study, progress: bool = True) -> pd.DataFrame:
+    """``ablations.inits × ablations.queries`` in a low-budget regime (``ablations.low_budget`` overrides
+    ``al``: a small initial pool, small cycles, many of them), in ``<run_dir>/ablation_low_budget``."""
+    ab = study.params.ablations
+    if not ab.low_budget:
+        return pd.DataFrame()
+    return study.variant("ablation_low_budget", {}, al=dict(ab.low_budget)).run(ab.inits, ab.queries, ab.seeds,
+                                                                             progress=progress)
+
+
+def _imbalance_variants(study: Study) -> list[tuple[float, Study]]:
+    return [(factor, study.variant(f"imbalance_{factor:g}", {"imbalance_factor": factor},
+                                   data={"imbalance_factor": factor}))
+            for factor in study.params.imbalance.imbalance_factors]
+
+
+def imbalance_class_balance(study: Study) -> pd.DataFrame:
+    """Per trial of the imbalance sub-studies and cycle: the labeled set's size, classes covered and
+    class-distribution entropy (``alnb.class_balance``), with ``imbalance_factor``; run ``imbalance_study`` first."""
+    from alnb.class_balance import labeled_class_balance
+
+    frames = [labeled_class_balance(variant.store.labeled(), variant.dataset.train_labels.numpy(),
+                                    variant.dataset.n_classes) for _, variant in _imbalance_variants(study)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

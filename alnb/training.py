@@ -88,12 +88,20 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
 
 
 def train_classifier(data: ImageTensors, train_idx: np.ndarray, val_idx: np.ndarray, params: StudyParams,
-                     n_classes: int, hflip: bool, init_seed: int, order_seed: int) -> tuple[Classifier, TrainStats]:
-    """Train a fresh classifier on ``train_idx``; keep the weights of the best validation accuracy."""
+                     n_classes: int, hflip: bool, init_seed: int, order_seed: int,
+                     backbone_state: dict | None = None) -> tuple[Classifier, TrainStats]:
+    """Train a fresh classifier on ``train_idx``; keep the weights of the best validation accuracy.
+
+    ``backbone_state`` (e.g. a pretext encoder's weights) replaces the seeded backbone before training;
+    the head keeps its seeded initialisation.
+    """
     start = time.perf_counter()
     cfg = params.training
     model = build_classifier(params.model.arch, data.train.shape[1], data.train.shape[-1], n_classes,
-                             params.model.dropout, seed=init_seed).to(data.device)
+                             params.model.dropout, seed=init_seed)
+    if backbone_state is not None:
+        model.backbone.load_state_dict(backbone_state)
+    model = model.to(data.device)
     optimizer = _optimizer(model, cfg)
     generator = torch.Generator(device=data.device)
     generator.manual_seed(order_seed)

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import inspect
 import re
 
 import numpy as np
 
-from alnb.config import ParamsError, StudyParams
+from alnb.config import ALParams, ParamsError, StudyParams, _build
 from alnb.data import DATASETS, check_dataset_files, load_dataset, long_tail_counts
-from alnb.models import ARCHITECTURES
+from alnb.models import ARCHITECTURES, resolve_arch
 from alnb.registry import check_options, unknown_name_message
 
 OPTIMIZERS = ("adam", "sgd")
 EXECUTORS = ("serial", "processes", "ray")
 MAP_METHODS = ("tsne", "umap", "pca")
+
+IMAGE_SIZES = {"digits": 8, "mnist": 28, "cifar10": 32, "cifar100": 32, "tinyimagenet": 64}  # side in pixels
 
 # Train-split size, class count and largest class of each downloadable dataset.
 _TRAIN_SIZES = {"mnist": (60000, 10, 6742), "cifar10": (50000, 10, 5000), "cifar100": (50000, 100, 500),
@@ -131,6 +134,7 @@ def check_params(params: StudyParams) -> None:
     _check_choice("model.arch", params.model.arch, ("auto", *ARCHITECTURES))
     if not 0 <= params.model.dropout < 1:
         _fail(f"model.dropout: must lie in [0, 1), got {params.model.dropout}")
+    _check_model_init("model.init", params.model.init, params)
     t = params.training
     _check_choice("training.optimizer", t.optimizer, OPTIMIZERS)
     for key in ("lr", "batch_size", "max_epochs", "eval_batch_size"):
@@ -169,6 +173,7 @@ def check_params(params: StudyParams) -> None:
     if params.pools.extra_inits:
         _check_names("pools.extra_inits", params.pools.extra_inits, resolve_pool)
         _check_pool_sizes("pools.extra_inits", params.pools.extra_inits, n_init, "al.initial_size")
+    _check_pool_ablations(params)
     _check_pretext_needs(params)
     ab = params.ablations
     _check_names("ablations.inits", ab.inits, resolve_pool)
@@ -177,6 +182,9 @@ def check_params(params: StudyParams) -> None:
         n_size = check_budgets(params, size, size_key="ablations.initial_sizes")
         _check_pool_sizes("ablations.inits", ab.inits, n_size, f"ablations.initial_sizes entry {size}")
     _check_distinct("ablations.initial_sizes", ab.initial_sizes)
+    for init in ab.model_inits:
+        _check_model_init("ablations.model_inits", init, params)
+    _check_distinct("ablations.model_inits", ab.model_inits)
     if ab.seeds is not None:
         _check_seeds("ablations.seeds", ab.seeds)
     im = params.imbalance
@@ -198,16 +206,73 @@ def check_params(params: StudyParams) -> None:
     _check_data_on_disk(params)
 
 
+LOW_BUDGET_KEYS = ("initial_size", "budget", "cycles")
+
+
+def _check_pool_ablations(params: StudyParams) -> None:
+    """ablations.binned_tasks, bins, allocations and low_budget name what the study can run."""
+    from alnb.pools import resolve_pool
+    from alnb.pretext import PRETEXT_TASKS
+
+    ab = params.ablations
+    for task in ab.binned_tasks:
+        if task not in PRETEXT_TASKS or task not in params.pretext.tasks:
+            valid = [t for t in params.pretext.tasks if t in PRETEXT_TASKS]
+            _fail(unknown_name_message("ablations.binned_tasks", task, valid) + " (pretext tasks of this study)")
+    _check_distinct("ablations.binned_tasks", ab.binned_tasks)
+    if any(not _is_count(n) or n < 2 for n in ab.bins):
+        _fail(f"ablations.bins: every number of bins must be an integer >= 2, got {ab.bins}")
+    _check_distinct("ablations.bins", ab.bins)
+    for clustering in ab.allocations:
+        try:
+            resolve_pool(f"{clustering}_equal", "ablations.allocations")
+        except ValueError:
+            _fail(f"ablations.allocations: {clustering!r} is not a clustering with equal/proportional allocation; "
+                  f"valid: kmeans, kmeans_<representation> (e.g. kmeans_simclr), deepcluster")
+    _check_distinct("ablations.allocations", ab.allocations)
+    unknown = [k for k in ab.low_budget if k not in LOW_BUDGET_KEYS]
+    if unknown:
+        _fail(unknown_name_message("ablations.low_budget", unknown[0], list(LOW_BUDGET_KEYS)))
+    if ab.low_budget:
+        low = _build(ALParams, {**dataclasses.asdict(params.al), **ab.low_budget}, "ablations.low_budget.")
+        if low.cycles < 1:
+            _fail(f"ablations.low_budget.cycles: must be at least 1, got {low.cycles}")
+        check_budgets(params.replace(al=dict(ab.low_budget)), low.initial_size,
+                      size_key="ablations.low_budget.initial_size", key="ablations.low_budget")
+
+
+def _check_model_init(key: str, init: str, params: StudyParams) -> None:
+    """A backbone initialisation is ``scratch`` or a self-supervised model the study trains, with the
+    classifier's architecture (its encoder's weights are loaded into the classifier's backbone)."""
+    if init == "scratch":
+        return
+    if init not in params.pretext.tasks:
+        _fail(unknown_name_message(key, init, ["scratch", *params.pretext.tasks]) +
+              " (a backbone starts from scratch or from a self-supervised model listed in pretext.tasks)")
+    size = IMAGE_SIZES[params.data.dataset]
+    classifier, encoder = resolve_arch(params.model.arch, size), resolve_arch(params.pretext.arch, size)
+    if classifier != encoder:
+        _fail(f"{key}: {init!r} loads the {encoder} encoder (pretext.arch: {params.pretext.arch}) into the "
+              f"classifier, whose backbone is a {classifier} (model.arch: {params.model.arch}) on "
+              f"{params.data.dataset}; give both the same architecture")
+
+
 def _queries_in_use(params: StudyParams) -> dict[str, list[str]]:
     """The query lists of the study that run (a sub-study's only when it has sizes or factors)."""
+    ab = params.ablations
+    ablated = ab.initial_sizes or ab.model_inits or ab.low_budget or ab.binned_tasks or ab.allocations
     return {"al.queries": params.al.queries,
-            "ablations.queries": params.ablations.queries if params.ablations.initial_sizes else [],
+            "ablations.queries": ab.queries if ablated else [],
             "imbalance.queries": params.imbalance.queries if params.imbalance.imbalance_factors else []}
 
 
 def _inits_in_use(params: StudyParams) -> dict[str, list[str]]:
+    ab = params.ablations
     return {"al.inits": params.al.inits, "pools.extra_inits": params.pools.extra_inits,
-            "ablations.inits": params.ablations.inits if params.ablations.initial_sizes else [],
+            "ablations.inits": ab.inits if ab.initial_sizes or ab.model_inits or ab.low_budget else [],
+            "ablations.binned_tasks": [name for task in ab.binned_tasks
+                                       for name in (task, *(f"{task}_bin{n}" for n in ab.bins))],
+            "ablations.allocations": [f"{c}_{a}" for c in ab.allocations for a in ("equal", "prop")],
             "imbalance.inits": params.imbalance.inits if params.imbalance.imbalance_factors else []}
 
 

@@ -1,6 +1,7 @@
 """Known answers of MaxHerding, UHerding (and its calibration) and the class-balanced random oracle."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from scipy.special import softmax
@@ -142,3 +143,18 @@ def test_balanced_random_is_the_only_oracle_and_needs_the_labels():
     ctx.oracle_labels = None
     with pytest.raises(ValueError, match="oracle"):
         resolve_pool("balanced_random").build(ctx)
+
+
+def test_labeled_class_balance_is_cumulative_per_trial():
+    from alnb.class_balance import labeled_class_balance
+    from alnb.pools import pool_label
+
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    labeled = pd.DataFrame({"init": ["a"] * 4 + ["b"] * 2, "seed": 0, "cycle": [0, 0, 1, 1, 0, 1],
+                            "index": [0, 1, 2, 4, 0, 2]})
+    table = labeled_class_balance(labeled, labels, 3)
+    a = table[table["init"] == "a"]
+    assert a["n_labeled"].tolist() == [2, 4] and a["classes_covered"].tolist() == [1, 3]
+    assert a["class_entropy"].tolist() == pytest.approx([0.0, -(0.5 * np.log(0.5) + 2 * 0.25 * np.log(0.25))])
+    assert table[table["init"] == "b"]["class_entropy"].tolist() == pytest.approx([0.0, np.log(2)])
+    assert pool_label("balanced_random") == "balanced_random (oracle)" and pool_label("random") == "random"

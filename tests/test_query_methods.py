@@ -36,7 +36,6 @@ class FakeOutputs:
         self._mc_logits = rng.normal(size=(n, n_classes, 30))
         self._embeddings = rng.normal(size=(n, dim)).astype(np.float32)
         self._images = torch.from_numpy(rng.integers(0, 256, size=(n, 1, image_size, image_size), dtype=np.uint8))
-        self._validation = (2.0 * rng.normal(size=(12, n_classes)), rng.integers(0, n_classes, 12))
 
     def probs(self, indices):
         return self._member_probs[:, indices].mean(axis=0)
@@ -57,7 +56,8 @@ class FakeOutputs:
         return self.images(indices).float() / 255.0
 
     def validation_logits(self):
-        return self._validation
+        logits = 2.0 * self._mc_logits[:20, :, 0]
+        return logits, np.arange(len(logits)) % self.n_classes
 
 
 def make_context(outputs: FakeOutputs, n_labeled: int, budget: int, seed: int, n_total: int,

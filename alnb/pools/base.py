@@ -48,18 +48,19 @@ class PoolContext:
 class PoolStrategy:
     """A resolved strategy: its name, the pretext tasks and representations it reads, and its function.
 
-    ``min_budget`` is the smallest pool it can build as designed; ``min_budget_reason`` says why.
     ``oracle=True`` marks a reference that reads the true labels of U (``PoolContext.oracle_labels``): an
     upper reference, not a strategy; reports mark it and verdicts never count it among the guided pools.
+
+    ``min_budget`` is the smallest pool it can build as designed; ``min_budget_reason`` says why.
     """
 
     name: str
     build: Callable[[PoolContext], np.ndarray]
     pretext_tasks: tuple[str, ...] = ()
     representations: tuple[str, ...] = ()
+    oracle: bool = False
     min_budget: int = 1
     min_budget_reason: str = ""
-    oracle: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,11 @@ def pool_names() -> list[str]:
 def is_oracle(name: str) -> bool:
     """Whether the strategy ``name`` is an oracle reference (it reads the true labels of U)."""
     return resolve_pool(name).oracle
+
+
+def pool_label(name: str) -> str:
+    """``name`` as tables and figures show it: an oracle reference is marked ``name (oracle)``."""
+    return f"{name} (oracle)" if is_oracle(name) else name
 
 
 def resolve_pool(name: str, key: str = "al.inits") -> PoolStrategy:

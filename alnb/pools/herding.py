@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from alnb.herding import CANDIDATES_OPTION, DEFAULT_BANDWIDTH, DEFAULT_MAX_CANDIDATES, kernel_herding
+from alnb.herding import DEFAULT_BANDWIDTH, DEFAULT_MAX_CANDIDATES, kernel_herding
 from alnb.models import resolve_device
 from alnb.pools.base import PoolContext, PoolStrategy, register_pool_family
 from alnb.pools.clustering import REPRESENTATION_PATTERN, representation_needs
@@ -20,9 +20,12 @@ from alnb.pools.neighbors import DEVICE_OPTION
 from alnb.registry import Option
 
 MAXHERDING_OPTIONS = (
-    Option("herding_bandwidth", float, DEFAULT_BANDWIDTH, "RBF kernel width h on L2-normalised features",
+    Option("herding_bandwidth", float, DEFAULT_BANDWIDTH, "width h of the RBF kernel on L2-normalised features",
            low=0, low_open=True),
-    CANDIDATES_OPTION, DEVICE_OPTION)
+    Option("herding_candidates", int, DEFAULT_MAX_CANDIDATES,
+           "size of the seeded subsample of U that is both the candidates and the points whose coverage counts", low=1),
+    DEVICE_OPTION,
+)
 
 
 @register_pool_family(rf"maxherding(?:_(?P<representation>{REPRESENTATION_PATTERN}))?",

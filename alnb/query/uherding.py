@@ -20,12 +20,17 @@ import torch
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 
-from alnb.herding import (CANDIDATES_OPTION, DEFAULT_BANDWIDTH, DEFAULT_MAX_CANDIDATES, kernel_herding,
-                          normalized_tensor)
+from alnb.herding import DEFAULT_BANDWIDTH, DEFAULT_MAX_CANDIDATES, kernel_herding, normalized_tensor
 from alnb.query.base import QueryContext, register_query
 from alnb.registry import Option
 
 TEMPERATURE_RANGE = (0.05, 20.0)
+UHERDING_OPTIONS = (
+    Option("herding_bandwidth", float, None, "a fixed kernel width h (null: the smallest distance between two "
+           "labeled points, as in the reference)", low=0, low_open=True, nullable=True),
+    Option("herding_candidates", int, DEFAULT_MAX_CANDIDATES,
+           "size of the seeded subsample of U that is both the candidates and the points whose coverage counts", low=1),
+)
 
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray, bounds: tuple[float, float] = TEMPERATURE_RANGE
@@ -36,6 +41,8 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray, bounds: tuple[float,
     """
     logits = np.asarray(logits, dtype=np.float64)
     labels = np.asarray(labels, dtype=np.int64)
+    if logits.ndim != 2 or len(logits) != len(labels):
+        raise ValueError(f"expected logits [n, C] and n labels, got shapes {logits.shape} and {labels.shape}")
     if len(labels) == 0:
         return 1.0
 
@@ -88,12 +95,6 @@ def uherding(features: np.ndarray, budget: int, rng: np.random.Generator, labele
         bandwidth = labeled_bandwidth(np.asarray(features)[labeled], device=device)
     return kernel_herding(features, budget, rng, labeled, weights=weights, bandwidth=bandwidth,
                           max_candidates=max_candidates, device=device)
-
-
-UHERDING_OPTIONS = (
-    Option("herding_bandwidth", float, None, "RBF kernel width h (null: the smallest distance between two "
-           "labeled points, as the reference)", low=0, low_open=True, nullable=True),
-    CANDIDATES_OPTION)
 
 
 @register_query("uherding", options=UHERDING_OPTIONS)
