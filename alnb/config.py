@@ -25,12 +25,16 @@ class ParamsError(ValueError):
 
 @dataclass(frozen=True)
 class DataParams:
+    """``image_size``: the side (pixels) to which an ``imagefolder``'s images are resized; its ``root`` is the
+    folder holding ``train/<class>/`` (and optionally ``test/<class>/``)."""
+
     dataset: str = "digits"
     root: str = "data"
     download: bool = False
     val_size: int | float = 0.1
     test_size: int | float = 0.25
     imbalance_factor: float | None = None
+    image_size: int | None = None
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,8 @@ class Study:
     @cached_property
     def dataset(self) -> Dataset:
         d = self.params.data
-        return load_dataset(d.dataset, self.params.data_root, d.download, d.test_size, d.imbalance_factor)
+        return load_dataset(d.dataset, self.params.data_root, d.download, d.test_size, d.imbalance_factor,
+                            d.image_size)
 
     @cached_property
     def device(self) -> torch.device:

@@ -53,6 +53,14 @@ def _train_class_sizes(params: StudyParams) -> tuple[int, int, int]:
             _fail(str(err))
         counts = np.bincount(labels)
         return int(counts.sum()), len(counts), int(counts.max())
+    if data.dataset == "imagefolder":  # the researcher's folder: count its files per class
+        from alnb.imagefolder import ImageFolderError, train_class_counts
+
+        try:
+            counts = train_class_counts(params.data_root, data.test_size)
+        except ImageFolderError as err:
+            _fail(str(err))
+        return int(counts.sum()), len(counts), int(counts.max())
     return _TRAIN_SIZES[data.dataset]
 
 
@@ -124,6 +132,7 @@ def check_params(params: StudyParams) -> None:
     if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", params.device):
         _fail(f"device: {params.device!r} is not one of auto, cpu, cuda, cuda:N, mps")
     _check_choice("data.dataset", params.data.dataset, DATASETS)
+    _check_image_size(params.data.dataset, params.data.image_size)
     _check_choice("model.arch", params.model.arch, ("auto", *ARCHITECTURES))
     if not 0 <= params.model.dropout < 1:
         _fail(f"model.dropout: must lie in [0, 1), got {params.model.dropout}")
@@ -187,6 +196,18 @@ def check_params(params: StudyParams) -> None:
     if params.visualization.max_points < 10:
         _fail(f"visualization.max_points: must be at least 10, got {params.visualization.max_points}")
     _check_data_on_disk(params)
+
+
+def _check_image_size(dataset: str, image_size: int | None) -> None:
+    """``data.image_size`` is required by ``imagefolder`` (its images have any size) and only by it."""
+    if dataset == "imagefolder":
+        if image_size is None:
+            _fail("data.image_size: imagefolder resizes its images to a square of this many pixels; set it "
+                  "(e.g. 32, or 64 for ResNet18's ImageNet stem)")
+        if image_size < 8:
+            _fail(f"data.image_size: must be at least 8 pixels, got {image_size}")
+    elif image_size is not None:
+        _fail(f"data.image_size: applies to imagefolder only; {dataset} keeps its own size (remove the key)")
 
 
 def _check_distinct(key: str, values: list) -> None:
@@ -285,7 +306,7 @@ def _check_pretext_needs(params: StudyParams) -> None:
 
 def _check_data_on_disk(params: StudyParams) -> None:
     name = params.data.dataset
-    if name == "digits" or params.data.download:
+    if name in ("digits", "imagefolder") or params.data.download:
         return
     folder, files = _EXPECTED_FILES[name]
     base = params.data_root / folder
