@@ -71,11 +71,16 @@ class ALParams:
 
 @dataclass(frozen=True)
 class ExecutorParams:
-    """``threads``: torch CPU threads per job (default: the cores divided by ``n_jobs``)."""
+    """``threads``: torch CPU threads per job (default: the cores divided by ``n_jobs``; on Ray ``num_cpus``).
+    Ray only: ``address`` of a cluster (default: ``RAY_ADDRESS``, else a local Ray), and the CPUs and GPUs that
+    each trial holds (``num_cpus``, default its threads; ``num_gpus``, default 0)."""
 
     kind: str = "serial"
     n_jobs: int = 1
     threads: int | None = None
+    address: str | None = None
+    num_cpus: float | None = None
+    num_gpus: float = 0.0
 
 
 @dataclass(frozen=True)

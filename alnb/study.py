@@ -86,9 +86,14 @@ class Study:
 
     @property
     def threads(self) -> int:
-        """torch CPU threads for this process: ``executor.threads``, else the cores divided by ``n_jobs``."""
+        """torch CPU threads for this process: ``executor.threads``, else a Ray trial's ``num_cpus``, else the
+        cores divided by ``n_jobs``."""
         ex = self.params.executor
-        return ex.threads or max(1, (os.cpu_count() or 1) // ex.n_jobs)
+        if ex.threads:
+            return ex.threads
+        if ex.kind == "ray" and ex.num_cpus:
+            return max(1, int(ex.num_cpus))
+        return max(1, (os.cpu_count() or 1) // ex.n_jobs)
 
     @property
     def hflip(self) -> bool:

@@ -165,6 +165,13 @@ def check_params(params: StudyParams) -> None:
         _fail(f"executor.n_jobs: must be at least 1, got {params.executor.n_jobs}")
     if params.executor.threads is not None and params.executor.threads < 1:
         _fail(f"executor.threads: must be at least 1, got {params.executor.threads}")
+    if params.executor.num_cpus is not None and params.executor.num_cpus <= 0:
+        _fail(f"executor.num_cpus: must be positive, got {params.executor.num_cpus}")
+    if params.executor.num_gpus < 0:
+        _fail(f"executor.num_gpus: must be >= 0, got {params.executor.num_gpus}")
+    ray_only = [k for k in ("address", "num_cpus", "num_gpus") if getattr(params.executor, k)]
+    if ray_only and params.executor.kind != "ray":
+        _fail(f"executor.{ray_only[0]}: applies to executor.kind 'ray' only (now {params.executor.kind!r})")
     for task in params.pretext.tasks:
         _check_choice("pretext.tasks", task, SELF_SUPERVISED_METHODS)
     _check_distinct("pretext.tasks", params.pretext.tasks)
