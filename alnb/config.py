@@ -45,6 +45,9 @@ class ModelParams:
 
 @dataclass(frozen=True)
 class TrainingParams:
+    """``random_resized_crop``: the side of the random-resized crops of training batches (e.g. 224 for
+    TinyImageNet, after which flips apply); evaluation then sees whole images resized to it."""
+
     optimizer: str = "adam"
     lr: float = 5e-4
     weight_decay: float = 0.0
@@ -54,6 +57,7 @@ class TrainingParams:
     patience: int = 10
     min_samples_per_epoch: int = 1024
     hflip: bool | None = None
+    random_resized_crop: int | None = None
     eval_batch_size: int = 1024
 
 
@@ -232,13 +236,14 @@ def _build(cls: type, raw: Any, prefix: str) -> Any:
     return cls(**values)
 
 
-def params_from_dict(raw: dict[str, Any], project_root: str | Path = ".") -> StudyParams:
-    """Build and check parameters from a mapping (as read from YAML)."""
+def params_from_dict(raw: dict[str, Any], project_root: str | Path = ".", data_on_disk: bool = True) -> StudyParams:
+    """Build and check parameters from a mapping (as read from YAML); ``data_on_disk=False`` skips only the
+    check that the dataset's files are there (for ``alnb estimate``)."""
     params = _build(StudyParams, raw, "")
     params = dataclasses.replace(params, project_root=str(Path(project_root).resolve()))
     from alnb.validation import check_params  # the semantic checks need the registries
 
-    check_params(params)
+    check_params(params, data_on_disk)
     return params
 
 
@@ -273,7 +278,7 @@ def _read_error(err: Exception) -> str:
     return " ".join(str(err).split())
 
 
-def load_params(path: str | Path) -> StudyParams:
+def load_params(path: str | Path, data_on_disk: bool = True) -> StudyParams:
     """Read, check and return the study parameters of a YAML file."""
     path = Path(path)
     if path.is_dir():
@@ -284,4 +289,4 @@ def load_params(path: str | Path) -> StudyParams:
         raw = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise ParamsError(f"params: cannot read {str(path)!r}: {_read_error(err)}") from None
-    return params_from_dict({} if raw is None else raw, find_project_root(path.resolve().parent))
+    return params_from_dict({} if raw is None else raw, find_project_root(path.resolve().parent), data_on_disk)

@@ -82,7 +82,7 @@ class Study:
 
     @cached_property
     def tensors(self) -> ImageTensors:
-        return ImageTensors(self.dataset, self.device)
+        return ImageTensors(self.dataset, self.device, self.params.training.random_resized_crop)
 
     @property
     def threads(self) -> int:

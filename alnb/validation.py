@@ -121,7 +121,7 @@ def _check_installed(key: str, value: str, module: str, extra: str) -> None:
         _fail(f"{key}: {value!r} needs the optional dependency {module}: pip install 'alnb[{extra}]'")
 
 
-def check_params(params: StudyParams) -> None:
+def check_params(params: StudyParams, data_on_disk: bool = True) -> None:
     """Raise :class:`ParamsError` on the first invalid value; nothing is loaded or written."""
     from alnb.pools import resolve_pool
     from alnb.pretext import SELF_SUPERVISED_METHODS
@@ -145,6 +145,8 @@ def check_params(params: StudyParams) -> None:
         _fail(f"training.patience: must be at least 1, got {t.patience}")
     if t.min_samples_per_epoch < 0:
         _fail(f"training.min_samples_per_epoch: must be >= 0, got {t.min_samples_per_epoch}")
+    if t.random_resized_crop is not None and t.random_resized_crop < 8:
+        _fail(f"training.random_resized_crop: must be at least 8 pixels, got {t.random_resized_crop}")
     if t.weight_decay < 0:
         _fail(f"training.weight_decay: must be >= 0, got {t.weight_decay}")
     if not 0 <= t.momentum < 1:
@@ -202,7 +204,8 @@ def check_params(params: StudyParams) -> None:
         _check_installed("visualization.method", "umap", "umap", "umap")
     if params.visualization.max_points < 10:
         _fail(f"visualization.max_points: must be at least 10, got {params.visualization.max_points}")
-    _check_data_on_disk(params)
+    if data_on_disk:
+        _check_data_on_disk(params)
 
 
 def _check_image_size(dataset: str, image_size: int | None) -> None:
