@@ -50,3 +50,14 @@ def test_a_trial_that_raises_on_a_worker_is_recorded_failed_and_the_others_finis
     assert set(zip(failed["init"], failed["seed"])) == {("kmeans_equal", 1)} and len(failed) == 2
     assert "initial pool kmeans_equal" in failed["error"].iloc[0]
     assert (statuses["status"] == "done").sum() == 6
+
+
+def test_ray_resources_are_checked_and_set_the_trial_threads(tmp_path):
+    from alnb.config import ParamsError
+
+    with pytest.raises(ParamsError, match="executor.num_gpus: applies to executor.kind 'ray' only"):
+        tiny_params(tmp_path, {"kind": "serial", "num_gpus": 1})
+    with pytest.raises(ParamsError, match="executor.num_cpus: must be positive"):
+        tiny_params(tmp_path, {"kind": "ray", "num_cpus": 0})
+    assert Study(tiny_params(tmp_path, {"kind": "ray", "num_cpus": 3})).threads == 3
+    assert Study(tiny_params(tmp_path, {"kind": "ray", "num_cpus": 3, "threads": 1})).threads == 1
