@@ -25,7 +25,8 @@ class ParamsError(ValueError):
 
 @dataclass(frozen=True)
 class DataParams:
-    """``image_size``: the side (pixels) to which an ``imagefolder``'s images are resized; its ``root`` is the
+    """``verify``: compare the files with the md5 sums torchvision publishes for its releases (mnist, cifar).
+    ``image_size``: the side (pixels) to which an ``imagefolder``'s images are resized; its ``root`` is the
     folder holding ``train/<class>/`` (and optionally ``test/<class>/``)."""
 
     dataset: str = "digits"
@@ -35,6 +36,7 @@ class DataParams:
     test_size: int | float = 0.25
     imbalance_factor: float | None = None
     image_size: int | None = None
+    verify: bool = False
 
 
 @dataclass(frozen=True)
@@ -289,4 +291,7 @@ def load_params(path: str | Path, data_on_disk: bool = True) -> StudyParams:
         raw = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise ParamsError(f"params: cannot read {str(path)!r}: {_read_error(err)}") from None
-    return params_from_dict({} if raw is None else raw, find_project_root(path.resolve().parent), data_on_disk)
+    if raw is None or raw == {}:
+        raise ParamsError(f"params: {str(path)!r} is empty; a params file names at least its study "
+                          f"(e.g. 'study: my_study'; params/default.yaml is the default study)")
+    return params_from_dict(raw, find_project_root(path.resolve().parent), data_on_disk)

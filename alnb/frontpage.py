@@ -45,7 +45,8 @@ def _figure_html(fig, name: str, figures_dir: Path, alt: str) -> str:
 
 
 def _table_html(table: pd.DataFrame, digits: int = 4) -> str:
-    return table.round(digits).to_html(index=False, na_rep="—", border=0)
+    table = table.round(digits).astype(object)
+    return table.where(table.notna(), "—").to_html(index=False, border=0)
 
 
 def _verdict_html(verdicts: pd.DataFrame) -> str:

@@ -16,11 +16,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from alnb.datachecks import DatasetError
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 SPLIT_SEED = 20260101
 
 
-class ImageFolderError(ValueError):
+class ImageFolderError(DatasetError):
     """The image folder's layout or one of its files is unusable; the message names the folder or file."""
 
 

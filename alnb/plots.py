@@ -245,8 +245,8 @@ def penalty_heatmap(matrix: pd.DataFrame,
                     ) -> plt.Figure:
     """The penalty matrix (Lüth et al. 2023) as a heat map, column sums below the names."""
     n = len(matrix)
-    fig, ax = plt.subplots(figsize=(1.0 + 0.55 * n, 1.0 + 0.5 * n))
-    image = ax.imshow(matrix.to_numpy(), cmap="viridis", vmin=0, vmax=max(0.01, float(matrix.to_numpy().max())))
+    fig, ax = plt.subplots(figsize=(max(6.0, 2.5 + 0.6 * n), max(4.8, 2.0 + 0.5 * n)))
+    image = ax.imshow(matrix.to_numpy(), cmap="viridis", vmin=0, vmax=1)
     sums = matrix.sum(axis=0)
     ax.set_xticks(range(n), [f"{c}\n(Σ {sums[c]:.2f})" for c in matrix.columns], rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(n), matrix.index, fontsize=8)
@@ -255,7 +255,7 @@ def penalty_heatmap(matrix: pd.DataFrame,
             value = matrix.iat[i, j]
             if i != j and value > 0:
                 ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
-                        color="black" if value > 0.6 * matrix.to_numpy().max() else "white")
+                        color="black" if value > 0.6 else "white")
     ax.set_xlabel("than (column sum: how often beaten)")
     ax.set_ylabel("significantly better")
     fig.colorbar(image, ax=ax, label="share of (query method, cycle) points", shrink=0.8)
@@ -266,7 +266,7 @@ def quality_scatter(table: pd.DataFrame, labels: dict[str, str], correlations: p
                     title: str | None = "What makes a pool good: pool properties against AUBC gain") -> plt.Figure:
     """One panel per property: each (init, seed) pool's property against its AUBC gain over random."""
     props = [p for p in labels if p in table]
-    fig, axes = _grid(len(props), width=3.6, height=3.2, max_cols=5)
+    fig, axes = _grid(len(props), width=4.2, height=3.4, max_cols=3)
     colors = _colors(sorted(table["init"].unique()))
     rho = {} if correlations is None else correlations.set_index("property")["spearman"].to_dict()
     for ax, prop in zip(axes, props):

@@ -41,6 +41,18 @@ def _kernel_env() -> None:
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
+class NotebookFailed(RuntimeError):
+    """A notebook raised: the message names it, the failing cell's first line, the error and the rendered HTML."""
+
+
+def _failure_message(name: str, err, html_path: Path) -> str:
+    """Two lines: the notebook, the failing cell's first line and the error; then where the traceback is."""
+    first_line = next((line.strip() for line in (err.source or "").splitlines() if line.strip()), "")
+    evalue = next((line.strip() for line in str(err.evalue).splitlines() if line.strip()), "")
+    return (f"{name} failed in cell [{err.exec_count}] `{first_line}`: {err.ename}: {evalue}\n"
+            f"full traceback: {html_path}")
+
+
 @contextlib.contextmanager
 def _environment(variables: dict[str, str]):
     """Set environment variables for the kernels started inside the block, then restore them."""
@@ -60,13 +72,18 @@ def run_study(params_path: str | Path, notebooks: tuple[str, ...] = NOTEBOOKS, l
               report_dir: Path | None = None) -> Path:
     """Execute ``notebooks`` in order with ``params_path``; write ``reports/<study>/NN_name.html`` and an index.
 
-    Returns the report folder. A failing notebook is still rendered (its error visible) before the error
-    propagates.
+    Returns the report folder. The params and the dataset's files are checked before anything runs. A
+    failing notebook is still rendered (its traceback visible there), then :class:`NotebookFailed` says
+    which cell failed and where that page is; the trials that finished stay recorded.
     """
     import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from alnb.validation import check_data_files
 
     params_path = Path(params_path).resolve()
     params = load_params(params_path)  # fails fast, before any compute
+    check_data_files(params)
     root = Path(params.project_root)
     nb_dir = root / "notebooks"
     out_dir = params.run_path / "notebooks"
@@ -87,6 +104,8 @@ def run_study(params_path: str | Path, notebooks: tuple[str, ...] = NOTEBOOKS, l
                 papermill.execute_notebook(str(nb_dir / f"{name}.ipynb"), str(executed),
                                            parameters={"params_path": str(params_path)}, cwd=str(nb_dir),
                                            kernel_name="python3", progress_bar=False)
+        except PapermillExecutionError as err:
+            raise NotebookFailed(_failure_message(name, err, report_dir / f"{name}.html")) from None
         finally:
             timings[name] = time.perf_counter() - start
             atomic_write_text(params.run_path / "timings.json", json.dumps(timings, indent=1))

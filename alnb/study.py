@@ -308,7 +308,8 @@ class Study:
         """The parameters that decide a trial's numbers (not which trials run, nor how they are scheduled)."""
         p = self.params
         al = {k: v for k, v in dataclasses.asdict(p.al).items() if k not in ("seeds", "inits", "queries")}
-        return {"data": dataclasses.asdict(p.data), "model": dataclasses.asdict(p.model),
+        data = {k: v for k, v in dataclasses.asdict(p.data).items() if k != "verify"}  # checks files, not numbers
+        return {"data": data, "model": dataclasses.asdict(p.model),
                 "training": dataclasses.asdict(p.training), "al": al, "pretext": dataclasses.asdict(p.pretext),
                 "pool_options": p.pools.options, "device": p.device}
 

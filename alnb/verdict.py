@@ -63,6 +63,7 @@ def verdict_table(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFra
                                         "worse"])
     table = pd.concat([table, pd.DataFrame([{"init": baseline, "kind": "baseline", "mean_gain": 0.0}])],
                       ignore_index=True)
+    table[["seeds", "better", "same", "worse"]] = table[["seeds", "better", "same", "worse"]].astype("Int64")
     ranked = table["kind"] != "oracle"
     table.loc[ranked, "rank"] = table.loc[ranked, "mean_gain"].rank(ascending=False, method="min")
     table["rank"] = table["rank"].astype("Int64")

@@ -94,3 +94,13 @@ def test_compare_runs_on_two_synthetic_studies():
     assert set(table.index) == {"kmeans_equal", "deepcluster_equal"}
     assert table.loc["kmeans_equal", "difference"] > 0 and table.loc["kmeans_equal", "welch_p"] < 0.05
     assert table.loc["deepcluster_equal", "difference"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_compare_runs_reads_two_run_directories(tmp_path):
+    from alnb.store import RunStore, atomic_write_csv
+
+    for name, shift in (("mnist", [0.05, 0.06, 0.04]), ("tiny", [0.0, 0.01, -0.01])):
+        atomic_write_csv(_grid({"kmeans_prop": shift}).assign(dataset=name), tmp_path / name / "results.csv")
+    a, b = RunStore(tmp_path / "mnist").results(), RunStore(tmp_path / "tiny").results()
+    table = verdict.compare_runs(a, b, ("mnist", "tiny")).set_index("init")
+    assert table.loc["kmeans_prop", "mnist_seeds"] == 3 and table.loc["kmeans_prop", "difference"] > 0.05
