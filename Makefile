@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.alnb-installed
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[test,ray]"
 	@touch $(STAMP)
 
 study: $(STAMP)  ## run the six notebooks of PARAMS and render reports/<study>/*.html

@@ -1,4 +1,5 @@
-"""Command line: ``python -m alnb study PARAMS`` runs and renders a study; ``check PARAMS`` only validates."""
+"""Command line: ``python -m alnb study PARAMS`` runs and renders a study; ``check PARAMS`` only validates;
+``estimate PARAMS`` prints what the study costs (trainings, image-steps, FLOPs, GPU-hours)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     study.add_argument("--only", nargs="+", metavar="NN", help="run only these notebooks (e.g. 02 03)")
     check = sub.add_parser("check", help="validate a params file and exit")
     check.add_argument("params")
+    estimate = sub.add_parser("estimate", help="print the trainings, image-steps, FLOPs and GPU-hours of a study")
+    estimate.add_argument("params")
+    estimate.add_argument("--tflops", type=float, default=20.0,
+                          help="sustained TFLOP/s of one GPU for the GPU-hours (default 20)")
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
@@ -48,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
             params = load_params(args.params)
             check_data_files(params)
             print(f"{args.params}: ok (study {params.study!r}, run directory {params.run_path})")
+            return 0
+        if args.command == "estimate":
+            from alnb.config import load_params
+            from alnb.estimate import report
+
+            print(report(load_params(args.params, data_on_disk=False), args.tflops))
             return 0
         from alnb.report import NOTEBOOKS, NotebookFailed, StudyInterrupted, run_study
 

@@ -25,7 +25,9 @@ class ParamsError(ValueError):
 
 @dataclass(frozen=True)
 class DataParams:
-    """``verify``: compare the files with the md5 sums torchvision publishes for its releases (mnist, cifar)."""
+    """``verify``: compare the files with the md5 sums torchvision publishes for its releases (mnist, cifar).
+    ``image_size``: the side (pixels) to which an ``imagefolder``'s images are resized; its ``root`` is the
+    folder holding ``train/<class>/`` (and optionally ``test/<class>/``)."""
 
     dataset: str = "digits"
     root: str = "data"
@@ -33,6 +35,7 @@ class DataParams:
     val_size: int | float = 0.1
     test_size: int | float = 0.25
     imbalance_factor: float | None = None
+    image_size: int | None = None
     verify: bool = False
 
 
@@ -49,6 +52,9 @@ class ModelParams:
 
 @dataclass(frozen=True)
 class TrainingParams:
+    """``random_resized_crop``: the side of the random-resized crops of training batches (e.g. 224 for
+    TinyImageNet, after which flips apply); evaluation then sees whole images resized to it."""
+
     optimizer: str = "adam"
     lr: float = 5e-4
     weight_decay: float = 0.0
@@ -58,6 +64,7 @@ class TrainingParams:
     patience: int = 10
     min_samples_per_epoch: int = 1024
     hflip: bool | None = None
+    random_resized_crop: int | None = None
     eval_batch_size: int = 1024
 
 
@@ -75,11 +82,16 @@ class ALParams:
 
 @dataclass(frozen=True)
 class ExecutorParams:
-    """``threads``: torch CPU threads per job (default: the cores divided by ``n_jobs``)."""
+    """``threads``: torch CPU threads per job (default: the cores divided by ``n_jobs``; on Ray ``num_cpus``).
+    Ray only: ``address`` of a cluster (default: ``RAY_ADDRESS``, else a local Ray), and the CPUs and GPUs that
+    each trial holds (``num_cpus``, default its threads; ``num_gpus``, default 0)."""
 
     kind: str = "serial"
     n_jobs: int = 1
     threads: int | None = None
+    address: str | None = None
+    num_cpus: float | None = None
+    num_gpus: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -246,13 +258,14 @@ def _build(cls: type, raw: Any, prefix: str) -> Any:
     return cls(**values)
 
 
-def params_from_dict(raw: dict[str, Any], project_root: str | Path = ".") -> StudyParams:
-    """Build and check parameters from a mapping (as read from YAML)."""
+def params_from_dict(raw: dict[str, Any], project_root: str | Path = ".", data_on_disk: bool = True) -> StudyParams:
+    """Build and check parameters from a mapping (as read from YAML); ``data_on_disk=False`` skips only the
+    check that the dataset's files are there (for ``alnb estimate``)."""
     params = _build(StudyParams, raw, "")
     params = dataclasses.replace(params, project_root=str(Path(project_root).resolve()))
     from alnb.validation import check_params  # the semantic checks need the registries
 
-    check_params(params)
+    check_params(params, data_on_disk)
     return params
 
 
@@ -287,7 +300,7 @@ def _read_error(err: Exception) -> str:
     return " ".join(str(err).split())
 
 
-def load_params(path: str | Path) -> StudyParams:
+def load_params(path: str | Path, data_on_disk: bool = True) -> StudyParams:
     """Read, check and return the study parameters of a YAML file."""
     path = Path(path)
     if path.is_dir():
@@ -301,4 +314,4 @@ def load_params(path: str | Path) -> StudyParams:
     if raw is None or raw == {}:
         raise ParamsError(f"params: {str(path)!r} is empty; a params file names at least its study "
                           f"(e.g. 'study: my_study'; params/default.yaml is the default study)")
-    return params_from_dict(raw, find_project_root(path.resolve().parent))
+    return params_from_dict(raw, find_project_root(path.resolve().parent), data_on_disk)

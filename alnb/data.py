@@ -18,7 +18,7 @@ from alnb import datachecks, seeding
 from alnb.datachecks import DatasetError
 from alnb.durable import write_atomically
 
-DATASETS = ("digits", "mnist", "cifar10", "cifar100", "tinyimagenet")
+DATASETS = ("digits", "mnist", "cifar10", "cifar100", "tinyimagenet", "imagefolder")
 
 
 @dataclass(frozen=True)
@@ -67,18 +67,23 @@ class DatasetNotFound(FileNotFoundError):
 
 
 def load_dataset(name: str, root: str | Path = "data", download: bool = False, test_size: float | int = 0.25,
-                 imbalance_factor: float | None = None) -> Dataset:
+                 imbalance_factor: float | None = None, image_size: int | None = None) -> Dataset:
     """Load ``name`` into memory; ``imbalance_factor`` makes its train split long-tailed (Cui et al. 2019).
 
-    ``test_size`` applies only to ``digits``, which has no official test split: the test split is
-    then carved with a fixed seed, identical for every trial.
+    ``test_size`` applies to ``digits`` and to an ``imagefolder`` without a test folder, which have no
+    official test split: the test split is then carved with a fixed seed, identical for every trial.
+    ``image_size`` is the side to which an ``imagefolder``'s images are resized (``root`` is that folder).
     """
     loaders = {"digits": _load_digits, "mnist": _load_mnist, "cifar10": _load_cifar10,
                "cifar100": _load_cifar100, "tinyimagenet": _load_tinyimagenet}
-    if name not in loaders:
+    if name not in loaders and name != "imagefolder":
         raise ValueError(f"data.dataset: unknown dataset {name!r}; valid: {', '.join(DATASETS)}")
     if name == "digits":
         dataset = _load_digits(test_size)
+    elif name == "imagefolder":
+        from alnb.imagefolder import load_imagefolder
+
+        dataset = load_imagefolder(Path(root), image_size, test_size)
     else:
         dataset = loaders[name](Path(root), download)
     if imbalance_factor is not None:

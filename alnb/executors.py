@@ -8,6 +8,7 @@ executor only schedules; the trial's failure never stops the others.
 from __future__ import annotations
 
 import os
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,15 +26,15 @@ def run_trials(study: "Study", todo: list[TrialKey], progress: bool = True) -> N
     """Run the trials of ``todo`` with the study's executor (``executor.kind``)."""
     executor = study.params.executor
     with progress_bar(len(todo), "trials", enabled=progress) as bar:
-        if executor.kind == "serial" or executor.n_jobs == 1 or len(todo) <= 1:
+        if executor.kind == "ray":
+            _run_with_ray(study, todo, bar)
+        elif executor.kind == "serial" or executor.n_jobs == 1 or len(todo) <= 1:
             with torch_threads(study.threads):
                 for key in todo:
                     study.run_one(key)
                     bar.update()
-        elif executor.kind == "processes":
-            _run_in_processes(study, todo, executor.n_jobs, bar)
         else:
-            _run_with_ray(study, todo, bar)
+            _run_in_processes(study, todo, executor.n_jobs, bar)
 
 
 def _worker_run(params: StudyParams, pretext_root: Path, factors: dict, key: TrialKey) -> str:
@@ -69,15 +70,38 @@ def _run_in_processes(study: "Study", todo: list[TrialKey], n_jobs: int, bar) ->
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_with_ray(study: "Study", todo: list[TrialKey], bar) -> None:
-    """Trials as ray tasks (``pip install alnb[ray]``); a ray cluster may span several machines."""
+def connect_ray(address: str | None = None):
+    """The ``ray`` module, connected: to ``address`` (else ``RAY_ADDRESS``) when given, else to a local Ray on
+    this machine's cores. A Ray already initialised in this process (e.g. by the caller) is used as it is."""
     try:
         import ray
     except ImportError:
         raise RuntimeError("executor.kind: 'ray' needs the optional dependency: pip install 'alnb[ray]'") from None
-    ray.init(ignore_reinit_error=True)
-    remote = ray.remote(num_cpus=study.threads)(_worker_run)
-    refs = [remote.remote(study.params, study.pretext_root, study.factors, key) for key in todo]
-    for ref in refs:
-        ray.get(ref)
-        bar.update()
+    if not ray.is_initialized():
+        address = address or os.environ.get("RAY_ADDRESS") or None
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    return ray
+
+
+def _run_with_ray(study: "Study", todo: list[TrialKey], bar) -> None:
+    """One Ray task per trial, each holding ``executor.num_cpus`` CPUs (default: its torch threads) and
+    ``executor.num_gpus`` GPUs. Tasks read the shared artifacts (pretext models, initial pools) that
+    ``Study.run`` built before scheduling them, and write their rows to the run directory, so on a cluster
+    the run directory must be on storage every node sees. A task whose worker dies is recorded as failed."""
+    executor = study.params.executor
+    ray = connect_ray(executor.address)
+    remote = ray.remote(num_cpus=executor.num_cpus or study.threads, num_gpus=executor.num_gpus,
+                        max_retries=0)(_worker_run)
+    pending = {remote.remote(study.params, study.pretext_root, study.factors, key): key for key in todo}
+    try:
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            key = pending.pop(done[0])
+            try:
+                ray.get(done[0])
+            except Exception:  # the worker itself failed (killed, out of memory): the trial could not record it
+                study.store.write_failure(key, traceback.format_exc())
+            bar.update()
+    finally:  # an interrupt cancels the trials not yet finished; finished ones are already recorded
+        for ref in pending:
+            ray.cancel(ref)

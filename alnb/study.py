@@ -75,7 +75,8 @@ class Study:
     @cached_property
     def dataset(self) -> Dataset:
         d = self.params.data
-        return load_dataset(d.dataset, self.params.data_root, d.download, d.test_size, d.imbalance_factor)
+        return load_dataset(d.dataset, self.params.data_root, d.download, d.test_size, d.imbalance_factor,
+                            d.image_size)
 
     @cached_property
     def device(self) -> torch.device:
@@ -83,13 +84,18 @@ class Study:
 
     @cached_property
     def tensors(self) -> ImageTensors:
-        return ImageTensors(self.dataset, self.device)
+        return ImageTensors(self.dataset, self.device, self.params.training.random_resized_crop)
 
     @property
     def threads(self) -> int:
-        """torch CPU threads for this process: ``executor.threads``, else the cores divided by ``n_jobs``."""
+        """torch CPU threads for this process: ``executor.threads``, else a Ray trial's ``num_cpus``, else the
+        cores divided by ``n_jobs``."""
         ex = self.params.executor
-        return ex.threads or max(1, (os.cpu_count() or 1) // ex.n_jobs)
+        if ex.threads:
+            return ex.threads
+        if ex.kind == "ray" and ex.num_cpus:
+            return max(1, int(ex.num_cpus))
+        return max(1, (os.cpu_count() or 1) // ex.n_jobs)
 
     @property
     def hflip(self) -> bool:

@@ -23,10 +23,15 @@ from alnb.models import Classifier, build_classifier
 
 
 class ImageTensors:
-    """A dataset's train and test images kept on the device as uint8, normalised per batch."""
+    """A dataset's train and test images kept on the device as uint8, normalised per batch.
 
-    def __init__(self, dataset: Dataset, device: torch.device):
+    With ``crop_size`` (``training.random_resized_crop``) training batches are random-resized crops of that
+    size and every other pass sees the whole image resized to it, so the network always sees one size.
+    """
+
+    def __init__(self, dataset: Dataset, device: torch.device, crop_size: int | None = None):
         self.device = device
+        self.crop_size = crop_size
         self.train = dataset.train_images.to(device)
         self.test = dataset.test_images.to(device)
         self.train_labels = dataset.train_labels.to(device)
@@ -35,16 +40,49 @@ class ImageTensors:
         self.mean = mean.view(1, -1, 1, 1).to(device)
         self.std = std.view(1, -1, 1, 1).to(device)
 
-    def normalize(self, images: torch.Tensor) -> torch.Tensor:
+    def _standardize(self, images: torch.Tensor) -> torch.Tensor:
         return (images.float().div_(255.0) - self.mean) / self.std
 
+    def normalize(self, images: torch.Tensor) -> torch.Tensor:
+        """Normalised images for evaluation and scoring (resized to ``crop_size`` when crops are on)."""
+        x = self._standardize(images)
+        if self.crop_size and x.shape[-1] != self.crop_size:
+            x = F.interpolate(x, size=(self.crop_size, self.crop_size), mode="bilinear", align_corners=False)
+        return x
+
     def train_batch(self, indices: torch.Tensor, hflip: bool, generator: torch.Generator | None) -> torch.Tensor:
-        """Normalised train images, each flipped horizontally with probability 1/2 when ``hflip``."""
-        x = self.normalize(self.train[indices])
+        """Normalised train images: a random-resized crop first when ``crop_size`` is set, then each image
+        flipped horizontally with probability 1/2 when ``hflip``."""
+        x = self._standardize(self.train[indices])
+        if self.crop_size:
+            x = random_resized_crop(x, self.crop_size, generator)
         if hflip:
             flip = torch.rand(len(indices), generator=generator, device=self.device) < 0.5
             x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
         return x
+
+
+def random_resized_crop(x: torch.Tensor, size: int, generator: torch.Generator | None,
+                        scale: tuple[float, float] = (0.08, 1.0),
+                        ratio: tuple[float, float] = (3 / 4, 4 / 3)) -> torch.Tensor:
+    """Inception-style crops (Szegedy et al., CVPR 2015), batched: per image a box of area ``scale`` × the
+    image and aspect ratio ``ratio`` (log-uniform) at a uniform position, resampled bilinearly to
+    ``size``×``size`` by one ``grid_sample``. A box wider or taller than the image is clamped to it (where
+    torchvision redraws up to 10 times)."""
+    n, device = x.shape[0], x.device
+    u = torch.rand(4, n, generator=generator, device=device)
+    area = scale[0] + (scale[1] - scale[0]) * u[0]
+    log_ratio = np.log(ratio[0]) + (np.log(ratio[1]) - np.log(ratio[0])) * u[1]
+    aspect = torch.exp(log_ratio)
+    height, width = x.shape[-2:]
+    w = torch.sqrt(area * aspect).clamp(max=1.0)  # fractions of the image's width and height
+    h = torch.sqrt(area / aspect).clamp(max=1.0)
+    cx = (1 - w) * (2 * u[2] - 1)  # box centre in [-1, 1] so that the box stays inside the image
+    cy = (1 - h) * (2 * u[3] - 1)
+    theta = torch.zeros(n, 2, 3, device=device)
+    theta[:, 0, 0], theta[:, 0, 2], theta[:, 1, 1], theta[:, 1, 2] = w, cx, h, cy
+    grid = F.affine_grid(theta, [n, x.shape[1], size, size], align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
 @dataclass

@@ -56,6 +56,14 @@ def _train_class_sizes(params: StudyParams) -> tuple[int, int, int]:
             _fail(str(err))
         counts = np.bincount(labels)
         return int(counts.sum()), len(counts), int(counts.max())
+    if data.dataset == "imagefolder":  # the researcher's folder: count its files per class
+        from alnb.imagefolder import ImageFolderError, train_class_counts
+
+        try:
+            counts = train_class_counts(params.data_root, data.test_size)
+        except ImageFolderError as err:
+            _fail(str(err))
+        return int(counts.sum()), len(counts), int(counts.max())
     return _TRAIN_SIZES[data.dataset]
 
 
@@ -117,7 +125,7 @@ def _check_installed(key: str, value: str, module: str, extra: str) -> None:
         _fail(f"{key}: {value!r} needs the optional dependency {module}: pip install 'alnb[{extra}]'")
 
 
-def check_params(params: StudyParams) -> None:
+def check_params(params: StudyParams, data_on_disk: bool = True) -> None:
     """Raise :class:`ParamsError` on the first invalid value; nothing is loaded or written."""
     from alnb.pools import resolve_pool
     from alnb.pretext import SELF_SUPERVISED_METHODS
@@ -128,9 +136,10 @@ def check_params(params: StudyParams) -> None:
     if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", params.device):
         _fail(f"device: {params.device!r} is not one of auto, cpu, cuda, cuda:N, mps")
     _check_choice("data.dataset", params.data.dataset, DATASETS)
-    if params.data.verify and params.data.dataset == "tinyimagenet":
-        _fail("data.verify: torchvision publishes no checksums of tinyimagenet's files; it can verify mnist, "
-              "cifar10 and cifar100 (digits is bundled and needs none)")
+    _check_image_size(params.data.dataset, params.data.image_size)
+    if params.data.verify and params.data.dataset in ("tinyimagenet", "imagefolder"):
+        _fail(f"data.verify: torchvision publishes no checksums of {params.data.dataset}'s files; it can verify "
+              "mnist, cifar10 and cifar100 (digits is bundled and needs none)")
     _check_choice("model.arch", params.model.arch, ("auto", *ARCHITECTURES))
     if not 0 <= params.model.dropout < 1:
         _fail(f"model.dropout: must lie in [0, 1), got {params.model.dropout}")
@@ -144,6 +153,8 @@ def check_params(params: StudyParams) -> None:
         _fail(f"training.patience: must be at least 1, got {t.patience}")
     if t.min_samples_per_epoch < 0:
         _fail(f"training.min_samples_per_epoch: must be >= 0, got {t.min_samples_per_epoch}")
+    if t.random_resized_crop is not None and t.random_resized_crop < 8:
+        _fail(f"training.random_resized_crop: must be at least 8 pixels, got {t.random_resized_crop}")
     if t.weight_decay < 0:
         _fail(f"training.weight_decay: must be >= 0, got {t.weight_decay}")
     if not 0 <= t.momentum < 1:
@@ -165,6 +176,13 @@ def check_params(params: StudyParams) -> None:
         _fail(f"executor.n_jobs: must be at least 1, got {params.executor.n_jobs}")
     if params.executor.threads is not None and params.executor.threads < 1:
         _fail(f"executor.threads: must be at least 1, got {params.executor.threads}")
+    if params.executor.num_cpus is not None and params.executor.num_cpus <= 0:
+        _fail(f"executor.num_cpus: must be positive, got {params.executor.num_cpus}")
+    if params.executor.num_gpus < 0:
+        _fail(f"executor.num_gpus: must be >= 0, got {params.executor.num_gpus}")
+    ray_only = [k for k in ("address", "num_cpus", "num_gpus") if getattr(params.executor, k)]
+    if ray_only and params.executor.kind != "ray":
+        _fail(f"executor.{ray_only[0]}: applies to executor.kind 'ray' only (now {params.executor.kind!r})")
     for task in params.pretext.tasks:
         _check_choice("pretext.tasks", task, SELF_SUPERVISED_METHODS)
     _check_distinct("pretext.tasks", params.pretext.tasks)
@@ -203,7 +221,20 @@ def check_params(params: StudyParams) -> None:
     if params.visualization.max_points < 10:
         _fail(f"visualization.max_points: must be at least 10, got {params.visualization.max_points}")
     _check_methods_in_use(params)
-    _check_data_on_disk(params)
+    if data_on_disk:
+        _check_data_on_disk(params)
+
+
+def _check_image_size(dataset: str, image_size: int | None) -> None:
+    """``data.image_size`` is required by ``imagefolder`` (its images have any size) and only by it."""
+    if dataset == "imagefolder":
+        if image_size is None:
+            _fail("data.image_size: imagefolder resizes its images to a square of this many pixels; set it "
+                  "(e.g. 32, or 64 for ResNet18's ImageNet stem)")
+        if image_size < 8:
+            _fail(f"data.image_size: must be at least 8 pixels, got {image_size}")
+    elif image_size is not None:
+        _fail(f"data.image_size: applies to imagefolder only; {dataset} keeps its own size (remove the key)")
 
 
 LOW_BUDGET_KEYS = ("initial_size", "budget", "cycles")
@@ -414,7 +445,7 @@ def _check_pretext_needs(params: StudyParams) -> None:
 
 def _check_data_on_disk(params: StudyParams) -> None:
     name = params.data.dataset
-    if name == "digits" or params.data.download:
+    if name in ("digits", "imagefolder") or params.data.download:
         return
     folder, files = _EXPECTED_FILES[name]
     base = params.data_root / folder

@@ -86,3 +86,44 @@ def write_tinyimagenet(root: Path, x_train, y_train, x_test, y_test, n_classes: 
         lines.append(f"val_{k}.JPEG\t{wnids[int(label)]}\t0\t0\t63\t63")
     (folder / "val" / "val_annotations.txt").write_text("\n".join(lines) + "\n")
     return folder
+
+
+def structured_images(n: int, n_classes: int, channels: int, size: int, seed: int = 0,
+                      classes: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` uint8 images ``[n, C, size, size]`` with balanced labels (over ``classes``, default all) that a network
+    can learn, even one that pools globally: on a noisy dark background, a square whose colour (or grey level),
+    side and cell of a 4×4 grid depend on the class, shifted by up to one pixel at random."""
+    rng = np.random.default_rng(seed)
+    pool = np.arange(n_classes) if classes is None else np.asarray(classes)
+    labels = pool[np.arange(n) % len(pool)]
+    rng.shuffle(labels)
+    images = rng.integers(0, 50, size=(n, channels, size, size)).astype(np.uint8)
+    cell = size // 4
+    colours = np.array([[255, 255, 255], [255, 40, 40], [40, 220, 40], [60, 60, 255], [255, 255, 40],
+                        [255, 40, 255], [40, 255, 255], [150, 150, 150]], dtype=np.uint8)
+    for k, label in enumerate(labels):
+        label = int(label)
+        side = max(2, cell - 2 + (label % 3) * max(1, cell // 4))
+        row, col = divmod(label % 16, 4)
+        dy, dx = rng.integers(-1, 2, size=2)
+        y0 = int(np.clip(row * cell + 1 + dy, 0, size - side))
+        x0 = int(np.clip(col * cell + 1 + dx, 0, size - side))
+        colour = colours[label % len(colours)] if channels == 3 else np.array([255 - 45 * (label % 4)], np.uint8)
+        images[k, :, y0:y0 + side, x0:x0 + side] = colour[:, None, None]
+    return images, labels.astype(np.int64)
+
+
+def write_imagefolder(root: Path, x_train, y_train, classes: list[str], x_test=None, y_test=None,
+                      suffix: str = ".png") -> Path:
+    """``root/train/<class>/<k><suffix>`` (and ``root/test/<class>/`` when a test split is given)."""
+    from PIL import Image
+
+    root = Path(root)
+    splits = [("train", x_train, y_train)] + ([("test", x_test, y_test)] if x_test is not None else [])
+    for split, xs, ys in splits:
+        for k, (img, label) in enumerate(zip(np.asarray(xs, np.uint8), ys)):
+            folder = root / split / classes[int(label)]
+            folder.mkdir(parents=True, exist_ok=True)
+            pixels = img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0)
+            Image.fromarray(pixels).save(folder / f"{k}{suffix}")
+    return root

@@ -4,7 +4,7 @@ import torch
 from alnb.models import build_classifier, resolve_arch
 
 
-@pytest.mark.parametrize("channels,size,arch,dim", [(1, 8, "smallcnn", 64), (1, 28, "smallcnn", 64),
+@pytest.mark.parametrize("channels,size,arch,dim", [(1, 8, "smallcnn", 128), (1, 28, "smallcnn", 128),
                                                      (3, 32, "resnet18", 512), (3, 64, "resnet18", 512)])
 def test_classifier_shapes_and_embeddings(channels, size, arch, dim):
     assert resolve_arch("auto", size) == arch

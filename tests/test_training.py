@@ -58,7 +58,7 @@ def test_model_outputs_mc_dropout(digits):
     no_dropout = TrainedModels([model], data, splits.pool, 10, 256, seed=3)
     assert np.allclose(no_dropout.mc_probs(idx, 4)[..., 2], probs, atol=1e-6)
     assert np.allclose(scores.max_entropy(no_dropout.mc_probs(idx, 4).mean(2)), scores.max_entropy(probs), atol=1e-6)
-    assert outputs.embeddings(idx).shape == (40, 64)
+    assert outputs.embeddings(idx).shape == (40, 128)
     logits, labels = TrainedModels([model], data, splits.pool, 10, 256, seed=3, validation=splits.val).validation_logits()
     assert np.allclose(logits, predict_logits(model, data.train, splits.val, data, 64).numpy(), atol=1e-5)
     assert np.array_equal(labels, digits.train_labels.numpy()[splits.val])

@@ -1,0 +1,65 @@
+"""``alnb estimate``: the cost of a params file, checked against a count by hand."""
+
+import pytest
+import yaml
+
+from alnb.__main__ import main
+from alnb.config import load_params
+from alnb.estimate import estimate, gpu_hours
+
+TINY = {"study": "tiny", "data": {"dataset": "digits", "val_size": 48},  # 1,348 train, 449 test images
+        "model": {"arch": "smallcnn"}, "training": {"max_epochs": 3, "min_samples_per_epoch": 256},
+        "al": {"initial_size": 100, "budget": 50, "cycles": 2, "seeds": [0], "inits": ["random", "kmeans_equal"],
+               "queries": ["random", "ens_entropy"]}}
+
+# SmallCNN on one 8×8 image (2 FLOPs per multiply-add): 3×3 conv 1→32 at 8×8, 3×3 conv 32→64 at 4×4, the
+# 64×2×2 map → 128 dense layer, the 128 → 10 head.
+SMALLCNN_8X8_FLOPS = 2 * (8 * 8 * 32 * 9 + 4 * 4 * 64 * 9 * 32 + 256 * 128 + 128 * 10)
+
+
+@pytest.fixture
+def tiny_file(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(TINY))
+    return path
+
+
+def test_estimate_matches_a_count_by_hand(tiny_file):
+    grids, model = estimate(load_params(tiny_file))
+    assert [g.name for g in grids] == ["main grid"]
+    grid = grids[0]
+    assert model["forward_flops"] == SMALLCNN_8X8_FLOPS
+    # labeled 100, 150, 200 → an epoch repeats them to ≥ 256 images: 300, 300, 400; 3 epochs each
+    train_per_model = 3 * (300 + 300 + 400)
+    # per cycle: 3 validation passes over 48 images + the 449 test images; the committee also scores U (1,300)
+    # before each of the 2 queries
+    forward_random = 3 * (3 * 48 + 449)
+    forward_committee = 3 * forward_random + 2 * 3 * 1300
+    assert grid.trials == 4 and grid.trainings == 2 * (3 + 3 * 3)
+    assert grid.train_images == 2 * (train_per_model + 3 * train_per_model)
+    assert grid.forward_images == 2 * (forward_random + forward_committee)
+    assert grid.flops == SMALLCNN_8X8_FLOPS * (3 * grid.train_images + grid.forward_images)
+    assert gpu_hours(3.6e16, 10) == pytest.approx(1.0)
+
+
+def test_estimate_counts_pretext_models_and_sub_studies(tiny_file):
+    raw = {**TINY, "pretext": {"tasks": ["rotation"], "settings": {"rotation": {"epochs": 2}}},
+           "ablations": {"initial_sizes": [60], "inits": ["random"], "queries": ["random"], "seeds": [0, 1]},
+           "imbalance": {"imbalance_factors": [2], "inits": ["rotation"], "queries": ["random"]}}
+    tiny_file.write_text(yaml.safe_dump(raw))
+    grids = {g.name: g for g in estimate(load_params(tiny_file))[0]}
+    assert set(grids) == {"main grid", "ablation initial_size=60", "pretext models", "imbalance factor 2",
+                          "pretext models, factor 2"}
+    assert grids["ablation initial_size=60"].trials == 2
+    assert grids["pretext models"].trainings == 2 and grids["pretext models"].train_images == 2 * 2 * 1300
+    assert grids["pretext models"].flops > 0 and grids["pretext models, factor 2"].trainings == 1
+
+
+def test_cli_prints_the_figures_without_the_data_on_disk(tmp_path, capsys):
+    raw = {"study": "c10", "data": {"dataset": "cifar10", "root": str(tmp_path / "absent")},
+           "model": {"arch": "resnet18"}, "training": {"max_epochs": 2}, "al": {"seeds": [0]}}
+    path = tmp_path / "c10.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    assert main(["estimate", str(path), "--tflops", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "resnet18 at 32×32" in out and "GPU-hours at 50 TFLOP/s" in out and "main grid" in out
