@@ -41,6 +41,8 @@ class ModelParams:
 
 @dataclass(frozen=True)
 class TrainingParams:
+    """``precision``: ``fp32``, or ``bf16`` to run forward passes under autocast (mainly for GPUs)."""
+
     optimizer: str = "adam"
     lr: float = 5e-4
     weight_decay: float = 0.0
@@ -51,6 +53,7 @@ class TrainingParams:
     min_samples_per_epoch: int = 1024
     hflip: bool | None = None
     eval_batch_size: int = 1024
+    precision: str = "fp32"
 
 
 @dataclass(frozen=True)

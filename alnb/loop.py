@@ -103,7 +103,7 @@ def run_trial(data: ImageTensors, splits: Splits, initial_pool: np.ndarray, quer
             models.append(model)
             stats.append(stat)
             train_seconds += stat.seconds
-        test = evaluate_test(models, data, params.training.eval_batch_size)
+        test = evaluate_test(models, data, params.training.eval_batch_size, params.training.precision)
         row = {**keys, "cycle": cycle, "n_labeled": len(train_idx), "test_acc": test["test_acc"],
                "test_balanced_acc": test["test_balanced_acc"],
                "val_acc": float(np.mean([s.best_val_acc for s in stats])),
@@ -114,7 +114,7 @@ def run_trial(data: ImageTensors, splits: Splits, initial_pool: np.ndarray, quer
         if cycle < params.al.cycles:
             start = time.perf_counter()
             outputs = TrainedModels(models, data, splits.pool, n_classes, params.training.eval_batch_size,
-                                    seed=seeding.stream_seed(seed, "mc", cycle))
+                                    seed=seeding.stream_seed(seed, "mc", cycle), precision=params.training.precision)
             ctx = QueryContext(labeled=train_idx, unlabeled=np.flatnonzero(unlabeled), budget=budget,
                                rng=seeding.rng(seed, "query", cycle), outputs=outputs,
                                options={"mc_passes": params.al.mc_passes, **params.al.query_options},

@@ -12,6 +12,7 @@ from alnb.config import ParamsError, StudyParams
 from alnb.data import DATASETS, load_dataset, long_tail_counts
 from alnb.models import ARCHITECTURES
 from alnb.query.base import unknown_name_message
+from alnb.training import PRECISIONS
 
 OPTIMIZERS = ("adam", "sgd")
 EXECUTORS = ("serial", "processes", "ray")
@@ -129,6 +130,7 @@ def check_params(params: StudyParams) -> None:
         _fail(f"model.dropout: must lie in [0, 1), got {params.model.dropout}")
     t = params.training
     _check_choice("training.optimizer", t.optimizer, OPTIMIZERS)
+    _check_choice("training.precision", t.precision, tuple(PRECISIONS))
     for key in ("lr", "batch_size", "max_epochs", "eval_batch_size"):
         if getattr(t, key) <= 0:
             _fail(f"training.{key}: must be positive, got {getattr(t, key)}")
