@@ -62,7 +62,19 @@ def run_study(params_path: str | Path, notebooks: tuple[str, ...] = NOTEBOOKS, l
                 render_html(executed, report_dir / f"{name}.html")
         log(f"[alnb] {name} done in {timings[name]:.1f} s -> {report_dir / (name + '.html')}")
     write_index(params, report_dir, timings)
+    write_timings(params.run_path / "timings.json", timings)
     return report_dir
+
+
+def write_timings(path: Path, timings: dict[str, float]) -> None:
+    """Merge the notebooks' wall times into ``timings.json`` (read by ``make bench``), with the machine's load."""
+    import json
+
+    record = json.loads(path.read_text()) if path.is_file() else {"notebooks": {}}
+    record["notebooks"].update({name: round(seconds, 1) for name, seconds in timings.items()})
+    record.update(cpus=os.cpu_count(), load_average=[round(x, 2) for x in os.getloadavg()],
+                  finished=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+    atomic_write_text(path, json.dumps(record, indent=1))
 
 
 def write_index(params: StudyParams, report_dir: Path, timings: dict[str, float]) -> Path:

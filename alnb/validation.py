@@ -132,7 +132,7 @@ def check_params(params: StudyParams) -> None:
     _check_choice("training.optimizer", t.optimizer, OPTIMIZERS)
     _check_choice("training.precision", t.precision, tuple(PRECISIONS))
     for key in ("lr", "batch_size", "max_epochs", "eval_batch_size"):
-        if getattr(t, key) <= 0:
+        if getattr(t, key) is not None and getattr(t, key) <= 0:
             _fail(f"training.{key}: must be positive, got {getattr(t, key)}")
     if t.patience < 1:
         _fail(f"training.patience: must be at least 1, got {t.patience}")

@@ -80,27 +80,52 @@ def main() -> None:
         print(json.dumps(run_pool(args.child[0], args.child[1], args.budget, args.blobs)))
         return
 
-    import numpy as np
-    from sklearn.datasets import make_blobs
-
-    features, _ = make_blobs(n_samples=args.n, n_features=args.dim, centers=args.blobs, cluster_std=1.0,
-                             random_state=0)
     print(f"{args.n} x {args.dim} float32 features, {args.blobs} Gaussian blobs (make_blobs, std 1), "
           f"budget {args.budget}, K = {args.blobs}; cpus {os.cpu_count()}, load average {os.getloadavg()}")
     print("peak_mib: ru_maxrss after − before the call, in a fresh process holding the features "
-          f"({features.astype(np.float32).nbytes / 2**20:.0f} MiB); process_mib: the process's peak RSS")
+          f"({args.n * args.dim * 4 / 2**20:.0f} MiB); process_mib: the process's peak RSS")
+    for result in measure(args.pools, args.n, args.dim, args.blobs, args.budget):
+        print(json.dumps(result), flush=True)
+
+
+def measure(pools, n: int, dim: int, blobs: int, budget: int):
+    """Yield each pool's measurement (or ``{"pool", "error"}``), each in a fresh process."""
+    import numpy as np
+    from sklearn.datasets import make_blobs
+
+    features, _ = make_blobs(n_samples=n, n_features=dim, centers=blobs, cluster_std=1.0, random_state=0)
     with tempfile.TemporaryDirectory() as folder:
         path = str(Path(folder) / "features.npy")
         np.save(path, features.astype(np.float32))
         del features
-        for pool in args.pools:
-            command = [sys.executable, __file__, "--budget", str(args.budget), "--blobs", str(args.blobs),
+        for pool in pools:
+            command = [sys.executable, __file__, "--budget", str(budget), "--blobs", str(blobs),
                        "--child", pool, path]
             done = subprocess.run(command, capture_output=True, text=True)
             if done.returncode != 0:
-                print(f"{pool}: failed\n{done.stderr}")
+                yield {"pool": pool, "error": done.stderr.strip().splitlines()[-1:]}
                 continue
-            print(done.stdout.strip().splitlines()[-1], flush=True)
+            yield json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def rows(n: int = 50_000, dim: int = 512, blobs: int = 10, budget: int = 2_500) -> list:
+    """Table rows: one timed run per pool (kmeans_prop and kmeans_equal_nearest cost what kmeans_equal does)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from timing import Row
+
+    dense_gib = n * n * 4 / 2**30
+    table = []
+    for result in measure([p for p in POOLS if p not in ("kmeans_prop", "kmeans_equal_nearest")], n, dim, blobs,
+                          budget):
+        name = f"selection: {result['pool']} {n // 1000}k×{dim}, budget {budget:,}"
+        if "error" in result:
+            table.append(Row(name, float("nan"), None, "s", f"failed: {result['error']}"))
+            continue
+        steps = "; ".join(f"{k} {v}" for k, v in result.items() if k.endswith("_s"))
+        table.append(Row(name, result["seconds"], None, "s",
+                         f"one run in a fresh process; peak {result['peak_mib']:.0f} MiB above the features "
+                         f"(a dense N×N distance matrix: {dense_gib:.1f} GiB)" + (f"; {steps}" if steps else "")))
+    return table
 
 
 if __name__ == "__main__":
