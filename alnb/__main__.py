@@ -6,6 +6,8 @@ import argparse
 import sys
 
 from alnb.config import ParamsError
+from alnb.data import DatasetNotFound
+from alnb.datachecks import DatasetError
 
 
 def select_notebooks(notebooks: tuple[str, ...], only: list[str] | None) -> tuple[str, ...]:
@@ -31,22 +33,31 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check":
             from alnb.config import load_params
+            from alnb.validation import check_data_files
 
             params = load_params(args.params)
+            check_data_files(params)
             print(f"{args.params}: ok (study {params.study!r}, run directory {params.run_path})")
             return 0
-        from alnb.report import NOTEBOOKS, run_study
+        from alnb.report import NOTEBOOKS, NotebookFailed, run_study
 
         try:
             notebooks = select_notebooks(NOTEBOOKS, args.only)
         except ValueError as err:
             print(f"alnb: invalid argument: {err}", file=sys.stderr)
             return 2
-        report_dir = run_study(args.params, notebooks)
+        try:
+            report_dir = run_study(args.params, notebooks)
+        except NotebookFailed as err:
+            print(f"alnb: {err}", file=sys.stderr)
+            return 1
         print(f"[alnb] reports in {report_dir}")
         return 0
     except ParamsError as err:
         print(f"alnb: invalid params: {err}", file=sys.stderr)
+        return 2
+    except (DatasetError, DatasetNotFound) as err:
+        print(f"alnb: invalid dataset: {err}", file=sys.stderr)
         return 2
 
 

@@ -3,7 +3,9 @@
 Definitions follow ../shared/METHODS.md: AUBC is the trapezoid area under test accuracy against the
 number of labels divided by the range of that axis; paired comparisons take per-seed differences
 against ``random`` with the same query method, a 95% t-interval, the paired t-test and the Wilcoxon
-signed-rank test, and Holm's step-down correction over the family of comparisons.
+signed-rank test, and Holm's step-down correction over the family of comparisons (``alnb.stats``).
+Every summary keys a trial by all its factors (``store.trial_columns``): the main four and any
+sub-study factor (initial size, imbalance factor, model initialisation).
 """
 
 from __future__ import annotations
@@ -12,13 +14,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-TRIAL = ["dataset", "init", "query", "seed"]
-CURVE = ["dataset", "init", "query", "cycle"]
+from alnb.stats import holm, paired_test
+from alnb.store import trial_columns
+
+
+def curve_columns(results: pd.DataFrame) -> list[str]:
+    """The columns of one learning curve: every trial factor except the seed."""
+    return [k for k in trial_columns(results) if k != "seed"]
 
 
 def learning_curves(results: pd.DataFrame, metric: str = "test_acc") -> pd.DataFrame:
-    """Mean and std over seeds of ``metric`` per (dataset, init, query, cycle)."""
-    grouped = results.groupby(CURVE, sort=True)
+    """Mean and std over seeds of ``metric`` per curve (every trial factor but the seed) and cycle."""
+    grouped = results.groupby([*curve_columns(results), "cycle"], sort=True, dropna=False)
     out = grouped.agg(n_labeled=("n_labeled", "mean"), mean=(metric, "mean"), std=(metric, "std"),
                       seeds=("seed", "nunique")).reset_index()
     out["std"] = out["std"].fillna(0.0)
@@ -35,8 +42,10 @@ def aubc(results: pd.DataFrame, metric: str = "test_acc") -> pd.DataFrame:
             return float(y.mean())
         return float(np.sum((y[1:] + y[:-1]) / 2 * np.diff(x)) / (x[-1] - x[0]))
 
-    rows = [{**dict(zip(TRIAL, key)), "aubc": area(trial)} for key, trial in results.groupby(TRIAL, sort=True)]
-    return pd.DataFrame(rows, columns=[*TRIAL, "aubc"])
+    keys = trial_columns(results)
+    rows = [{**dict(zip(keys, key)), "aubc": area(trial)}
+            for key, trial in results.groupby(keys, sort=True, dropna=False)]
+    return pd.DataFrame(rows, columns=[*keys, "aubc"])
 
 
 def trial_metric(results: pd.DataFrame, metric: str = "aubc", column: str = "test_acc") -> pd.DataFrame:
@@ -45,61 +54,60 @@ def trial_metric(results: pd.DataFrame, metric: str = "aubc", column: str = "tes
         return aubc(results, column).rename(columns={"aubc": "value"})
     if metric not in ("final", "initial"):
         raise ValueError(f"metric: unknown {metric!r}; valid: aubc, final, initial")
-    idx = results.groupby(TRIAL)["cycle"].idxmax() if metric == "final" else results.groupby(TRIAL)["cycle"].idxmin()
-    return results.loc[idx, [*TRIAL, column]].rename(columns={column: "value"}).reset_index(drop=True)
+    keys = trial_columns(results)
+    cycles = results.groupby(keys, dropna=False)["cycle"]
+    idx = cycles.idxmax() if metric == "final" else cycles.idxmin()
+    return results.loc[idx, [*keys, column]].rename(columns={column: "value"}).reset_index(drop=True)
 
 
-def holm(p_values: np.ndarray) -> np.ndarray:
-    """Holm's step-down adjusted p-values (Holm 1979)."""
-    p = np.asarray(p_values, dtype=float)
-    adjusted = np.full_like(p, np.nan)
-    valid = np.flatnonzero(~np.isnan(p))
-    order = valid[np.argsort(p[valid])]
-    m = len(order)
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p[i]))
-        adjusted[i] = running
-    return adjusted
+def context_columns(results: pd.DataFrame) -> list[str]:
+    """What a comparison of initial pools holds fixed: every curve factor but the init (query, sub-study ...)."""
+    return [k for k in curve_columns(results) if k != "init"]
+
+
+def _paired(values: pd.DataFrame, baseline: str, extra: list[str]) -> pd.DataFrame:
+    """Per (context, ``extra``, guided init): ``paired_test`` of value − baseline over the shared seeds."""
+    context = [*context_columns(values), *extra]
+    base = values[values["init"] == baseline].rename(columns={"value": "baseline"}).drop(columns="init")
+    guided = values[values["init"] != baseline].merge(base, on=[*context, "seed"])
+    rows = []
+    for key, grp in guided.groupby([*context, "init"], sort=True, dropna=False):
+        d = (grp["value"] - grp["baseline"]).to_numpy(float)
+        rows.append({**dict(zip([*context, "init"], key)), **paired_test(d), "guided_wins": int((d > 0).sum())})
+    columns = [*context, "init", "n_seeds", "mean_diff", "sd_diff", "ci_low", "ci_high", "t_p", "wilcoxon_p",
+               "guided_wins"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def paired_comparison(results: pd.DataFrame, metric: str = "aubc", baseline: str = "random",
                       column: str = "test_acc") -> pd.DataFrame:
-    """Per (dataset, query, guided init): mean paired difference to ``baseline`` over shared seeds, with a
-    95% t-interval, paired t-test, Wilcoxon signed-rank test (n ≥ 6) and Holm-adjusted p-values."""
-    values = trial_metric(results, metric, column)
-    base = values[values["init"] == baseline].rename(columns={"value": "baseline"}).drop(columns="init")
-    guided = values[values["init"] != baseline].merge(base, on=["dataset", "query", "seed"])
-    rows = []
-    for (dataset, query, init), grp in guided.groupby(["dataset", "query", "init"], sort=True):
-        d = (grp["value"] - grp["baseline"]).to_numpy(float)
-        n = len(d)
-        mean = float(d.mean())
-        sd = float(d.std(ddof=1)) if n > 1 else float("nan")
-        half = float(stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n)) if n > 1 else float("nan")
-        t_p = float(stats.ttest_rel(grp["value"], grp["baseline"]).pvalue) if n > 1 and sd > 0 else float("nan")
-        w_p = float(stats.wilcoxon(d).pvalue) if n >= 6 and np.any(d != 0) else float("nan")
-        rows.append({"dataset": dataset, "query": query, "init": init, "n_seeds": n, "mean_diff": mean,
-                     "ci_low": mean - half, "ci_high": mean + half, "t_p": t_p, "wilcoxon_p": w_p,
-                     "guided_wins": int((d > 0).sum())})
-    out = pd.DataFrame(rows, columns=["dataset", "query", "init", "n_seeds", "mean_diff", "ci_low", "ci_high", "t_p",
-                                      "wilcoxon_p", "guided_wins"])
+    """Per comparison (every factor but init and seed held fixed, guided init): the mean paired difference
+    to ``baseline`` over shared seeds, its 95% t-interval, the paired t-test, Wilcoxon signed-rank test
+    (n ≥ 6) and Holm-adjusted t-test p-values over the whole family (``alnb.stats``)."""
+    out = _paired(trial_metric(results, metric, column), baseline, [])
     out["t_p_holm"] = holm(out["t_p"].to_numpy()) if len(out) else []
     return out
 
 
+def paired_by_cycle(results: pd.DataFrame, baseline: str = "random", column: str = "test_acc") -> pd.DataFrame:
+    """``paired_comparison`` of ``column`` at every cycle (a budget point) instead of one value per trial."""
+    values = results[[*trial_columns(results), "cycle", "n_labeled", column]].rename(columns={column: "value"})
+    labels = values.groupby("cycle")["n_labeled"].mean()
+    out = _paired(values.drop(columns="n_labeled"), baseline, ["cycle"])
+    return out.assign(n_labeled=out["cycle"].map(labels))
+
+
 def summary_table(results: pd.DataFrame, baseline: str = "random") -> pd.DataFrame:
-    """The headline table: per (dataset, init, query) AUBC and final accuracy (mean ± std over seeds) and
-    the paired AUBC difference to ``baseline`` with its 95% interval and Holm-adjusted p-value."""
-    area = aubc(results)
-    final = trial_metric(results, "final").rename(columns={"value": "final"})
-    per_trial = area.merge(final, on=TRIAL)
-    table = per_trial.groupby(["dataset", "init", "query"]).agg(
+    """The full table: per curve AUBC and final accuracy (mean ± std over seeds) and the paired AUBC
+    difference to ``baseline`` with its 95% interval and Holm-adjusted p-value."""
+    keys = trial_columns(results)
+    per_trial = aubc(results).merge(trial_metric(results, "final").rename(columns={"value": "final"}), on=keys)
+    curve = curve_columns(results)
+    table = per_trial.groupby(curve, dropna=False).agg(
         seeds=("seed", "nunique"), aubc_mean=("aubc", "mean"), aubc_std=("aubc", "std"),
         final_mean=("final", "mean"), final_std=("final", "std")).reset_index()
-    paired = paired_comparison(results, "aubc", baseline)[["dataset", "query", "init", "mean_diff", "ci_low",
-                                                           "ci_high", "t_p_holm"]]
-    table = table.merge(paired, on=["dataset", "query", "init"], how="left")
+    paired = paired_comparison(results, "aubc", baseline)[[*curve, "mean_diff", "ci_low", "ci_high", "t_p_holm"]]
+    table = table.merge(paired, on=curve, how="left")
     return table.rename(columns={"mean_diff": f"aubc_vs_{baseline}"})
 
 

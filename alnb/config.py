@@ -25,12 +25,15 @@ class ParamsError(ValueError):
 
 @dataclass(frozen=True)
 class DataParams:
+    """``verify``: compare the files with the md5 sums torchvision publishes for its releases (mnist, cifar)."""
+
     dataset: str = "digits"
     root: str = "data"
     download: bool = False
     val_size: int | float = 0.1
     test_size: int | float = 0.25
     imbalance_factor: float | None = None
+    verify: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,8 +118,12 @@ class ImbalanceParams:
 
 @dataclass(frozen=True)
 class VisualizationParams:
+    """``compare_run_dir``: the run directory of a second study (e.g. MNIST against TinyImageNet) whose
+    clustering pools notebook 06 compares with this study's."""
+
     method: str = "tsne"
     max_points: int = 2000
+    compare_run_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -276,4 +283,7 @@ def load_params(path: str | Path) -> StudyParams:
         raw = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise ParamsError(f"params: cannot read {str(path)!r}: {_read_error(err)}") from None
-    return params_from_dict({} if raw is None else raw, find_project_root(path.resolve().parent))
+    if raw is None or raw == {}:
+        raise ParamsError(f"params: {str(path)!r} is empty; a params file names at least its study "
+                          f"(e.g. 'study: my_study'; params/default.yaml is the default study)")
+    return params_from_dict(raw, find_project_root(path.resolve().parent))

@@ -6,14 +6,17 @@ train split minus the validation indices; the test split is separate and never i
 
 from __future__ import annotations
 
-import pickle
+import warnings
+import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from alnb import seeding
+from alnb import datachecks, seeding
+from alnb.datachecks import DatasetError
+from alnb.durable import write_atomically
 
 DATASETS = ("digits", "mnist", "cifar10", "cifar100", "tinyimagenet")
 
@@ -150,51 +153,78 @@ def _missing(name: str, folder: Path, files: list[str]) -> DatasetNotFound:
         f"{', '.join(files)}. Put the files there or set data.download: true.")
 
 
+MNIST_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+               "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+
+
+def _mnist_present(raw: Path) -> bool:
+    return all((raw / f).is_file() or (raw / f"{f}.gz").is_file() for pair in MNIST_FILES.values() for f in pair)
+
+
+def _read_mnist_split(raw: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Images ``[n, 1, 28, 28]`` and labels of one split, read from the idx files and checked."""
+    images_name, labels_name = MNIST_FILES[split]
+    images = datachecks.read_idx(raw / images_name, 3)
+    if images.shape[1:] != (28, 28):
+        raise DatasetError(f"{raw / images_name}: expected 28×28 images, found {images.shape[1]}×{images.shape[2]}")
+    labels = datachecks.check_labels(datachecks.read_idx(raw / labels_name, 1), len(images), 10, raw / labels_name)
+    return images[:, None], labels
+
+
 def _load_mnist(root: Path, download: bool) -> Dataset:
-    from torchvision.datasets import MNIST
-
     raw = root / "MNIST" / "raw"
-    files = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-             "t10k-labels-idx1-ubyte"]
-    try:
-        train, test = MNIST(str(root), train=True, download=download), MNIST(str(root), train=False)
-    except RuntimeError as err:
-        raise _missing("mnist", raw, files) from err
-    return Dataset("mnist", train.data[:, None].contiguous(), train.targets.long(), test.data[:, None].contiguous(),
-                   test.targets.long(), tuple(str(c) for c in range(10)))
+    if not _mnist_present(raw):
+        if not download:
+            raise _missing("mnist", raw, [f for pair in MNIST_FILES.values() for f in pair])
+        from torchvision.datasets import MNIST
+
+        MNIST(str(root), train=True, download=True)  # fetches both splits
+    (x_tr, y_tr), (x_te, y_te) = _read_mnist_split(raw, "train"), _read_mnist_split(raw, "test")
+    return Dataset("mnist", *_tensors(x_tr, y_tr), *_tensors(x_te, y_te), tuple(str(c) for c in range(10)))
 
 
-def _unpickle(path: Path) -> dict:
-    with open(path, "rb") as fh:
-        return pickle.load(fh, encoding="latin1")
+def _cifar_layout(root: Path, name: str) -> tuple[Path, list[str], list[str], str, str, str, int]:
+    """(folder, train files, test files, meta file, label key, class-names key, classes) of a CIFAR release."""
+    if name == "cifar10":
+        return (root / "cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)], ["test_batch"],
+                "batches.meta", "labels", "label_names", 10)
+    return root / "cifar-100-python", ["train"], ["test"], "meta", "fine_labels", "fine_label_names", 100
 
 
-def _cifar_arrays(batches: list[dict], label_key: str) -> tuple[np.ndarray, np.ndarray]:
-    data = np.concatenate([np.asarray(b["data"], dtype=np.uint8) for b in batches]).reshape(-1, 3, 32, 32)
-    labels = np.concatenate([np.asarray(b[label_key]) for b in batches])
-    return data, labels
+def _read_cifar_batches(folder: Path, files: list[str], label_key: str, n_classes: int
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = [], []
+    for name in files:
+        path = folder / name
+        batch = datachecks.check_keys(datachecks.read_pickle(path), ("data", label_key), path)
+        data = datachecks.check_image_array(batch["data"], (3 * 32 * 32,), path, "data")
+        labels.append(datachecks.check_labels(batch[label_key], len(data), n_classes, f"{path} {label_key!r}"))
+        images.append(data.reshape(-1, 3, 32, 32))
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def _read_cifar(root: Path, name: str) -> Dataset:
+    folder, train_files, test_files, meta, key, names, n_classes = _cifar_layout(root, name)
+    x_tr, y_tr = _read_cifar_batches(folder, train_files, key, n_classes)
+    x_te, y_te = _read_cifar_batches(folder, test_files, key, n_classes)
+    meta_path = folder / meta
+    classes = datachecks.check_class_names(
+        datachecks.check_keys(datachecks.read_pickle(meta_path), (names,), meta_path)[names], n_classes,
+        meta_path, names)
+    return Dataset(name, *_tensors(x_tr, y_tr), *_tensors(x_te, y_te), classes)
 
 
 def _load_cifar(root: Path, download: bool, name: str) -> Dataset:
     """Read the python-pickle batches that torchvision's CIFAR10/CIFAR100 download."""
-    from torchvision.datasets import CIFAR10, CIFAR100
-
-    if name == "cifar10":
-        folder, train_files, test_files, meta, key, names = (
-            root / "cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)], ["test_batch"],
-            "batches.meta", "labels", "label_names")
-    else:
-        folder, train_files, test_files, meta, key, names = (
-            root / "cifar-100-python", ["train"], ["test"], "meta", "fine_labels", "fine_label_names")
+    folder, train_files, test_files, meta, *_ = _cifar_layout(root, name)
     expected = train_files + test_files + [meta]
     if not all((folder / f).is_file() for f in expected):
         if not download:
             raise _missing(name, folder, expected)
+        from torchvision.datasets import CIFAR10, CIFAR100
+
         (CIFAR10 if name == "cifar10" else CIFAR100)(str(root), train=True, download=True)
-    x_tr, y_tr = _cifar_arrays([_unpickle(folder / f) for f in train_files], key)
-    x_te, y_te = _cifar_arrays([_unpickle(folder / f) for f in test_files], key)
-    classes = tuple(_unpickle(folder / meta)[names])
-    return Dataset(name, *_tensors(x_tr, y_tr), *_tensors(x_te, y_te), classes)
+    return _read_cifar(root, name)
 
 
 def _load_cifar10(root: Path, download: bool) -> Dataset:
@@ -205,11 +235,84 @@ def _load_cifar100(root: Path, download: bool) -> Dataset:
     return _load_cifar(root, download, "cifar100")
 
 
-def _read_rgb(path: Path) -> np.ndarray:
-    from PIL import Image
+TINY_FOLDER = "tiny-imagenet-200"
+_TINY_EXPECTED = ["wnids.txt", "train/<wnid>/images/*.JPEG", "val/images/*.JPEG", "val/val_annotations.txt"]
 
-    with Image.open(path) as img:
-        return np.asarray(img.convert("RGB"), dtype=np.uint8).transpose(2, 0, 1)
+
+def _tiny_present(folder: Path) -> bool:
+    return all((folder / f).is_file() for f in ("wnids.txt", "val/val_annotations.txt")) and (folder / "train").is_dir()
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text()
+    except UnicodeDecodeError as err:
+        raise DatasetError(f"{path}: expected a text file, found undecodable bytes ({err.reason})") from None
+
+
+def _tiny_wnids(folder: Path) -> list[str]:
+    path = folder / "wnids.txt"
+    wnids = [w for w in _read_text(path).split() if w]
+    if not wnids:
+        raise DatasetError(f"{path}: expected one wnid per line, found none")
+    return list(datachecks.check_class_names(wnids, None, path, "wnids"))
+
+
+def _tiny_layout(folder: Path) -> tuple[list[str], list[Path], list[int], list[Path], list[int]]:
+    """(wnids, train image paths, their labels, val image paths, their labels) of the tiny-imagenet-200 folder,
+    with the folder layout and ``val_annotations.txt`` checked against ``wnids.txt``."""
+    wnids = _tiny_wnids(folder)
+    index = {w: i for i, w in enumerate(wnids)}
+    train_paths, train_labels = [], []
+    for wnid in wnids:
+        images = folder / "train" / wnid / "images"
+        paths = sorted(images.glob("*.JPEG"))
+        if not paths:
+            raise DatasetError(f"{images}: expected the training images of {wnid} (listed in wnids.txt) as *.JPEG, "
+                               f"found none")
+        train_paths += paths
+        train_labels += [index[wnid]] * len(paths)
+    annotations = folder / "val" / "val_annotations.txt"
+    val_paths, val_labels = [], []
+    for number, line in enumerate(_read_text(annotations).splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) < 2:
+            raise DatasetError(f"{annotations}: line {number}: expected 'file<TAB>wnid<TAB>box', found {line!r}")
+        if parts[1] not in index:
+            raise DatasetError(f"{annotations}: line {number}: expected a wnid of wnids.txt, found unknown wnid "
+                               f"{parts[1]!r}")
+        path = folder / "val" / "images" / parts[0]
+        if not path.is_file():
+            raise DatasetError(f"{annotations}: line {number}: expected the image {path}, found no such file")
+        val_paths.append(path)
+        val_labels.append(index[parts[1]])
+    if not val_paths:
+        raise DatasetError(f"{annotations}: expected one line per validation image, found none")
+    return wnids, train_paths, train_labels, val_paths, val_labels
+
+
+def _read_images(paths: list[Path], shape: tuple[int, int] | None) -> np.ndarray:
+    """Decoded images ``[n, 3, H, W]``, all of the first one's size (or of ``shape``)."""
+    first = datachecks.read_rgb_image(paths[0], shape)
+    return np.stack([first, *(datachecks.read_rgb_image(p, first.shape[1:]) for p in paths[1:])])
+
+
+def _tiny_cache(cache: Path, n_classes: int) -> tuple[np.ndarray, ...] | None:
+    """The cached arrays, or None (with a warning) when the cache is unreadable or inconsistent."""
+    try:
+        with np.load(cache) as arrays:
+            x_tr, y_tr, x_te, y_te = (arrays[k] for k in ("x_tr", "y_tr", "x_te", "y_te"))
+        datachecks.check_image_array(x_tr, x_tr.shape[1:], cache, "x_tr")
+        datachecks.check_image_array(x_te, x_tr.shape[1:], cache, "x_te")
+        datachecks.check_labels(y_tr, len(x_tr), n_classes, f"{cache} 'y_tr'")
+        datachecks.check_labels(y_te, len(x_te), n_classes, f"{cache} 'y_te'")
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
+        warnings.warn(f"{cache}: unreadable or inconsistent cache ({' '.join(str(err).split())}); decoding the "
+                      f"images again", RuntimeWarning, stacklevel=2)
+        return None
+    return x_tr, y_tr, x_te, y_te
 
 
 def _load_tinyimagenet(root: Path, download: bool) -> Dataset:
@@ -217,35 +320,60 @@ def _load_tinyimagenet(root: Path, download: bool) -> Dataset:
 
     Decoding 110,000 JPEGs takes minutes, so the arrays are cached once beside the folder.
     """
-    folder = root / "tiny-imagenet-200"
-    expected = ["wnids.txt", "train/<wnid>/images/*.JPEG", "val/images/*.JPEG", "val/val_annotations.txt"]
-    if not (folder / "wnids.txt").is_file() or not (folder / "val" / "val_annotations.txt").is_file():
-        raise _missing("tinyimagenet", folder, expected)
+    folder = root / TINY_FOLDER
+    if not _tiny_present(folder):
+        raise _missing("tinyimagenet", folder, _TINY_EXPECTED)
     cache = folder / "alnb_arrays.npz"
     if cache.is_file():
-        arrays = np.load(cache)
-        wnids = [w for w in (folder / "wnids.txt").read_text().split() if w]
-        return Dataset("tinyimagenet", *_tensors(arrays["x_tr"], arrays["y_tr"]),
-                       *_tensors(arrays["x_te"], arrays["y_te"]), tuple(wnids))
-    wnids = [w for w in (folder / "wnids.txt").read_text().split() if w]
-    index = {w: i for i, w in enumerate(wnids)}
-    train_paths, train_labels = [], []
-    for wnid in wnids:
-        paths = sorted((folder / "train" / wnid / "images").glob("*.JPEG"))
-        train_paths += paths
-        train_labels += [index[wnid]] * len(paths)
-    val_paths, val_labels = [], []
-    for line in (folder / "val" / "val_annotations.txt").read_text().splitlines():
-        parts = line.split("\t")
-        if len(parts) >= 2:
-            val_paths.append(folder / "val" / "images" / parts[0])
-            val_labels.append(index[parts[1]])
-    if not train_paths:
-        raise _missing("tinyimagenet", folder, expected)
-    x_tr = np.stack([_read_rgb(p) for p in train_paths])
-    x_te = np.stack([_read_rgb(p) for p in val_paths])
+        wnids = _tiny_wnids(folder)
+        arrays = _tiny_cache(cache, len(wnids))
+        if arrays is not None:
+            return Dataset("tinyimagenet", *_tensors(*arrays[:2]), *_tensors(*arrays[2:]), tuple(wnids))
+    wnids, train_paths, train_labels, val_paths, val_labels = _tiny_layout(folder)
+    x_tr = _read_images(train_paths, None)
+    x_te = _read_images(val_paths, x_tr.shape[2:])
     y_tr, y_te = np.asarray(train_labels), np.asarray(val_labels)
-    tmp = cache.with_suffix(".tmp.npz")
-    np.savez(tmp, x_tr=x_tr, y_tr=y_tr, x_te=x_te, y_te=y_te)
-    tmp.replace(cache)
+    write_atomically(cache, lambda path: _save_npz(path, x_tr=x_tr, y_tr=y_tr, x_te=x_te, y_te=y_te))
     return Dataset("tinyimagenet", *_tensors(x_tr, y_tr), *_tensors(x_te, y_te), tuple(wnids))
+
+
+def _save_npz(path: Path, **arrays: np.ndarray) -> None:
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def check_dataset_files(name: str, root: str | Path = "data", download: bool = False, verify: bool = False) -> None:
+    """Run the loader's checks of ``name``'s files and, with ``verify``, compare the published md5 sums of
+    torchvision's release files; raise :class:`DatasetError` or :class:`DatasetNotFound` in one line.
+
+    ``digits`` is bundled and always fine; files still to be downloaded are checked when they are loaded.
+    TinyImageNet's folder layout and annotations are checked here; its images when they are decoded.
+    """
+    root = Path(root)
+    if name == "mnist":
+        raw = root / "MNIST" / "raw"
+        if download and not _mnist_present(raw):
+            return
+        _load_mnist(root, download=False)
+        if verify:
+            from torchvision.datasets import MNIST
+
+            for archive, md5 in MNIST.resources:
+                datachecks.check_md5(raw / archive, md5)
+    elif name in ("cifar10", "cifar100"):
+        folder, train_files, test_files, meta, *_ = _cifar_layout(root, name)
+        if download and not all((folder / f).is_file() for f in train_files + test_files + [meta]):
+            return
+        _load_cifar(root, False, name)
+        if verify:
+            from torchvision.datasets import CIFAR10, CIFAR100
+
+            release = CIFAR10 if name == "cifar10" else CIFAR100
+            published = [*release.train_list, *release.test_list, [release.meta["filename"], release.meta["md5"]]]
+            for file, md5 in published:
+                datachecks.check_md5(folder / file, md5)
+    elif name == "tinyimagenet":
+        folder = root / TINY_FOLDER
+        if not _tiny_present(folder):
+            raise _missing("tinyimagenet", folder, _TINY_EXPECTED)
+        _tiny_layout(folder)

@@ -110,7 +110,9 @@ def run_trial(data: ImageTensors, splits: Splits, initial_pool: np.ndarray, quer
                "val_acc": float(np.mean([s.best_val_acc for s in stats])),
                "epochs": int(np.mean([s.best_epoch for s in stats])), "train_seconds": train_seconds,
                "query_seconds": 0.0}
-        if query.n_members > 1:
+        if query.n_members > 1:  # test_acc is member 0's, like every single-model trial; the committee's apart
+            row["ensemble_test_acc"] = test["ensemble_test_acc"]
+            row["ensemble_test_balanced_acc"] = test["ensemble_test_balanced_acc"]
             row["member_test_acc"] = ";".join(f"{a:.6f}" for a in test["member_test_acc"])
         if cycle < params.al.cycles:
             start = time.perf_counter()

@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
-import html
+import contextlib
+import json
 import os
 import sys
 import time
 from pathlib import Path
 
-from alnb.config import StudyParams, load_params
+from alnb.config import load_params
+from alnb.frontpage import load_timings, write_index
+from alnb.plots import FIGURES_ENV, NOTEBOOK_ENV
+from alnb.progress import PROGRESS_ENV, TerminalProgress
 from alnb.store import atomic_write_text
 
 NOTEBOOKS = ("01_pretext_training", "02_initial_pools", "03_al_runs", "04_ablations", "05_imbalance",
              "06_visualization")
 
 
-def render_html(notebook_path: Path, html_path: Path) -> None:
+def render_html(notebook_path: Path, html_path: Path, shown_params: str | None = None) -> None:
+    """Render an executed notebook to HTML; its injected parameters cell shows ``shown_params`` (a path
+    relative to the project, or the file's name) instead of the path on the machine that ran it."""
     import nbformat
     from nbconvert import HTMLExporter
 
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(notebook_path, as_version=4))
+    notebook = nbformat.read(notebook_path, as_version=4)
+    if shown_params is not None:
+        for cell in notebook.cells:
+            if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+                cell.source = f"# Parameters injected by alnb study\nparams_path = {shown_params!r}\n"
+    body, _ = HTMLExporter().from_notebook_node(notebook)
     atomic_write_text(html_path, body)
 
 
@@ -30,82 +41,76 @@ def _kernel_env() -> None:
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
+class NotebookFailed(RuntimeError):
+    """A notebook raised: the message names it, the failing cell's first line, the error and the rendered HTML."""
+
+
+def _failure_message(name: str, err, html_path: Path) -> str:
+    """Two lines: the notebook, the failing cell's first line and the error; then where the traceback is."""
+    first_line = next((line.strip() for line in (err.source or "").splitlines() if line.strip()), "")
+    evalue = next((line.strip() for line in str(err.evalue).splitlines() if line.strip()), "")
+    return (f"{name} failed in cell [{err.exec_count}] `{first_line}`: {err.ename}: {evalue}\n"
+            f"full traceback: {html_path}")
+
+
+@contextlib.contextmanager
+def _environment(variables: dict[str, str]):
+    """Set environment variables for the kernels started inside the block, then restore them."""
+    previous = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def run_study(params_path: str | Path, notebooks: tuple[str, ...] = NOTEBOOKS, log=print,
               report_dir: Path | None = None) -> Path:
     """Execute ``notebooks`` in order with ``params_path``; write ``reports/<study>/NN_name.html`` and an index.
 
-    Returns the report folder. A failing notebook is still rendered (its error visible) before the error
-    propagates.
+    Returns the report folder. The params and the dataset's files are checked before anything runs. A
+    failing notebook is still rendered (its traceback visible there), then :class:`NotebookFailed` says
+    which cell failed and where that page is; the trials that finished stay recorded.
     """
     import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from alnb.validation import check_data_files
 
     params_path = Path(params_path).resolve()
     params = load_params(params_path)  # fails fast, before any compute
+    check_data_files(params)
     root = Path(params.project_root)
     nb_dir = root / "notebooks"
     out_dir = params.run_path / "notebooks"
     report_dir = Path(report_dir) if report_dir else root / "reports" / params.study
     _kernel_env()
-    timings = {}
+    timings = load_timings(params.run_path)
+    progress_file = params.run_path / ".progress.json"  # the kernels report progress here (alnb.progress)
+    shown_params = (str(params_path.relative_to(root)) if params_path.is_relative_to(root)
+                    else params_path.name)  # reports show no absolute path of the machine
     for name in notebooks:
         executed = out_dir / f"{name}.ipynb"
         executed.parent.mkdir(parents=True, exist_ok=True)
         log(f"[alnb] running {name} ...")
         start = time.perf_counter()
         try:
-            papermill.execute_notebook(str(nb_dir / f"{name}.ipynb"), str(executed),
-                                       parameters={"params_path": str(params_path)}, cwd=str(nb_dir),
-                                       kernel_name="python3", progress_bar=False)
+            with _environment({PROGRESS_ENV: str(progress_file), FIGURES_ENV: str(report_dir / "figures"),
+                               NOTEBOOK_ENV: name}), TerminalProgress(progress_file, name[:2]):
+                papermill.execute_notebook(str(nb_dir / f"{name}.ipynb"), str(executed),
+                                           parameters={"params_path": str(params_path)}, cwd=str(nb_dir),
+                                           kernel_name="python3", progress_bar=False)
+        except PapermillExecutionError as err:
+            raise NotebookFailed(_failure_message(name, err, report_dir / f"{name}.html")) from None
         finally:
             timings[name] = time.perf_counter() - start
+            atomic_write_text(params.run_path / "timings.json", json.dumps(timings, indent=1))
             if executed.is_file():
-                render_html(executed, report_dir / f"{name}.html")
+                render_html(executed, report_dir / f"{name}.html", shown_params)
         log(f"[alnb] {name} done in {timings[name]:.1f} s -> {report_dir / (name + '.html')}")
-    write_index(params, report_dir, timings)
-    write_timings(params.run_path / "timings.json", timings)
+    write_index(params, report_dir, notebooks=NOTEBOOKS)
     return report_dir
-
-
-def write_timings(path: Path, timings: dict[str, float]) -> None:
-    """Merge the notebooks' wall times into ``timings.json`` (read by ``make bench``), with the machine's load."""
-    import json
-
-    record = json.loads(path.read_text()) if path.is_file() else {"notebooks": {}}
-    record["notebooks"].update({name: round(seconds, 1) for name, seconds in timings.items()})
-    record.update(cpus=os.cpu_count(), load_average=[round(x, 2) for x in os.getloadavg()],
-                  finished=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-    atomic_write_text(path, json.dumps(record, indent=1))
-
-
-def write_index(params: StudyParams, report_dir: Path, timings: dict[str, float]) -> Path:
-    """``index.html``: links to every rendered notebook and the headline table of the study."""
-    import pandas as pd
-
-    from alnb.analysis import summary_table
-
-    results_path = params.run_path / "results.csv"
-    table_html = "<p>No results yet.</p>"
-    if results_path.is_file():
-        results = pd.read_csv(results_path)
-        if len(results):
-            table = summary_table(results).round(4)
-            table_html = table.to_html(index=False, classes="results", na_rep="")
-    links = "\n".join(
-        f'<li><a href="{n}.html">{n}</a> <span class="t">({timings[n]:.0f} s)</span></li>'
-        for n in NOTEBOOKS if n in timings and (report_dir / f"{n}.html").is_file())
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>alnb: {html.escape(params.study)}</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}} table.results{{border-collapse:collapse;font-size:90%}}
-table.results td,table.results th{{border:1px solid #ccc;padding:3px 6px}} .t{{color:#777}}</style></head><body>
-<h1>alnb study: {html.escape(params.study)}</h1>
-<p>{html.escape(params.description)}</p>
-<p>Dataset <b>{html.escape(params.data.dataset)}</b>; initial pools {html.escape(", ".join(params.al.inits))};
-query methods {html.escape(", ".join(params.al.queries))}; seeds {params.al.seeds}.</p>
-<h2>Notebooks</h2><ol>{links}</ol>
-<h2>Headline: area under the budget curve (AUBC) of test accuracy</h2>
-<p>Mean and std over seeds; <code>aubc_vs_random</code> is the mean paired difference to the random initial pool
-with the same query method, with its 95% t-interval and Holm-adjusted paired t-test p-value.</p>
-{table_html}
-</body></html>"""
-    path = report_dir / "index.html"
-    atomic_write_text(path, page)
-    return path

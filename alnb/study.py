@@ -1,12 +1,13 @@
 """One study: its parameters, data, splits, cached representations, initial pools and trials.
 
 This is the layer the notebooks call. Everything expensive is computed once per (dataset, seed) and
-cached in the run directory; every trial is keyed by (dataset, init, query, seed) and skipped when done.
+cached in the run directory; every trial is keyed by every factor that defines it
+(``store.TrialKey``) and skipped when done. How trials are scheduled lives in ``alnb.executors``; the
+sub-study drivers in ``alnb.substudies``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
@@ -22,6 +23,7 @@ import torch
 from alnb import seeding
 from alnb.config import StudyParams, load_params
 from alnb.data import Dataset, Splits, load_dataset, make_splits
+from alnb.executors import run_trials
 from alnb.loop import check_selection, check_splits, cycle_sizes, run_trial
 from alnb.models import resolve_device
 from alnb.pools import PoolContext, resolve_pool
@@ -31,6 +33,7 @@ from alnb.pretext import (PRETEXT_TASKS, SELF_SUPERVISED_METHODS, DeepClusterRes
 from alnb.pretext.storage import write_atomically
 from alnb.query import get_query_method
 from alnb.store import RunStore, TrialKey
+from alnb.threads import torch_threads
 from alnb.training import ImageTensors, default_hflip
 
 PCA_COMPONENTS = 50
@@ -43,8 +46,9 @@ class TrialsFailed(RuntimeError):
 class Study:
     """A study's parameters and run directory, with lazily loaded data and cached artifacts."""
 
-    def __init__(self, params: StudyParams, pretext_root: Path | None = None):
+    def __init__(self, params: StudyParams, pretext_root: Path | None = None, factors: dict | None = None):
         self.params = params
+        self.factors = dict(factors or {})  # sub-study factors (store.FACTOR_KEYS) that key every trial
         self.store = RunStore(params.run_path)
         self.pretext_root = pretext_root or self.store.root / "pretext"
         self._splits: dict[int, Splits] = {}
@@ -55,11 +59,15 @@ class Study:
     def load(cls, params_path: str | Path) -> "Study":
         return cls(load_params(params_path))
 
-    def variant(self, name: str, **sections: dict) -> "Study":
-        """A sub-study in ``<run_dir>/<name>`` with some parameters overridden; it shares the pretext cache."""
+    def variant(self, name: str, factors: dict, **sections: dict) -> "Study":
+        """A sub-study in ``<run_dir>/<name>`` with some parameters overridden; it shares the pretext cache.
+
+        ``factors`` (e.g. ``{"initial_size": 10}``) key its trials and become columns of its rows, so the
+        rows of several sub-studies never merge into one curve.
+        """
         params = self.params.replace(**sections)
         params = dataclasses.replace(params, run_dir=str(self.store.root / name))
-        return Study(params, pretext_root=self.pretext_root)
+        return Study(params, pretext_root=self.pretext_root, factors={**self.factors, **factors})
 
     # ------------------------------------------------------------------ data
     @cached_property
@@ -237,10 +245,44 @@ class Study:
         labels = self.dataset.train_labels.numpy()[pool_idx[keep]]
         return coords, labels, {init: np.searchsorted(keep, pos) for init, pos in positions.items()}
 
+    def quality_representation(self) -> str:
+        """The embedding in which pool properties are measured: SimCLR's when the study trains it, else PCA."""
+        return "simclr" if "simclr" in self.params.pretext.tasks else "pca"
+
+    def pool_quality(self, inits: list[str] | None = None, seeds: list[int] | None = None) -> pd.DataFrame:
+        """Per (init, seed): the pool's properties (``alnb.pool_quality``) in ``quality_representation()``."""
+        from alnb.pool_quality import pool_properties
+
+        pools = self.build_initial_pools(inits, seeds)
+        labels = self.dataset.train_labels.numpy()
+        rows = []
+        for (init, seed), grp in pools.groupby(["init", "seed"], sort=True):
+            pool_idx = self.splits(seed).pool
+            positions = np.searchsorted(pool_idx, grp["index"].to_numpy())
+            props = pool_properties(positions, labels[pool_idx], self.features(seed, self.quality_representation()),
+                                    self.dataset.n_classes, seeding.rng(seed, "pool_quality"))
+            rows.append({"init": init, "seed": seed, **props})
+        return pd.DataFrame(rows)
+
+    def other_results(self, run_dir: str) -> pd.DataFrame:
+        """``results.csv`` of another study's run directory (relative paths: to the project root)."""
+        path = Path(run_dir) if Path(run_dir).is_absolute() else Path(self.params.project_root) / run_dir
+        if not (path / "results.csv").is_file():
+            raise FileNotFoundError(f"visualization.compare_run_dir: {run_dir!r} holds no results.csv; run that "
+                                    f"study first (make study PARAMS=...)")
+        return RunStore(path).results()
+
+    def display_path(self, path: Path) -> str:
+        """``path`` relative to the project root, as reports show it (never an absolute path of the machine)."""
+        path = Path(path).resolve()
+        root = Path(self.params.project_root).resolve()
+        return str(path.relative_to(root)) if path.is_relative_to(root) else path.name
+
     # ------------------------------------------------------------------ trials
     def trial_keys(self, inits=None, queries=None, seeds=None) -> list[TrialKey]:
         al = self.params.al
-        return [TrialKey(self.dataset.name, init, query, seed) for init in (inits or al.inits)
+        factors = tuple(self.factors.items())
+        return [TrialKey(self.dataset.name, init, query, seed, factors) for init in (inits or al.inits)
                 for query in (queries or al.queries) for seed in (seeds or al.seeds)]
 
     def run_one(self, key: TrialKey) -> None:
@@ -260,7 +302,8 @@ class Study:
         """The parameters that decide a trial's numbers (not which trials run, nor how they are scheduled)."""
         p = self.params
         al = {k: v for k, v in dataclasses.asdict(p.al).items() if k not in ("seeds", "inits", "queries")}
-        return {"data": dataclasses.asdict(p.data), "model": dataclasses.asdict(p.model),
+        data = {k: v for k, v in dataclasses.asdict(p.data).items() if k != "verify"}  # checks files, not numbers
+        return {"data": data, "model": dataclasses.asdict(p.model),
                 "training": dataclasses.asdict(p.training), "al": al, "pretext": dataclasses.asdict(p.pretext),
                 "pool_options": p.pools.options, "device": p.device}
 
@@ -274,15 +317,7 @@ class Study:
         keys = self.trial_keys(inits, queries, seeds)
         self.build_initial_pools(sorted({k.init for k in keys}), sorted({k.seed for k in keys}))
         todo = [k for k in keys if not self.store.is_done(k)]
-        executor = self.params.executor
-        if executor.kind == "serial" or executor.n_jobs == 1 or len(todo) <= 1:
-            with torch_threads(self.threads):
-                for key in _progress(todo, progress):
-                    self.run_one(key)
-        elif executor.kind == "processes":
-            _run_in_processes(self, todo, executor.n_jobs, progress)
-        else:
-            _run_with_ray(self, todo, progress)
+        run_trials(self, todo, progress)
         results = self.store.collect()
         failed = [k for k in todo if not self.store.is_done(k)]
         if failed:
@@ -299,94 +334,3 @@ class Study:
 def _save_array(path: Path, array: np.ndarray) -> None:
     with open(path, "wb") as fh:
         np.save(fh, array)
-
-
-@contextlib.contextmanager
-def torch_threads(n: int):
-    """Run the block with ``n`` torch CPU threads, then restore the previous number.
-
-    Oversubscribed cores are pathological for small models (a 2-thread step was measured 70× slower
-    than a 1-thread one on a busy 2-core machine), hence one explicit setting per job.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def _progress(items, enabled: bool, total: int | None = None):
-    if not enabled:
-        return items
-    from tqdm import tqdm
-
-    return tqdm(items, desc="trials", unit="trial", total=total)
-
-
-def _worker_run(params: StudyParams, pretext_root: Path, key: TrialKey) -> str:
-    study = Study(params, pretext_root)
-    with torch_threads(study.threads):
-        study.run_one(key)
-    return key.folder_name
-
-
-def _run_in_processes(study: Study, todo: list[TrialKey], n_jobs: int, progress: bool) -> None:
-    """Trials in ``n_jobs`` spawned processes, each with its share of the CPU threads."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    pool = ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn"))
-    try:
-        futures = [pool.submit(_worker_run, study.params, study.pretext_root, key) for key in todo]
-        for future in _progress(as_completed(futures), progress, total=len(futures)):
-            future.result()
-    finally:  # an interrupt cancels the trials not yet started; finished ones are already recorded
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _run_with_ray(study: Study, todo: list[TrialKey], progress: bool) -> None:
-    """Trials as ray tasks (``pip install alnb[ray]``); a ray cluster may span several machines."""
-    try:
-        import ray
-    except ImportError:
-        raise RuntimeError("executor.kind: 'ray' needs the optional dependency: pip install 'alnb[ray]'") from None
-    ray.init(ignore_reinit_error=True)
-    remote = ray.remote(num_cpus=study.threads)(_worker_run)
-    refs = [remote.remote(study.params, study.pretext_root, key) for key in todo]
-    for ref in _progress(refs, progress):
-        ray.get(ref)
-
-
-def initial_size_ablation(study: Study, progress: bool = True) -> pd.DataFrame:
-    """Re-run ``ablations.inits × ablations.queries`` for each of ``ablations.initial_sizes``.
-
-    Each size is a sub-study in ``<run_dir>/ablation_initial_<size>``; rows gain ``initial_size``.
-    """
-    ab = study.params.ablations
-    frames = []
-    for size in ab.initial_sizes:
-        variant = study.variant(f"ablation_initial_{size:g}", al={"initial_size": size})
-        rows = variant.run(ab.inits, ab.queries, ab.seeds, progress=progress)
-        frames.append(rows.assign(initial_size=variant.sizes((ab.seeds or study.params.al.seeds)[0])[0]))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def imbalance_study(study: Study, progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run ``imbalance.inits × imbalance.queries`` on long-tailed versions of the dataset (Cui et al. 2019).
-
-    Returns (results with ``imbalance_factor``, initial pools with ``imbalance_factor``); each factor is a
-    sub-study in ``<run_dir>/imbalance_<factor>``.
-    """
-    im = study.params.imbalance
-    results, pools = [], []
-    for factor in im.imbalance_factors:
-        variant = study.variant(f"imbalance_{factor:g}", data={"imbalance_factor": factor})
-        rows = variant.run(im.inits, im.queries, im.seeds, progress=progress)
-        results.append(rows.assign(imbalance_factor=factor))
-        built = variant.build_initial_pools(im.inits, im.seeds or study.params.al.seeds)
-        labels = variant.dataset.train_labels.numpy()
-        pools.append(built.assign(imbalance_factor=factor, label=labels[built["index"].to_numpy()]))
-    empty = pd.DataFrame()
-    return (pd.concat(results, ignore_index=True) if results else empty,
-            pd.concat(pools, ignore_index=True) if pools else empty)

@@ -283,12 +283,17 @@ class TrainedModels:
 
 def evaluate_test(models: list[Classifier], data: ImageTensors, batch_size: int,
                   precision: str = "fp32") -> dict[str, object]:
-    """Test accuracy and balanced accuracy of the members' mean prediction, plus each member's accuracy."""
+    """Test accuracy and balanced accuracy of the target model (member 0, initialised like every
+    single-model trial), of the members' mean prediction (``ensemble_*``), and each member's accuracy."""
     probs = [F.softmax(predict_logits(m, data.test, None, data, batch_size, precision=precision), dim=1)
              for m in models]
-    mean = torch.stack(probs).mean(0)
     labels = data.test_labels
-    pred = mean.argmax(1)
-    per_class = [float((pred[labels == c] == c).float().mean()) for c in torch.unique(labels)]
-    return {"test_acc": accuracy(mean, labels), "test_balanced_acc": float(np.mean(per_class)),
+
+    def balanced(p: torch.Tensor) -> float:
+        pred = p.argmax(1)
+        return float(np.mean([float((pred[labels == c] == c).float().mean()) for c in torch.unique(labels)]))
+
+    mean = torch.stack(probs).mean(0)
+    return {"test_acc": accuracy(probs[0], labels), "test_balanced_acc": balanced(probs[0]),
+            "ensemble_test_acc": accuracy(mean, labels), "ensemble_test_balanced_acc": balanced(mean),
             "member_test_acc": [accuracy(p, labels) for p in probs]}

@@ -9,9 +9,9 @@ import re
 import numpy as np
 
 from alnb.config import ParamsError, StudyParams
-from alnb.data import DATASETS, load_dataset, long_tail_counts
+from alnb.data import DATASETS, check_dataset_files, load_dataset, long_tail_counts
 from alnb.models import ARCHITECTURES
-from alnb.query.base import unknown_name_message
+from alnb.registry import check_options, unknown_name_message
 from alnb.training import PRECISIONS
 
 OPTIMIZERS = ("adam", "sgd")
@@ -71,8 +71,8 @@ def expected_train_size(params: StudyParams, imbalance_key: str = "data.imbalanc
 
 
 def check_budgets(params: StudyParams, initial_size: int | float, size_key: str = "al.initial_size",
-                  imbalance_key: str = "data.imbalance_factor", key: str | None = None) -> None:
-    """The initial pool plus ``al.cycles`` budgets must fit into U.
+                  imbalance_key: str = "data.imbalance_factor", key: str | None = None) -> int:
+    """The initial pool plus ``al.cycles`` budgets must fit into U; returns the initial pool's size.
 
     ``size_key`` and ``imbalance_key`` name where the initial size and the imbalance factor come from;
     ``key`` the key a failure names (default ``size_key``).
@@ -89,6 +89,7 @@ def check_budgets(params: StudyParams, initial_size: int | float, size_key: str 
         where = "" if params.data.imbalance_factor is None else f" at imbalance factor {params.data.imbalance_factor:g}"
         _fail(f"{key or size_key}: initial pool {n_init} + al.cycles {al.cycles} × al.budget {n_budget} = "
               f"{n_init + al.cycles * n_budget} exceeds the unlabeled pool of {n_pool} images{where}")
+    return n_init
 
 
 def _check_names(key: str, names: list[str], resolve) -> None:
@@ -125,6 +126,9 @@ def check_params(params: StudyParams) -> None:
     if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", params.device):
         _fail(f"device: {params.device!r} is not one of auto, cpu, cuda, cuda:N, mps")
     _check_choice("data.dataset", params.data.dataset, DATASETS)
+    if params.data.verify and params.data.dataset == "tinyimagenet":
+        _fail("data.verify: torchvision publishes no checksums of tinyimagenet's files; it can verify mnist, "
+              "cifar10 and cifar100 (digits is bundled and needs none)")
     _check_choice("model.arch", params.model.arch, ("auto", *ARCHITECTURES))
     if not 0 <= params.model.dropout < 1:
         _fail(f"model.dropout: must lie in [0, 1), got {params.model.dropout}")
@@ -150,7 +154,8 @@ def check_params(params: StudyParams) -> None:
     _check_seeds("al.seeds", al.seeds)
     _check_names("al.inits", al.inits, resolve_pool)
     _check_names("al.queries", al.queries, get_query_method)
-    check_budgets(params, al.initial_size)
+    n_init = check_budgets(params, al.initial_size)
+    _check_pool_sizes("al.inits", al.inits, n_init, "al.initial_size")
     _check_choice("executor.kind", params.executor.kind, EXECUTORS)
     if params.executor.kind == "ray":
         _check_installed("executor.kind", "ray", "ray", "ray")
@@ -165,12 +170,14 @@ def check_params(params: StudyParams) -> None:
     _check_choice("pretext.arch", params.pretext.arch, ("auto", *ARCHITECTURES))
     if params.pools.extra_inits:
         _check_names("pools.extra_inits", params.pools.extra_inits, resolve_pool)
+        _check_pool_sizes("pools.extra_inits", params.pools.extra_inits, n_init, "al.initial_size")
     _check_pretext_needs(params)
     ab = params.ablations
     _check_names("ablations.inits", ab.inits, resolve_pool)
     _check_names("ablations.queries", ab.queries, get_query_method)
     for size in ab.initial_sizes:
-        check_budgets(params, size, size_key="ablations.initial_sizes")
+        n_size = check_budgets(params, size, size_key="ablations.initial_sizes")
+        _check_pool_sizes("ablations.inits", ab.inits, n_size, f"ablations.initial_sizes entry {size}")
     _check_distinct("ablations.initial_sizes", ab.initial_sizes)
     if ab.seeds is not None:
         _check_seeds("ablations.seeds", ab.seeds)
@@ -178,8 +185,9 @@ def check_params(params: StudyParams) -> None:
     _check_names("imbalance.inits", im.inits, resolve_pool)
     _check_names("imbalance.queries", im.queries, get_query_method)
     for factor in im.imbalance_factors:
-        check_budgets(params.replace(data={"imbalance_factor": float(factor)}), al.initial_size,
-                      imbalance_key="imbalance.imbalance_factors", key="imbalance.imbalance_factors")
+        n_factor = check_budgets(params.replace(data={"imbalance_factor": float(factor)}), al.initial_size,
+                                 imbalance_key="imbalance.imbalance_factors", key="imbalance.imbalance_factors")
+        _check_pool_sizes("imbalance.inits", im.inits, n_factor, f"al.initial_size at imbalance factor {factor:g}")
     _check_distinct("imbalance.imbalance_factors", im.imbalance_factors)
     if im.seeds is not None:
         _check_seeds("imbalance.seeds", im.seeds)
@@ -188,7 +196,66 @@ def check_params(params: StudyParams) -> None:
         _check_installed("visualization.method", "umap", "umap", "umap")
     if params.visualization.max_points < 10:
         _fail(f"visualization.max_points: must be at least 10, got {params.visualization.max_points}")
+    _check_methods_in_use(params)
     _check_data_on_disk(params)
+
+
+def _queries_in_use(params: StudyParams) -> dict[str, list[str]]:
+    """The query lists of the study that run (a sub-study's only when it has sizes or factors)."""
+    return {"al.queries": params.al.queries,
+            "ablations.queries": params.ablations.queries if params.ablations.initial_sizes else [],
+            "imbalance.queries": params.imbalance.queries if params.imbalance.imbalance_factors else []}
+
+
+def _inits_in_use(params: StudyParams) -> dict[str, list[str]]:
+    return {"al.inits": params.al.inits, "pools.extra_inits": params.pools.extra_inits,
+            "ablations.inits": params.ablations.inits if params.ablations.initial_sizes else [],
+            "imbalance.inits": params.imbalance.inits if params.imbalance.imbalance_factors else []}
+
+
+def _check_pool_sizes(key: str, names: list[str], n_init: int, size_key: str) -> None:
+    """A pool strategy that cannot work as designed at this initial-pool size is refused with its reason."""
+    from alnb.pools import resolve_pool
+
+    for name in names:
+        strategy = resolve_pool(name, key)
+        if n_init < strategy.min_budget:
+            _fail(f"{key}: {name!r} {strategy.min_budget_reason}, so it needs an initial pool of at least "
+                  f"{strategy.min_budget}; {size_key} gives {n_init}")
+
+
+def _check_methods_in_use(params: StudyParams) -> None:
+    """Options of the methods in use (declared beside their registration) and settings that defeat a method."""
+    from alnb.pools import declared_pool_options, pool_family_label
+    from alnb.query import get_query_method
+    from alnb.query.base import declared_query_options
+
+    queries = {key: [get_query_method(name, key) for name in names] for key, names in _queries_in_use(params).items()}
+    in_use = {method.name for methods in queries.values() for method in methods}
+    problem = check_options("al.query_options", params.al.query_options, declared_query_options(), in_use)
+    if problem:
+        _fail(problem)
+    families = {pool_family_label(name) for names in _inits_in_use(params).values() for name in names}
+    problem = check_options("pools.options", params.pools.options, declared_pool_options(), families)
+    if problem:
+        _fail(problem)
+    passes_key = "al.query_options.mc_passes" if "mc_passes" in params.al.query_options else "al.mc_passes"
+    passes = params.al.query_options.get("mc_passes", params.al.mc_passes)
+    for key, methods in queries.items():
+        for method in (m for m in methods if m.mc_dropout):
+            if params.model.dropout == 0:
+                _fail(f"{key}: {method.name!r} samples MC dropout, but model.dropout is 0: every pass would be the "
+                      f"same network, so its scores would carry no model uncertainty; set model.dropout > 0 "
+                      f"(e.g. 0.3)")
+            if passes < 2:
+                _fail(f"{passes_key}: {method.name!r} compares MC-dropout passes, so it needs at least 2, got "
+                      f"{passes}")
+
+
+def check_data_files(params: StudyParams) -> None:
+    """The dataset's files, checked as the loader reads them (and their md5 sums with ``data.verify``)."""
+    data = params.data
+    check_dataset_files(data.dataset, params.data_root, data.download, data.verify)
 
 
 def _check_distinct(key: str, values: list) -> None:
@@ -272,10 +339,7 @@ def _check_pretext_needs(params: StudyParams) -> None:
     """Every pool that reads a pretext task's scores or embeddings needs that task in pretext.tasks."""
     from alnb.pools import resolve_pool
 
-    inits = {"al.inits": params.al.inits, "pools.extra_inits": params.pools.extra_inits,
-             "ablations.inits": params.ablations.inits if params.ablations.initial_sizes else [],
-             "imbalance.inits": params.imbalance.inits if params.imbalance.imbalance_factors else []}
-    for key, names in inits.items():
+    for key, names in _inits_in_use(params).items():
         for name in names:
             strategy = resolve_pool(name, key)
             needed = [*strategy.pretext_tasks, *(r for r in strategy.representations if r not in ("pixels", "pca"))]

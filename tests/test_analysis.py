@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alnb import analysis
+from alnb import analysis, stats
 
 
 def _results(diffs):
@@ -31,8 +31,46 @@ def test_paired_comparison_detects_a_constant_gain():
 
 
 def test_holm_step_down():
-    assert np.allclose(analysis.holm(np.array([0.01, 0.04, 0.03])), [0.03, 0.06, 0.06])
-    assert np.isnan(analysis.holm(np.array([np.nan, 0.2])))[0]
+    assert np.allclose(stats.holm(np.array([0.01, 0.04, 0.03])), [0.03, 0.06, 0.06])
+
+
+def test_holm_counts_a_degenerate_comparison_in_the_family():
+    assert np.allclose(stats.holm(np.array([0.01, np.nan, 0.02, 0.04])), [0.04, 1.0, 0.06, 0.08])
+
+
+def test_two_point_shift_on_every_seed_is_found_with_five_seeds():
+    noise = np.random.default_rng(3).normal(0, 0.003, 5)
+    row = analysis.paired_comparison(_results(0.02 + noise)).iloc[0]
+    assert row["mean_diff"] == pytest.approx(0.02, abs=0.003)
+    assert row["ci_low"] < 0.02 < row["ci_high"] and row["ci_low"] > 0
+    assert row["t_p"] < 0.05 and row["t_p_holm"] < 0.05
+
+
+def test_identical_curves_give_zero_difference_and_a_defined_p_value():
+    row = analysis.paired_comparison(_results([0.0] * 5)).iloc[0]
+    assert row["mean_diff"] == 0 and row["ci_low"] == 0 and row["ci_high"] == 0
+    assert row["t_p"] == 1.0 and row["t_p_holm"] == 1.0
+
+
+def test_constant_nonzero_difference_uses_the_exact_sign_test():
+    row = analysis.paired_comparison(_results([0.03] * 5)).iloc[0]
+    assert row["t_p"] == pytest.approx(2 * 0.5 ** 5)
+
+
+def test_sub_studies_are_never_merged_into_one_curve():
+    small = _results([0.0, 0.0, 0.0]).assign(initial_size=10)
+    large = _results([0.0, 0.0, 0.0]).assign(initial_size=40)
+    large["test_acc"] += 0.2
+    both = pd.concat([small, large], ignore_index=True)
+    area = analysis.aubc(both)
+    assert len(area) == 2 * len(analysis.aubc(small))
+    by_size = area[area["init"] == "random"].groupby("initial_size")["aubc"].mean()
+    assert by_size[40] - by_size[10] == pytest.approx(0.2)
+    table = analysis.summary_table(both)
+    assert len(table) == 4 and set(table["initial_size"]) == {10, 40}
+    curves = analysis.learning_curves(both)
+    assert (curves["seeds"] == 3).all() and len(curves) == 2 * 2 * 3
+    assert len(analysis.paired_comparison(both)) == 2
 
 
 def test_summary_table_and_curves():

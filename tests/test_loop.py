@@ -106,3 +106,13 @@ def test_changed_protocol_is_refused_but_a_wider_grid_is_not(tmp_path):
         "training": {**FAST["training"], "max_epochs": 4}}))
     with pytest.raises(ProtocolChanged, match=r"training.max_epochs"):
         changed.run(progress=False)
+
+
+def test_committee_trials_report_the_same_target_model_as_single_model_trials(tmp_path):
+    study = make_study(tmp_path, queries=["entropy", "ens_entropy"], cycles=1)
+    results = study.run(progress=False).set_index(["query", "cycle"])
+    # cycle 0: same L0, same seed, so member 0 of the committee is the single model
+    assert results.loc[("ens_entropy", 0), "test_acc"] == results.loc[("entropy", 0), "test_acc"]
+    assert np.isfinite(results.loc[("ens_entropy", 0), "ensemble_test_acc"])
+    members = [float(v) for v in results.loc[("ens_entropy", 0), "member_test_acc"].split(";")]
+    assert members[0] == pytest.approx(results.loc[("ens_entropy", 0), "test_acc"], abs=1e-6)

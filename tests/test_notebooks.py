@@ -11,13 +11,27 @@ from alnb.report import NOTEBOOKS, run_study
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.slow
-def test_quick_study_renders_every_notebook(tmp_path):
+@pytest.fixture(scope="module")
+def quick_study(tmp_path_factory):
+    """params/quick.yaml run through every notebook once for this module: (raw params, report dir, run dir)."""
+    tmp_path = tmp_path_factory.mktemp("quick")
     raw = yaml.safe_load((ROOT / "params" / "quick.yaml").read_text())
     raw["run_dir"] = str(tmp_path / "run")
     params_file = tmp_path / "quick.yaml"
     params_file.write_text(yaml.safe_dump(raw))
     report_dir = run_study(params_file, report_dir=tmp_path / "reports", log=lambda *_: None)
+    return raw, report_dir, tmp_path / "run"
+
+
+@pytest.fixture
+def quick_reports(quick_study):
+    return quick_study[1], quick_study[2]
+
+
+@pytest.mark.slow
+def test_quick_study_renders_every_notebook(quick_study):
+    raw, report_dir, run_dir = quick_study
+    tmp_path = run_dir.parent
     html = sorted(p.name for p in report_dir.glob("*.html"))
     assert html == sorted([f"{n}.html" for n in NOTEBOOKS] + ["index.html"])
     for name in NOTEBOOKS:
@@ -31,4 +45,23 @@ def test_quick_study_renders_every_notebook(tmp_path):
     assert len(results) == len(expected)
     pools = pd.read_csv(tmp_path / "run" / "initial_pools.csv")
     assert set(pools["init"]) == {*al["inits"], *raw["pools"]["extra_inits"]}
-    assert "AUBC" in (report_dir / "index.html").read_text() and "<img" in (report_dir / "03_al_runs.html").read_text()
+    index = (report_dir / "index.html").read_text()
+    assert "<img" in (report_dir / "03_al_runs.html").read_text()
+    for heading in ("The three questions", "Verdict per initial pool", "Pairwise penalty matrix",
+                    "What makes a pool good", "Full table"):
+        assert heading in index
+    assert index.count('class="answer"') == 3 and "80% power" in index
+
+
+@pytest.mark.slow
+def test_reports_are_clean_readable_and_keep_their_figures(quick_reports):
+    report_dir, run_dir = quick_reports
+    for page in report_dir.glob("*.html"):
+        text = page.read_text()
+        assert "it/s" not in text and "trial/s" not in text and "s/trial" not in text, f"progress bar in {page.name}"
+        assert str(run_dir.parent) not in text and str(ROOT) not in text, f"absolute path in {page.name}"
+        assert page.stat().st_mode & 0o044 == 0o044, f"{page.name} is not readable by others"
+    figures = report_dir / "figures"
+    pngs = {p.stem for p in figures.glob("*.png")}
+    assert pngs and pngs == {p.stem for p in figures.glob("*.svg")}
+    assert {"index_gain_curves", "index_penalty_matrix", "03_al_runs_learning_curves"} <= pngs

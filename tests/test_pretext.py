@@ -199,3 +199,17 @@ def test_views():
     assert torch.equal(first, simclr_view(x, torch.Generator().manual_seed(5)))
     assert first.shape == x.shape and 0 <= first.min() and first.max() <= 1
     assert simclr_view(x[:, :1], torch.Generator().manual_seed(5)).shape == (4, 1, 8, 8)
+
+
+@pytest.mark.parametrize("damaged,match", [("meta.json", r"meta\.json: not valid JSON"),
+                                           ("arrays.npz", r"arrays\.npz: not an intact archive"),
+                                           ("model.pt", r"model\.pt: not an intact archive")])
+def test_damaged_saved_result_is_reported_and_retrained(tmp_path, digits, damaged, match):
+    """A file cut short by a crash of an older version (no fsync) is never taken for a complete result."""
+    from alnb.durable import DamagedFileWarning
+
+    folder = save_result(train_pretext("rotation", digits[:32], seed=0, device="cpu", **TINY), tmp_path / "r")
+    path = folder / damaged
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    with pytest.warns(DamagedFileWarning, match=match + r".*; the pretext model is trained again$"):
+        assert not has_result(folder)

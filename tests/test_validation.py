@@ -164,3 +164,95 @@ def test_command_line_check_accepts_a_valid_file(tmp_path):
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "ok (study 'tiny'" in proc.stdout and not (tmp_path / "run").exists()
+
+
+# ----------------------------------------------------------------------------- declared options, defeating settings
+
+OPTION_CASES = [
+    ("al:\n  queries: [dbal]\n  query_options: {mc_pases: 10}\n",
+     r"^al\.query_options: unknown name 'mc_pases'; did you mean 'mc_passes'\? valid: .*vaal_epochs"),
+    ("al:\n  queries: [vaal]\n  query_options: {vaal_epochs: 0}\n",
+     r"^al\.query_options\.vaal_epochs: must lie in \(0, ∞\), got 0$"),
+    ("al:\n  queries: [vaal]\n  query_options: {vaal_latent_dim: 2.5}\n",
+     r"^al\.query_options\.vaal_latent_dim: expected an integer, got 2\.5$"),
+    ("al:\n  queries: [entropy]\n  query_options: {vaal_epochs: 2}\n",
+     r"^al\.query_options\.vaal_epochs: an option of vaal, which this study does not run$"),
+    ("al:\n  queries: [bald]\n  query_options: {mc_passes: 1}\n",
+     r"^al\.query_options\.mc_passes: must lie in \[2, ∞\), got 1$"),
+    ("al:\n  queries: [bald]\n  mc_passes: 1\n", r"^al\.mc_passes: 'bald' compares MC-dropout passes, so it needs at least 2"),
+    ("model:\n  dropout: 0.0\nal:\n  queries: [entropy, dbal]\n",
+     r"^al\.queries: 'dbal' samples MC dropout, but model\.dropout is 0: every pass would be the same network"),
+    ("model:\n  dropout: 0.0\nablations:\n  initial_sizes: [10]\n  queries: [bald]\n",
+     r"^ablations\.queries: 'bald' samples MC dropout, but model\.dropout is 0"),
+    ("pools:\n  options: {withn: nearest}\n",
+     r"^pools\.options: unknown name 'withn'; did you mean 'within'\? valid: .*purity_threshold"),
+    ("al:\n  inits: [kmeans_equal]\npools:\n  options: {within: middle}\n",
+     r"^pools\.options\.within: unknown name 'middle'; valid: nearest, random$"),
+    ("al:\n  inits: [random]\npools:\n  options: {within: nearest}\n",
+     r"^pools\.options\.within: an option of deepcluster, kmeans, which this study does not run$"),
+    ("al:\n  inits: [probcover_pca]\npools:\n  options: {purity_threshold: 1.5}\n",
+     r"^pools\.options\.purity_threshold: must lie in \(0, 1\], got 1\.5$"),
+    ("al:\n  inits: [typiclust_pca]\npools:\n  options: {device: gpu}\n",
+     r"^pools\.options\.device: 'gpu' is not one of auto, cpu, cuda\[:N\], mps$"),
+    ("al:\n  initial_size: 4\n  inits: [random, vae_bin5]\npretext:\n  tasks: [vae]\n",
+     r"^al\.inits: 'vae_bin5' takes samples from each of its 5 bins, hardest to easiest, so it needs an initial pool "
+     r"of at least 5; al\.initial_size gives 4$"),
+    ("ablations:\n  initial_sizes: [3]\n  inits: [rotation_bin10]\npretext:\n  tasks: [rotation]\n",
+     r"^ablations\.inits: 'rotation_bin10' .* at least 10; ablations\.initial_sizes entry 3 gives 3$"),
+    ("data:\n  dataset: tinyimagenet\n  verify: true\n", r"^data\.verify: torchvision publishes no checksums of tinyimagenet"),
+]
+
+
+@pytest.mark.parametrize("body,message", OPTION_CASES, ids=[m.strip("^").split(":")[0] for _, m in OPTION_CASES])
+def test_options_and_defeating_settings_are_refused(tmp_path, body, message):
+    path = write_params(tmp_path, body)
+    with pytest.raises(ParamsError, match=message) as info:
+        load_params(path)
+    assert "\n" not in str(info.value) and not (tmp_path / "run").exists()
+
+
+def test_declared_options_are_accepted(tmp_path):
+    path = write_params(tmp_path, "al:\n  initial_size: 20\n  budget: 10\n  cycles: 2\n  queries: [bald, vaal]\n"
+                                  "  query_options: {mc_passes: 5, vaal_epochs: 0.5, vaal_width: 8}\n"
+                                  "  inits: [kmeans_equal, typiclust_pca, probcover_pca]\n"
+                                  "pools:\n  options: {within: nearest, k_neighbors: 5, delta: 0.3, device: cpu}\n")
+    params = load_params(path)
+    assert params.al.query_options["vaal_width"] == 8 and params.pools.options["delta"] == 0.3
+
+
+@pytest.mark.parametrize("body", ["", "# only a comment\n", "{}\n"])
+def test_empty_params_file_is_refused(tmp_path, body):
+    path = tmp_path / "empty.yaml"
+    path.write_text(body)
+    with pytest.raises(ParamsError, match=r"^params: '.*empty\.yaml' is empty; a params file names at least its study"):
+        load_params(path)
+
+
+def test_every_option_a_method_reads_is_declared():
+    """Each ``options.get("x")`` / ``options["x"]`` / ``options[f"vaal_..."]`` in the methods' source is declared."""
+    from dataclasses import fields
+
+    from alnb.pools import declared_pool_options
+    from alnb.query.base import declared_query_options
+    from alnb.query.vaal import VaalConfig
+
+    declared = {**declared_pool_options(), **declared_query_options()}
+    read = set()
+    for path in [*(REPO / "alnb" / "query").glob("*.py"), *(REPO / "alnb" / "pools").glob("*.py")]:
+        read |= set(re.findall(r"options(?:\.get\(|\[)\"(\w+)\"", path.read_text()))
+    assert read and read <= set(declared), read - set(declared)
+    assert {f"vaal_{f.name}" for f in fields(VaalConfig)} <= set(declared)
+    for name, pairs in declared.items():  # methods sharing an option name share its declaration
+        assert len({option for _, option in pairs}) == 1, name
+
+
+def test_readme_lists_every_option_with_its_methods():
+    from alnb.pools import declared_pool_options
+    from alnb.query.base import declared_query_options
+
+    rows = [line for line in (REPO / "README.md").read_text().splitlines() if line.startswith("| `")]
+    for section, declared in (("al.query_options", declared_query_options()), ("pools.options", declared_pool_options())):
+        for name, pairs in declared.items():
+            row = next((r for r in rows if f"| `{section}` | `{name}` |" in r), None)
+            assert row is not None, name
+            assert all(f"`{method}" in row.split("|")[1] for method, _ in pairs), (name, row)

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from alnb.query.base import unknown_name_message
+from alnb.registry import Option, unknown_name_message
 
 
 @dataclass
@@ -41,12 +41,17 @@ class PoolContext:
 
 @dataclass(frozen=True)
 class PoolStrategy:
-    """A resolved strategy: its name, the pretext tasks and representations it reads, and its function."""
+    """A resolved strategy: its name, the pretext tasks and representations it reads, and its function.
+
+    ``min_budget`` is the smallest pool it can build as designed; ``min_budget_reason`` says why.
+    """
 
     name: str
     build: Callable[[PoolContext], np.ndarray]
     pretext_tasks: tuple[str, ...] = ()
     representations: tuple[str, ...] = ()
+    min_budget: int = 1
+    min_budget_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,19 +59,46 @@ class _Family:
     pattern: re.Pattern
     factory: Callable[..., PoolStrategy]
     examples: tuple[str, ...]
+    options: tuple[Option, ...]
 
 
 POOL_FAMILIES: list[_Family] = []
 
 
-def register_pool_family(pattern: str, examples: tuple[str, ...]) -> Callable:
-    """Decorator: ``factory(name, **groups) -> PoolStrategy`` for every name matching ``pattern``."""
+def register_pool_family(pattern: str, examples: tuple[str, ...], options: tuple[Option, ...] = ()) -> Callable:
+    """Decorator: ``factory(name, **groups) -> PoolStrategy`` for every name matching ``pattern``; ``options``
+    are the entries of ``ctx.options`` the family reads."""
 
     def wrap(factory: Callable[..., PoolStrategy]) -> Callable[..., PoolStrategy]:
-        POOL_FAMILIES.append(_Family(re.compile(f"^(?:{pattern})$"), factory, examples))
+        POOL_FAMILIES.append(_Family(re.compile(f"^(?:{pattern})$"), factory, examples, tuple(options)))
         return factory
 
     return wrap
+
+
+def _family_of(name: str) -> _Family | None:
+    return next((family for family in POOL_FAMILIES if family.pattern.match(str(name))), None)
+
+
+def _label(family: _Family) -> str:
+    """A family's name: the word its pattern starts with (``kmeans``, ``typiclust``), else its first example."""
+    word = re.match(r"[a-z]+", family.pattern.pattern[4:])
+    return word.group(0) if word else family.examples[0]
+
+
+def pool_family_label(name: str) -> str:
+    """The family of a strategy name (``typiclust_vae`` → ``typiclust``, ``kmeans_pca_equal`` → ``kmeans``)."""
+    family = _family_of(name)
+    return _label(family) if family else str(name)
+
+
+def declared_pool_options() -> dict[str, list[tuple[str, Option]]]:
+    """Every option name of every family → the (family label, option) pairs declaring it."""
+    declared: dict[str, list[tuple[str, Option]]] = {}
+    for family in POOL_FAMILIES:
+        for option in family.options:
+            declared.setdefault(option.name, []).append((_label(family), option))
+    return declared
 
 
 def pool_names() -> list[str]:
@@ -76,8 +108,8 @@ def pool_names() -> list[str]:
 
 def resolve_pool(name: str, key: str = "al.inits") -> PoolStrategy:
     """The strategy called ``name``; an unknown name raises one message naming ``key`` and the valid names."""
-    for family in POOL_FAMILIES:
-        match = family.pattern.match(str(name))
-        if match:
-            return family.factory(name, **{k: v for k, v in match.groupdict().items() if v is not None})
-    raise ValueError(unknown_name_message(key, name, pool_names()))
+    family = _family_of(name)
+    if family is None:
+        raise ValueError(unknown_name_message(key, name, pool_names()))
+    match = family.pattern.match(str(name))
+    return family.factory(name, **{k: v for k, v in match.groupdict().items() if v is not None})

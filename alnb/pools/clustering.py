@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 
 from alnb.pools.allocation import equal_allocation, proportional_allocation
 from alnb.pools.base import PoolContext, PoolStrategy, register_pool_family
+from alnb.registry import Option
 
 __all__ = ["equal_allocation", "proportional_allocation", "kmeans_clusters", "cluster_pool", "l2_normalize",
            "REPRESENTATIONS", "PRETEXT_REPRESENTATIONS"]
@@ -22,6 +23,8 @@ REPRESENTATIONS = ("pixels", "pca", "rotation", "inpainting", "vae", "simclr")
 PRETEXT_REPRESENTATIONS = ("rotation", "inpainting", "vae", "simclr")
 ALLOCATIONS = {"equal": equal_allocation, "prop": proportional_allocation}
 MINIBATCH_ABOVE_N = 100_000
+WITHIN_OPTION = Option("within", str, "random", "which points of each cluster: a seeded random draw, or the nearest "
+                       "to its centre", choices=("random", "nearest"))
 
 
 def l2_normalize(features: np.ndarray) -> np.ndarray:
@@ -100,7 +103,8 @@ REPRESENTATION_PATTERN = "|".join(REPRESENTATIONS)
 
 
 @register_pool_family(rf"kmeans(?:_(?P<representation>{REPRESENTATION_PATTERN}))?_(?P<allocation>equal|prop)",
-                      examples=("kmeans_equal", "kmeans_prop", "kmeans_simclr_equal", "kmeans_simclr_prop"))
+                      examples=("kmeans_equal", "kmeans_prop", "kmeans_simclr_equal", "kmeans_simclr_prop"),
+                      options=(WITHIN_OPTION,))
 def _kmeans_strategy(name: str, allocation: str, representation: str = "pca") -> PoolStrategy:
     """k-means with K = number of classes on a representation (default: PCA of pixels)."""
 
@@ -109,13 +113,14 @@ def _kmeans_strategy(name: str, allocation: str, representation: str = "pca") ->
         labels, centers = kmeans_clusters(features, min(ctx.n_classes, len(ctx.candidates)), ctx.rng)
         counts = ALLOCATIONS[allocation](np.bincount(labels, minlength=len(centers)), ctx.budget)
         positions = cluster_pool(labels, counts, ctx.rng, features=features, centers=centers,
-                                 within=ctx.options.get("within", "random"))
+                                 within=ctx.options.get("within", WITHIN_OPTION.default))
         return ctx.candidates[positions]
 
     return PoolStrategy(name, build, **representation_needs(representation))
 
 
-@register_pool_family(r"deepcluster_(?P<allocation>equal|prop)", examples=("deepcluster_equal", "deepcluster_prop"))
+@register_pool_family(r"deepcluster_(?P<allocation>equal|prop)", examples=("deepcluster_equal", "deepcluster_prop"),
+                      options=(WITHIN_OPTION,))
 def _deepcluster_strategy(name: str, allocation: str) -> PoolStrategy:
     """The final DeepCluster assignment (Caron et al., ECCV 2018) of U, allocated equally or proportionally."""
 
@@ -124,7 +129,7 @@ def _deepcluster_strategy(name: str, allocation: str) -> PoolStrategy:
             raise ValueError(f"al.inits: {name} needs the DeepCluster assignment, but the context has no clusters")
         _, labels = np.unique(np.asarray(ctx.clusters("deepcluster")), return_inverse=True)
         labels = labels.reshape(-1)
-        within = ctx.options.get("within", "random")
+        within = ctx.options.get("within", WITHIN_OPTION.default)
         features = ctx.features("deepcluster") if within == "nearest" else None
         counts = ALLOCATIONS[allocation](np.bincount(labels), ctx.budget)
         return ctx.candidates[cluster_pool(labels, counts, ctx.rng, features=features, within=within)]

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from alnb.registry import Option
+
 BLOCK_ELEMENTS = 2 ** 24
+DEVICE_OPTION = Option("device", str, "auto", "where the neighbour distances are computed", pattern=r"auto|cpu|cuda(:\d+)?|mps")
 
 
 def rows_per_block(n_columns: int, block_elements: int = BLOCK_ELEMENTS) -> int:
@@ -28,6 +31,21 @@ def _squared_distances(rows: torch.Tensor, row_norms: torch.Tensor, columns: tor
     """``‖a − b‖²`` for every pair of a block of rows and the columns, clamped at 0."""
     d2 = torch.addmm(column_norms[None, :], rows, columns.T, alpha=-2.0)
     return d2.add_(row_norms[:, None]).clamp_min_(0.0)
+
+
+def squared_distance_rounding(features: np.ndarray) -> float:
+    """A bound on how far two float32 evaluations of the same squared distance between rows of ``features``
+    can differ (any summation order, the threshold's own rounding included).
+
+    Each evaluation of ``‖a‖² + ‖b‖² − 2 a·b`` in float32 errs by at most about ``(d + 2) u (‖a‖² + ‖b‖²)``
+    with ``u = 2⁻²⁴`` (Higham, *Accuracy and Stability of Numerical Algorithms*, §3.1); twice that, with
+    slack for the square root and the cast of the threshold, bounds the difference.
+    """
+    features = np.asarray(features, dtype=np.float32)
+    if features.size == 0:
+        return 0.0
+    max_squared_norm = float(np.max(np.einsum("ij,ij->i", features, features, dtype=np.float64)))
+    return 4.0 * (features.shape[1] + 4) * 2.0 ** -24 * 2.0 * max_squared_norm
 
 
 def nearest_foreign_distances(features: np.ndarray, labels: np.ndarray, *,

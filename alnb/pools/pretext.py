@@ -75,4 +75,7 @@ def _pretext_strategy(name: str, task: str, bins: str | None = None) -> PoolStra
             positions = binned_hard_easy(scores, ctx.budget, n_bins, ctx.rng)
         return ctx.candidates[positions]
 
-    return PoolStrategy(name, build, pretext_tasks=(task,))
+    if n_bins is None:
+        return PoolStrategy(name, build, pretext_tasks=(task,))
+    return PoolStrategy(name, build, pretext_tasks=(task,), min_budget=n_bins,
+                        min_budget_reason=f"takes samples from each of its {n_bins} bins, hardest to easiest")

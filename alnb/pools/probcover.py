@@ -15,7 +15,9 @@ import torch
 from alnb.models import resolve_device
 from alnb.pools.base import PoolContext, PoolStrategy, register_pool_family
 from alnb.pools.clustering import REPRESENTATION_PATTERN, kmeans_clusters, l2_normalize, representation_needs
-from alnb.pools.neighbors import RadiusGraph, nearest_foreign_distances, radius_graph
+from alnb.pools.neighbors import (DEVICE_OPTION, RadiusGraph, nearest_foreign_distances, radius_graph,
+                                  squared_distance_rounding)
+from alnb.registry import Option
 
 
 def purity_delta(foreign_distances: np.ndarray, purity_threshold: float = 0.95) -> float:
@@ -39,6 +41,17 @@ def purity_delta(foreign_distances: np.ndarray, purity_threshold: float = 0.95) 
     return delta
 
 
+def below_rounding(delta: float, features: np.ndarray) -> float:
+    """δ lowered by the float32 rounding of squared distances (:func:`squared_distance_rounding`).
+
+    :func:`purity_delta` puts δ exactly on the foreign distance of a point it counts as pure; the graph,
+    which evaluates that distance again (in another block, another summation order), may find it a hair
+    below δ and make the point impure, dropping purity under the threshold. Just below that boundary
+    every point counted pure stays pure in the graph, and a smaller δ can only raise purity.
+    """
+    return float(np.sqrt(max(float(delta) ** 2 - squared_distance_rounding(features), 0.0)))
+
+
 def pseudo_label_foreign_distances(features: np.ndarray, n_classes: int, rng: np.random.Generator, *,
                                    device: str | torch.device = "cpu") -> tuple[np.ndarray, np.ndarray]:
     """k-means pseudo-labels (K = ``n_classes``) and each point's distance to the nearest other-label point."""
@@ -51,10 +64,11 @@ def pseudo_label_foreign_distances(features: np.ndarray, n_classes: int, rng: np
 def probcover_delta(features: np.ndarray, n_classes: int, rng: np.random.Generator,
                     purity_threshold: float = 0.95, *, normalize: bool = True,
                     device: str | torch.device = "cpu") -> float:
-    """δ of ProbCover: k-means pseudo-labels with K = ``n_classes``, then :func:`purity_delta`."""
+    """δ of ProbCover: k-means pseudo-labels with K = ``n_classes``, then :func:`purity_delta`, just below the
+    boundary (:func:`below_rounding`)."""
     features = l2_normalize(features) if normalize else np.asarray(features, dtype=np.float32)
     _, foreign = pseudo_label_foreign_distances(features, n_classes, rng, device=device)
-    return purity_delta(foreign, purity_threshold)
+    return below_rounding(purity_delta(foreign, purity_threshold), features)
 
 
 def max_coverage(graph: RadiusGraph, budget: int, rng: np.random.Generator, labeled_positions=()) -> np.ndarray:
@@ -109,25 +123,31 @@ def probcover(features: np.ndarray, budget: int, n_classes: int, rng: np.random.
     features = l2_normalize(features) if normalize else np.asarray(features, dtype=np.float32)
     if delta is None:
         pseudo_labels, foreign = pseudo_label_foreign_distances(features, n_classes, rng, device=device)
-        delta = purity_delta(foreign, purity_threshold)
+        delta = below_rounding(purity_delta(foreign, purity_threshold), features)
         graph = radius_graph(features, delta, pseudo_labels=pseudo_labels, foreign_distances=foreign, device=device)
     else:
         graph = radius_graph(features, delta, device=device)
     return max_coverage(graph, budget, rng, labeled_positions)
 
+PROBCOVER_OPTIONS = (
+    Option("purity_threshold", float, 0.95, "δ is the largest radius at which this share of the balls is pure",
+           low=0, high=1, low_open=True),
+    Option("delta", float, None, "a fixed radius δ instead of the purity rule (null: from purity_threshold)",
+           low=0, low_open=True, nullable=True),
+    DEVICE_OPTION,
+)
 
 
 @register_pool_family(rf"probcover(?:_(?P<representation>{REPRESENTATION_PATTERN}))?",
-                      examples=("probcover", "probcover_pca"))
+                      examples=("probcover", "probcover_pca"), options=PROBCOVER_OPTIONS)
 def _probcover_strategy(name: str, representation: str = "simclr") -> PoolStrategy:
     """ProbCover on a representation (default: SimCLR embeddings, as in the paper)."""
 
     def build(ctx: PoolContext) -> np.ndarray:
-        options = ctx.options
+        options = {option.name: ctx.options.get(option.name, option.default) for option in PROBCOVER_OPTIONS}
         positions = probcover(ctx.features(representation), ctx.budget, ctx.n_classes, ctx.rng,
-                              purity_threshold=options.get("purity_threshold", 0.95),
-                              delta=options.get("delta"),
-                              device=resolve_device(options.get("device", "auto")))
+                              purity_threshold=options["purity_threshold"], delta=options["delta"],
+                              device=resolve_device(options["device"]))
         return ctx.candidates[positions]
 
     return PoolStrategy(name, build, **representation_needs(representation))

@@ -16,7 +16,8 @@ import torch
 from alnb.models import resolve_device
 from alnb.pools.base import PoolContext, PoolStrategy, register_pool_family
 from alnb.pools.clustering import REPRESENTATION_PATTERN, representation_needs, kmeans_clusters, l2_normalize
-from alnb.pools.neighbors import knn_mean_distances
+from alnb.pools.neighbors import DEVICE_OPTION, knn_mean_distances
+from alnb.registry import Option
 
 MINIBATCH_ABOVE_CLUSTERS = 50
 
@@ -88,19 +89,24 @@ def typiclust(features: np.ndarray, budget: int, rng: np.random.Generator, label
     return np.asarray(selected, dtype=np.int64)
 
 
+TYPICLUST_OPTIONS = (
+    Option("max_clusters", int, 500, "at most this many k-means clusters (K = min(labeled + budget, max_clusters))", low=1),
+    Option("min_cluster_size", int, 5, "clusters of at most this many points are dropped", low=0),
+    Option("k_neighbors", int, 20, "neighbours of the typicality (k = min(k_neighbors, cluster size // 2))", low=1),
+    DEVICE_OPTION,
+)
+
 
 @register_pool_family(rf"typiclust(?:_(?P<representation>{REPRESENTATION_PATTERN}))?",
-                      examples=("typiclust", "typiclust_pca"))
+                      examples=("typiclust", "typiclust_pca"), options=TYPICLUST_OPTIONS)
 def _typiclust_strategy(name: str, representation: str = "simclr") -> PoolStrategy:
     """TypiClust on a representation (default: SimCLR embeddings, as in the paper)."""
 
     def build(ctx: PoolContext) -> np.ndarray:
-        options = ctx.options
+        options = {option.name: ctx.options.get(option.name, option.default) for option in TYPICLUST_OPTIONS}
         positions = typiclust(ctx.features(representation), ctx.budget, ctx.rng,
-                              max_clusters=options.get("max_clusters", 500),
-                              min_cluster_size=options.get("min_cluster_size", 5),
-                              k_neighbors=options.get("k_neighbors", 20),
-                              device=resolve_device(options.get("device", "auto")))
+                              max_clusters=options["max_clusters"], min_cluster_size=options["min_cluster_size"],
+                              k_neighbors=options["k_neighbors"], device=resolve_device(options["device"]))
         return ctx.candidates[positions]
 
     return PoolStrategy(name, build, **representation_needs(representation))

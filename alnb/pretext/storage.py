@@ -1,33 +1,22 @@
 """Cache a :class:`PretextResult` in a folder: ``arrays.npz`` (losses, embeddings), ``model.pt`` (weights)
 and ``meta.json`` (task, history, metrics, settings).
 
-Every file is written under a temporary name and renamed into place; ``meta.json`` is removed first and
-written last, so a folder holding ``meta.json`` always holds a complete result.
+Every file is written under a temporary name, flushed to the disk and renamed into place; ``meta.json`` is
+removed first and written last, so a folder holding ``meta.json`` always holds a complete result.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
 
+from alnb.durable import json_problem, warn_damaged, write_atomically, zip_problem
 from alnb.pretext.training import PretextResult, check_task
 
 _ARRAYS, _MODEL, _META = "arrays.npz", "model.pt", "meta.json"
-
-
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write`` on a temporary path beside ``path``, then rename it into place."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _write_npz(path: Path, losses: np.ndarray, embeddings: np.ndarray) -> None:
@@ -54,8 +43,21 @@ def save_result(result: PretextResult, folder: str | Path) -> Path:
 
 
 def has_result(folder: str | Path) -> bool:
-    """Whether ``folder`` holds a complete saved result."""
-    return (Path(folder) / _META).is_file()
+    """Whether ``folder`` holds a complete saved result.
+
+    A damaged one (a file cut short by a crash of an older version) is reported in one warning line and
+    counts as absent, so the model is trained again.
+    """
+    folder = Path(folder)
+    if not (folder / _META).is_file():
+        return False
+    problems = [(folder / _META, json_problem(folder / _META))]
+    problems += [(folder / name, zip_problem(folder / name)) for name in (_ARRAYS, _MODEL)]
+    for path, problem in problems:
+        if problem:
+            warn_damaged(path, problem, "the pretext model is trained again")
+            return False
+    return True
 
 
 def load_result(folder: str | Path) -> PretextResult:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from alnb.query.threads import one_cpu_thread
+from alnb.threads import one_cpu_thread
 
 
 def gradient_embedding_factors(probs: np.ndarray, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -7,12 +7,13 @@ method, checks the invariants (exactly the budget, unique, from U only).
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
 import numpy as np
 import torch
+
+from alnb.registry import Option, unknown_name_message
 
 
 class ModelOutputs(Protocol):
@@ -58,35 +59,44 @@ class QueryContext:
 
 @dataclass(frozen=True)
 class QueryMethod:
-    """A named query method; ``n_members`` > 1 makes the loop train a committee of that size."""
+    """A named query method; ``n_members`` > 1 makes the loop train a committee of that size.
+
+    ``options`` are the entries of ``ctx.options`` it reads; ``mc_dropout`` says it samples MC dropout,
+    which needs ``model.dropout`` > 0.
+    """
 
     name: str
     select: Callable[[QueryContext], np.ndarray]
     n_members: int = 1
     summary: str = ""
+    options: tuple[Option, ...] = ()
+    mc_dropout: bool = False
 
 
 QUERY_METHODS: dict[str, QueryMethod] = {}
 
 
-def register_query(name: str, n_members: int = 1) -> Callable:
-    """Decorator registering ``fn(ctx) -> global indices`` under ``name``."""
+def register_query(name: str, n_members: int = 1, options: tuple[Option, ...] = (),
+                   mc_dropout: bool = False) -> Callable:
+    """Decorator registering ``fn(ctx) -> global indices`` under ``name``, with the options it reads."""
 
     def wrap(fn: Callable[[QueryContext], np.ndarray]) -> Callable[[QueryContext], np.ndarray]:
         if name in QUERY_METHODS:
             raise ValueError(f"query method {name!r} registered twice")
         doc = (fn.__doc__ or "").strip().splitlines()
-        QUERY_METHODS[name] = QueryMethod(name, fn, n_members, doc[0] if doc else "")
+        QUERY_METHODS[name] = QueryMethod(name, fn, n_members, doc[0] if doc else "", tuple(options), mc_dropout)
         return fn
 
     return wrap
 
 
-def unknown_name_message(key: str, value: str, valid: list[str]) -> str:
-    """``key: unknown name 'x'; did you mean 'y'? valid: ...``"""
-    close = difflib.get_close_matches(str(value), valid, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ";"
-    return f"{key}: unknown name {value!r}{hint} valid: {', '.join(sorted(valid))}"
+def declared_query_options() -> dict[str, list[tuple[str, Option]]]:
+    """Every option name of every registered method → the (method, option) pairs declaring it."""
+    declared: dict[str, list[tuple[str, Option]]] = {}
+    for method in QUERY_METHODS.values():
+        for option in method.options:
+            declared.setdefault(option.name, []).append((method.name, option))
+    return declared
 
 
 def get_query_method(name: str, key: str = "al.queries") -> QueryMethod:

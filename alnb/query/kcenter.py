@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from alnb.query.threads import one_cpu_thread
+from alnb.threads import one_cpu_thread
 
 
 def k_center_greedy(features: np.ndarray | torch.Tensor, initial_centers: np.ndarray, budget: int,

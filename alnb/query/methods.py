@@ -13,6 +13,10 @@ from alnb.query.base import QueryContext, register_query
 from alnb.query.kcenter import k_center_greedy
 from alnb.query.selection import top_k
 from alnb.query.vaal import VaalConfig, vaal_labeled_probability
+from alnb.registry import Option
+
+MC_PASSES = Option("mc_passes", int, 25, "MC-dropout forward passes T (al.mc_passes sets it for every method); "
+                   "with one pass there is no disagreement to measure", low=2)
 
 
 def _pick_top(ctx: QueryContext, score: np.ndarray) -> np.ndarray:
@@ -43,17 +47,17 @@ def min_margin_query(ctx: QueryContext) -> np.ndarray:
     return _pick_top(ctx, scores.min_margin(ctx.outputs.probs(ctx.unlabeled)))
 
 
-@register_query("dbal")
+@register_query("dbal", options=(MC_PASSES,), mc_dropout=True)
 def dbal_query(ctx: QueryContext) -> np.ndarray:
     """DBAL, max-entropy of the MC-dropout mean H(p̄) (Gal, Islam, Ghahramani, ICML 2017)."""
-    passes = int(ctx.options.get("mc_passes", 25))
+    passes = int(ctx.options.get("mc_passes", MC_PASSES.default))
     return _pick_top(ctx, scores.mc_entropy(ctx.outputs.mc_probs(ctx.unlabeled, passes)))
 
 
-@register_query("bald")
+@register_query("bald", options=(MC_PASSES,), mc_dropout=True)
 def bald_query(ctx: QueryContext) -> np.ndarray:
     """BALD, H(p̄) − mean_t H(p^(t)) over MC-dropout passes (Houlsby et al. 2011; Gal et al. 2017)."""
-    passes = int(ctx.options.get("mc_passes", 25))
+    passes = int(ctx.options.get("mc_passes", MC_PASSES.default))
     return _pick_top(ctx, scores.bald(ctx.outputs.mc_probs(ctx.unlabeled, passes)))
 
 
@@ -69,7 +73,23 @@ def coreset_query(ctx: QueryContext) -> np.ndarray:
     return ctx.unlabeled[picks - n_labeled]
 
 
-@register_query("vaal")
+_VAAL = VaalConfig()
+VAAL_OPTIONS = (
+    Option("vaal_epochs", float, _VAAL.epochs, "passes over L ∪ U (0 would leave the discriminator untrained)",
+           low=0, low_open=True),
+    Option("vaal_latent_dim", int, _VAAL.latent_dim, "latent size of the β-VAE", low=1),
+    Option("vaal_lr", float, _VAAL.lr, "Adam learning rate of the VAE and the discriminator", low=0, low_open=True),
+    Option("vaal_batch_size", int, _VAAL.batch_size, "labeled and unlabeled images per batch", low=1),
+    Option("vaal_beta", float, _VAAL.beta, "weight β of the KL term", low=0),
+    Option("vaal_adversary_weight", float, _VAAL.adversary_weight, "weight of the VAE's adversarial loss", low=0),
+    Option("vaal_vae_steps", int, _VAAL.vae_steps, "VAE steps per iteration", low=1),
+    Option("vaal_discriminator_steps", int, _VAAL.discriminator_steps,
+           "discriminator steps per iteration (0 would leave it untrained)", low=1),
+    Option("vaal_width", int, _VAAL.width, "channels of the first convolution", low=1),
+)
+
+
+@register_query("vaal", options=VAAL_OPTIONS)
 def vaal_query(ctx: QueryContext) -> np.ndarray:
     """VAAL, the unlabeled samples a latent discriminator finds least likely labeled (Sinha et al., ICCV 2019).
 

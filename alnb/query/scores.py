@@ -6,14 +6,14 @@
 from __future__ import annotations
 
 import numpy as np
-
-_EPS = 1e-12
+from scipy.special import xlogy
 
 
 def entropy_of(probs: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Shannon entropy ``H(p) = −Σ p log p`` along ``axis`` (0 log 0 = 0)."""
+    """Shannon entropy ``H(p) = −Σ p log p`` along ``axis``, exact down to the smallest probabilities
+    (``xlogy``: 0 log 0 = 0, no clipping, so near-certain samples keep their order)."""
     p = np.asarray(probs, dtype=np.float64)
-    return -(p * np.log(np.clip(p, _EPS, None))).sum(axis=axis)
+    return -xlogy(p, p).sum(axis=axis)
 
 
 def least_confidence(probs: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from alnb.query.threads import one_cpu_thread
+from alnb.threads import one_cpu_thread
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,103 @@
+"""What the registries of query methods and initial-pool families share: messages for unknown names and
+the declared options of each method, with their types and ranges."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+
+def unknown_name_message(key: str, value: str, valid: list[str]) -> str:
+    """``key: unknown name 'x'; did you mean 'y'? valid: ...``"""
+    close = difflib.get_close_matches(str(value), valid, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ";"
+    return f"{key}: unknown name {value!r}{hint} valid: {', '.join(sorted(valid))}"
+
+
+_TYPE_NAMES = {int: "an integer", float: "a number", bool: "true/false", str: "a string"}
+
+
+@dataclass(frozen=True)
+class Option:
+    """An option a query method or a pool family reads from ``ctx.options``.
+
+    Numbers must lie in ``[low, high]`` (``(low, high]`` when ``low_open``); a string must be one of
+    ``choices`` or match ``pattern``; ``nullable`` allows ``null`` (the default then means "derive it").
+    """
+
+    name: str
+    type: type
+    default: Any
+    doc: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    choices: tuple[str, ...] = ()
+    pattern: str | None = None
+    nullable: bool = False
+
+    def problem(self, key: str, value: Any) -> str | None:
+        """The one-line message for an invalid ``value`` given at ``key``, or None."""
+        if value is None and self.nullable:
+            return None
+        if not _is_type(value, self.type):
+            return f"{key}: expected {_TYPE_NAMES[self.type]}{' or null' if self.nullable else ''}, got {value!r}"
+        if self.choices and value not in self.choices:
+            return unknown_name_message(key, value, list(self.choices))
+        if self.pattern and not re.fullmatch(self.pattern, value):
+            return f"{key}: {value!r} is not one of {self.range_text()}"
+        below = self.low is not None and (value <= self.low if self.low_open else value < self.low)
+        above = self.high is not None and value > self.high
+        if below or above:
+            return f"{key}: must lie in {self.range_text()}, got {value!r}"
+        return None
+
+    def range_text(self) -> str:
+        """The valid values in words: ``[2, ∞)``, ``(0, 1]``, ``random, nearest`` …"""
+        if self.choices:
+            return ", ".join(self.choices)
+        if self.pattern:
+            return self.pattern.replace("(:\\d+)?", "[:N]").replace("|", ", ")
+        if self.low is None and self.high is None:
+            return "any value"
+        low = "-∞" if self.low is None else _number(self.low)
+        high = "∞" if self.high is None else _number(self.high)
+        return f"{'(' if self.low_open or self.low is None else '['}{low}, {high}{']' if self.high is not None else ')'}"
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() and math.isfinite(value) else f"{value:g}"
+
+
+def _is_type(value: Any, tp: type) -> bool:
+    if tp is bool:
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if tp is float:
+        return isinstance(value, (int, float))
+    return isinstance(value, tp)
+
+
+def check_options(key: str, given: dict[str, Any], declared: dict[str, list[tuple[str, Option]]],
+                  in_use: set[str]) -> str | None:
+    """The message for the first invalid entry of ``given`` (option name → value), or None.
+
+    ``declared`` maps each option name to the (method, option) pairs declaring it; an option read by no
+    method in ``in_use`` would be silently ignored, so it is refused too.
+    """
+    for name, value in given.items():
+        if name not in declared:
+            return unknown_name_message(key, name, list(declared))
+        readers = [method for method, _ in declared[name] if method in in_use]
+        if not readers:
+            methods = ", ".join(sorted({method for method, _ in declared[name]}))
+            return f"{key}.{name}: an option of {methods}, which this study does not run"
+        option = dict(declared[name])[readers[0]]
+        problem = option.problem(f"{key}.{name}", value)
+        if problem:
+            return problem
+    return None
