@@ -1,8 +1,10 @@
 """Time and peak memory of every clustering initial pool on 50,000 × 512 clustered Gaussian features.
 
-Each pool runs in a fresh subprocess that loads the features from a .npy file, then reads
-``resource.getrusage(RUSAGE_SELF).ru_maxrss`` before and after the call: the difference is the
-pool's peak memory above what the process already held (features, libraries). DeepCluster is not
+Each pool runs in a fresh subprocess that loads the features from a .npy file, resets the kernel's
+peak-RSS mark (``/proc/self/clear_refs``) and reads the resident size before the call and the peak
+(``VmHWM``) after it: the difference is the pool's peak memory above what the process already held
+(features, libraries). Where ``/proc`` is missing, ``ru_maxrss`` is used (it cannot be reset, so an
+earlier peak during the imports may hide the pool's). DeepCluster is not
 benchmarked here: it is a training method (see alnb/pretext/deepcluster.py), and its pools only
 allocate over an assignment that is already computed, which is the cost of ``kmeans_*`` minus k-means.
 
@@ -26,6 +28,32 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's 
 POOLS = ("kmeans_equal", "kmeans_prop", "kmeans_equal_nearest", "typiclust", "probcover")
 
 
+def _status_kib(field: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _resident_kib(reset_peak: bool) -> int:
+    """The resident set now; with ``reset_peak`` the peak mark is first reset to it (Linux)."""
+    if reset_peak:
+        try:
+            Path("/proc/self/clear_refs").write_text("5")
+        except OSError:
+            pass
+    now = _status_kib("VmRSS")
+    return now if now is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _peak_kib() -> int:
+    peak = _status_kib("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def run_pool(pool: str, features_path: str, budget: int, n_classes: int) -> dict:
     """Run one pool in this (fresh) process and measure it."""
     import numpy as np
@@ -39,7 +67,7 @@ def run_pool(pool: str, features_path: str, budget: int, n_classes: int) -> dict
     features = np.load(features_path)
     assert Path(sys.modules["alnb"].__file__).resolve().parents[1] == Path(__file__).resolve().parents[1]
     rng = np.random.default_rng(0)
-    baseline_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    baseline_kib = _resident_kib(reset_peak=True)
     extra = {}
     start = time.perf_counter()
     if pool.startswith("kmeans"):
@@ -61,7 +89,7 @@ def run_pool(pool: str, features_path: str, budget: int, n_classes: int) -> dict
                  "delta_s": round(after_delta - start, 1), "graph_s": round(after_graph - after_delta, 1),
                  "greedy_s": round(time.perf_counter() - after_graph, 1)}
     seconds = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kib = _peak_kib()
     assert len(np.unique(positions)) == budget
     return {"pool": pool, "seconds": round(seconds, 1), "peak_mib": round((peak_kib - baseline_kib) / 1024, 1),
             "process_mib": round(peak_kib / 1024, 1), **extra}
@@ -82,7 +110,7 @@ def main() -> None:
 
     print(f"{args.n} x {args.dim} float32 features, {args.blobs} Gaussian blobs (make_blobs, std 1), "
           f"budget {args.budget}, K = {args.blobs}; cpus {os.cpu_count()}, load average {os.getloadavg()}")
-    print("peak_mib: ru_maxrss after − before the call, in a fresh process holding the features "
+    print("peak_mib: peak RSS during the call − RSS before it, in a fresh process holding the features "
           f"({args.n * args.dim * 4 / 2**20:.0f} MiB); process_mib: the process's peak RSS")
     for result in measure(args.pools, args.n, args.dim, args.blobs, args.budget):
         print(json.dumps(result), flush=True)
