@@ -24,8 +24,8 @@ check: $(STAMP)  ## validate PARAMS without running anything
 lab: $(STAMP)  ## JupyterLab on the same environment
 	$(PY) -m jupyter lab notebooks/
 
-bench: $(STAMP)  ## the speed benchmarks (minutes)
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+bench: $(STAMP)  ## every benchmark as one table (< 10 min on 2 cores) -> benchmarks/results/<machine>.csv
+	$(PY) benchmarks/run_all.py
 
 clean:  ## remove generated runs and reports (keeps .venv)
 	rm -rf runs reports

@@ -2,7 +2,8 @@
 
 Every executor runs ``Study.run_one`` for each key of a to-do list and reports progress after each
 finished trial (``alnb.progress``). A trial records its own outcome in the run directory, so an
-executor only schedules; the trial's failure never stops the others.
+executor only schedules; the trial's failure never stops the others. Self-supervised models are
+scheduled the same way (``run_self_supervised``): one job per (method, seed), each writing its cache.
 """
 
 from __future__ import annotations
@@ -68,6 +69,50 @@ def _run_in_processes(study: "Study", todo: list[TrialKey], n_jobs: int, bar) ->
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_self_supervised(study: "Study", jobs: list[tuple[str, int]], progress: bool = True) -> None:
+    """Train the self-supervised models ``jobs`` (method, seed) into the study's cache.
+
+    With ``n_jobs`` > 1 and several jobs, the jobs run in ``n_jobs`` processes (or Ray tasks) of
+    ``study.threads`` threads each; otherwise they run here, and a lone job gets the executor's whole
+    core budget (``n_jobs × study.threads`` threads), so no core sits idle either way.
+    """
+    executor = study.params.executor
+    with progress_bar(len(jobs), "self-supervised models", enabled=progress) as bar:
+        if executor.kind == "serial" or executor.n_jobs == 1 or len(jobs) <= 1:
+            threads = study.threads * (executor.n_jobs if len(jobs) == 1 else 1)
+            with torch_threads(threads):
+                for method, seed in jobs:
+                    study.self_supervised(seed, method)
+                    bar.update()
+            return
+        calls = [(study.params, study.pretext_root, study.factors, method, seed) for method, seed in jobs]
+        if executor.kind == "processes":
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            pool = ProcessPoolExecutor(executor.n_jobs, mp_context=multiprocessing.get_context("spawn"))
+            try:
+                for future in as_completed([pool.submit(_worker_self_supervised, *call) for call in calls]):
+                    future.result()
+                    bar.update()
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+        else:
+            ray = connect_ray(executor.address)
+            remote = ray.remote(num_cpus=study.threads)(_worker_self_supervised)
+            for ref in [remote.remote(*call) for call in calls]:
+                ray.get(ref)
+                bar.update()
+
+
+def _worker_self_supervised(params: StudyParams, pretext_root: Path, factors: dict, method: str, seed: int) -> None:
+    from alnb.study import Study
+
+    study = Study(params, pretext_root, factors)
+    with torch_threads(study.threads):
+        study.self_supervised(seed, method)
 
 
 def connect_ray(address: str | None = None):

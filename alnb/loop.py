@@ -15,7 +15,7 @@ from alnb import seeding
 from alnb.config import StudyParams
 from alnb.data import Splits, resolve_size
 from alnb.query.base import QueryContext, QueryMethod
-from alnb.training import ImageTensors, TrainedModels, evaluate_test, train_classifier
+from alnb.training import ImageTensors, TrainedModels, evaluate_test, scoring_batch_size, train_classifier
 
 
 class SelectionError(RuntimeError):
@@ -104,7 +104,8 @@ def run_trial(data: ImageTensors, splits: Splits, initial_pool: np.ndarray, quer
             models.append(model)
             stats.append(stat)
             train_seconds += stat.seconds
-        test = evaluate_test(models, data, params.training.eval_batch_size)
+        eval_batch = scoring_batch_size(params.training, data.device)
+        test = evaluate_test(models, data, eval_batch, params.training.precision)
         row = {**keys, "cycle": cycle, "n_labeled": len(train_idx), "test_acc": test["test_acc"],
                "test_balanced_acc": test["test_balanced_acc"],
                "val_acc": float(np.mean([s.best_val_acc for s in stats])),
@@ -116,8 +117,9 @@ def run_trial(data: ImageTensors, splits: Splits, initial_pool: np.ndarray, quer
             row["member_test_acc"] = ";".join(f"{a:.6f}" for a in test["member_test_acc"])
         if cycle < params.al.cycles:
             start = time.perf_counter()
-            outputs = TrainedModels(models, data, splits.pool, n_classes, params.training.eval_batch_size,
-                                    seed=seeding.stream_seed(seed, "mc", cycle), validation=splits.val)
+            outputs = TrainedModels(models, data, splits.pool, n_classes, eval_batch,
+                                    seed=seeding.stream_seed(seed, "mc", cycle), precision=params.training.precision,
+                                    validation=splits.val)
             ctx = QueryContext(labeled=train_idx, unlabeled=np.flatnonzero(unlabeled), budget=budget,
                                rng=seeding.rng(seed, "query", cycle), outputs=outputs,
                                options={"mc_passes": params.al.mc_passes, **params.al.query_options},

@@ -23,7 +23,7 @@ import torch
 from alnb import seeding
 from alnb.config import StudyParams, load_params
 from alnb.data import Dataset, Splits, load_dataset, make_splits
-from alnb.executors import run_trials
+from alnb.executors import run_self_supervised, run_trials
 from alnb.loop import check_selection, check_splits, cycle_sizes, run_trial
 from alnb.models import resolve_device
 from alnb.pools import PoolContext, resolve_pool
@@ -178,6 +178,22 @@ class Study:
                 save_deepcluster(result, folder)
             self._pretext[key] = result
         return self._pretext[key]
+
+    def self_supervised(self, seed: int, method: str) -> PretextResult | DeepClusterResult:
+        """The model of ``method`` (a pretext task or ``deepcluster``) for ``seed``: cached, else trained."""
+        return self.deepcluster(seed) if method == "deepcluster" else self.pretext(seed, method)
+
+    def prepare_self_supervised(self, seeds: list[int] | None = None, progress: bool = True) -> None:
+        """Train every missing model of ``pretext.tasks`` for ``seeds`` (default ``al.seeds``) through the
+        executor: different (task, seed) pairs train in parallel jobs, or a lone one on every core."""
+        missing = [(method, seed) for method in self.params.pretext.tasks for seed in (seeds or self.params.al.seeds)
+                   if not self._self_supervised_cached(seed, method)]
+        if missing:
+            run_self_supervised(self, missing, progress)
+
+    def _self_supervised_cached(self, seed: int, method: str) -> bool:
+        folder = self._pretext_folder(seed, method)
+        return load_deepcluster(folder) is not None if method == "deepcluster" else has_result(folder)
 
     def clusters(self, seed: int, method: str) -> np.ndarray:
         """A clustering of U ``[|U|]``, aligned with ``splits(seed).pool`` (``deepcluster``)."""

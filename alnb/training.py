@@ -4,11 +4,17 @@ Protocol (fixing the pitfalls of older code): the model is re-initialised from i
 cycle; augmentation (random horizontal flip, as tensors on the device) applies to training batches
 only; validation, test and every scoring pass see the plain normalised images; the weights with the
 best validation accuracy are kept, with early stopping on validation only.
+
+Speed: the dataset stays on the training device as uint8 and batches are cut, normalised and flipped
+there (no per-sample data loader); convolutions run in channels_last layout (measured 1.2-1.3× faster
+than NCHW on a CPU for both the small CNN and ResNet18, and the fast layout of CUDA's tensor cores);
+the training loss is accumulated on the device and read once per epoch, so a GPU is never stalled by a
+per-step host sync; ``training.precision: bf16`` runs forward passes under autocast.
 """
 
 from __future__ import annotations
 
-import copy
+import contextlib
 import time
 from dataclasses import dataclass
 
@@ -20,6 +26,8 @@ from torch import nn
 from alnb.config import StudyParams, TrainingParams
 from alnb.data import Dataset
 from alnb.models import Classifier, build_classifier
+
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}
 
 
 class ImageTensors:
@@ -91,6 +99,25 @@ class TrainStats:
     best_epoch: int
     best_val_acc: float
     seconds: float
+    train_loss: float  # mean training loss of the last epoch
+
+
+def autocast(device: torch.device, precision: str):
+    """``torch.autocast`` for ``bf16`` (CPU and CUDA); nothing for ``fp32``."""
+    dtype = PRECISIONS[precision]
+    return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
+
+
+def scoring_batch_size(cfg: TrainingParams, device: torch.device) -> int:
+    """``training.eval_batch_size``, else 1,024 on a GPU and 128 on a CPU (whose caches large batches overflow)."""
+    if cfg.eval_batch_size is not None:
+        return cfg.eval_batch_size
+    return 1024 if device.type == "cuda" else 128
+
+
+def to_layout(x: torch.Tensor) -> torch.Tensor:
+    """Images in channels_last memory layout (the values are unchanged)."""
+    return x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x
 
 
 def default_hflip(dataset_name: str) -> bool:
@@ -98,24 +125,27 @@ def default_hflip(dataset_name: str) -> bool:
     return not dataset_name.split("_lt")[0] in ("digits", "mnist")
 
 
-def _optimizer(model: nn.Module, cfg: TrainingParams) -> torch.optim.Optimizer:
+def make_optimizer(model: nn.Module, cfg: TrainingParams) -> torch.optim.Optimizer:
+    """Adam or SGD with momentum, as one fused kernel over all parameters (the same update rule)."""
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay,
+                               fused=True)
+    return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def predict_logits(model: nn.Module, images: torch.Tensor, indices: np.ndarray | None, data: ImageTensors,
-                   batch_size: int, embed: bool = False) -> torch.Tensor:
-    """Logits (or penultimate features) in eval mode, without augmentation."""
+                   batch_size: int, embed: bool = False, precision: str = "fp32") -> torch.Tensor:
+    """Logits (or penultimate features) in eval mode, without augmentation, as float32."""
     model.eval()
     n = len(images) if indices is None else len(indices)
     idx = None if indices is None else torch.as_tensor(indices, device=data.device)
     out = []
-    for start in range(0, n, batch_size):
-        batch = images[start:start + batch_size] if idx is None else images[idx[start:start + batch_size]]
-        x = data.normalize(batch)
-        out.append(model.embed(x) if embed else model(x))
+    with autocast(data.device, precision):
+        for start in range(0, n, batch_size):
+            batch = images[start:start + batch_size] if idx is None else images[idx[start:start + batch_size]]
+            x = to_layout(data.normalize(batch))
+            out.append((model.embed(x) if embed else model(x)).float())
     if not out:
         return torch.empty(0, device=data.device)
     return torch.cat(out)
@@ -123,6 +153,17 @@ def predict_logits(model: nn.Module, images: torch.Tensor, indices: np.ndarray |
 
 def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
     return float((logits.argmax(1) == labels).float().mean()) if len(labels) else float("nan")
+
+
+def fresh_classifier(data: ImageTensors, params: StudyParams, n_classes: int, seed: int,
+                     backbone_state: dict | None = None) -> Classifier:
+    """The classifier of ``params.model`` initialised from ``seed`` (its backbone from ``backbone_state``
+    when given), on the data's device, channels_last."""
+    model = build_classifier(params.model.arch, data.train.shape[1], data.train.shape[-1], n_classes,
+                             params.model.dropout, seed=seed)
+    if backbone_state is not None:
+        model.backbone.load_state_dict(backbone_state)
+    return model.to(data.device, memory_format=torch.channels_last)
 
 
 def train_classifier(data: ImageTensors, train_idx: np.ndarray, val_idx: np.ndarray, params: StudyParams,
@@ -135,12 +176,8 @@ def train_classifier(data: ImageTensors, train_idx: np.ndarray, val_idx: np.ndar
     """
     start = time.perf_counter()
     cfg = params.training
-    model = build_classifier(params.model.arch, data.train.shape[1], data.train.shape[-1], n_classes,
-                             params.model.dropout, seed=init_seed)
-    if backbone_state is not None:
-        model.backbone.load_state_dict(backbone_state)
-    model = model.to(data.device)
-    optimizer = _optimizer(model, cfg)
+    model = fresh_classifier(data, params, n_classes, init_seed, backbone_state)
+    optimizer = make_optimizer(model, cfg)
     generator = torch.Generator(device=data.device)
     generator.manual_seed(order_seed)
     train_t = torch.as_tensor(np.asarray(train_idx), device=data.device)
@@ -148,36 +185,60 @@ def train_classifier(data: ImageTensors, train_idx: np.ndarray, val_idx: np.ndar
     devices = [data.device] if data.device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):  # dropout masks come from the seeded global RNG
         torch.manual_seed(order_seed)
-        best_acc, best_epoch, best_state, epoch = _fit(model, optimizer, data, train_t, val_idx, val_labels, cfg,
-                                                       hflip, generator)
+        best_acc, best_epoch, best_state, epoch, loss = _fit(model, optimizer, data, train_t, val_idx, val_labels,
+                                                             cfg, hflip, generator)
     model.load_state_dict(best_state)
     model.eval()
-    return model, TrainStats(epoch, best_epoch, best_acc, time.perf_counter() - start)
+    return model, TrainStats(epoch, best_epoch, best_acc, time.perf_counter() - start, loss)
+
+
+def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: ImageTensors, order: torch.Tensor,
+                batch_size: int, hflip: bool, generator: torch.Generator, precision: str = "fp32") -> torch.Tensor:
+    """One pass over ``order`` (global indices) in batches; returns the mean loss as a device tensor.
+
+    The loss is summed on the device: reading it is the caller's one host sync per epoch.
+    """
+    model.train()
+    total = torch.zeros((), device=data.device)
+    steps = 0
+    for batch_start in range(0, len(order), batch_size):
+        batch = order[batch_start:batch_start + batch_size]
+        if len(batch) < 2 and len(order) >= 2:  # BatchNorm needs two samples; such a tail batch is dropped
+            continue
+        with autocast(data.device, precision):
+            logits = model(to_layout(data.train_batch(batch, hflip, generator)))
+        loss = F.cross_entropy(logits.float(), data.train_labels[batch])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total += loss.detach()
+        steps += 1
+    return total / max(steps, 1)
 
 
 def _fit(model: Classifier, optimizer: torch.optim.Optimizer, data: ImageTensors, train_t: torch.Tensor,
          val_idx: np.ndarray, val_labels: torch.Tensor, cfg: TrainingParams, hflip: bool,
-         generator: torch.Generator) -> tuple[float, int, dict, int]:
-    """Epochs with early stopping on validation accuracy; returns (best acc, best epoch, its weights, epochs run)."""
-    best_acc, best_epoch, best_state, epoch = -1.0, 0, None, 0
+         generator: torch.Generator) -> tuple[float, int, dict, int, float]:
+    """Epochs with early stopping on validation accuracy.
+
+    Returns (best acc, best epoch, its weights, epochs run, last epoch's mean training loss). The best
+    weights are copied into buffers allocated once, not deep-copied at every improvement.
+    """
+    best_acc, best_epoch, epoch, loss = -1.0, 0, 0, float("nan")
+    best_state = {name: value.detach().clone() for name, value in model.state_dict().items()}
     for epoch in range(1, cfg.max_epochs + 1):
-        model.train()
         order = _epoch_order(train_t, cfg.min_samples_per_epoch, generator)
-        for batch_start in range(0, len(order), cfg.batch_size):
-            batch = order[batch_start:batch_start + cfg.batch_size]
-            if len(batch) < 2 and len(order) >= 2:  # BatchNorm needs two samples; such a tail batch is dropped
-                continue
-            logits = model(data.train_batch(batch, hflip, generator))
-            loss = F.cross_entropy(logits, data.train_labels[batch])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        val_acc = accuracy(predict_logits(model, data.train, val_idx, data, cfg.eval_batch_size), val_labels)
+        mean_loss = train_epoch(model, optimizer, data, order, cfg.batch_size, hflip, generator, cfg.precision)
+        logits = predict_logits(model, data.train, val_idx, data, scoring_batch_size(cfg, data.device),
+                                precision=cfg.precision)
+        val_acc, loss = accuracy(logits, val_labels), float(mean_loss)  # the epoch's host syncs
         if val_acc > best_acc:
-            best_acc, best_epoch, best_state = val_acc, epoch, copy.deepcopy(model.state_dict())
+            best_acc, best_epoch = val_acc, epoch
+            for name, value in model.state_dict().items():
+                best_state[name].copy_(value)
         elif epoch - best_epoch >= cfg.patience:
             break
-    return best_acc, best_epoch, best_state, epoch
+    return best_acc, best_epoch, best_state, epoch, loss
 
 
 def _epoch_order(train_t: torch.Tensor, min_samples: int, generator: torch.Generator) -> torch.Tensor:
@@ -195,15 +256,17 @@ class TrainedModels:
     """The cycle's trained classifier(s) as :class:`alnb.query.ModelOutputs`, computed once and cached.
 
     Arrays are computed for the whole ``domain`` (the unlabeled pool U plus the labeled set) on first
-    use and indexed by global index afterwards. MC dropout reuses the features: dropout sits only
+    use and indexed by global index afterwards. One inference pass in large batches gives both the
+    embeddings and the probabilities (the head applied to the cached features). MC dropout reuses the features: dropout sits only
     before the linear head, so T passes of ``head(dropout(h))`` with seeded masks are exactly T
     stochastic forward passes with only the dropout layer active and BatchNorm in eval mode.
     ``validation`` (global indices) is the labeled validation set, read only by calibration.
     """
 
     def __init__(self, models: list[Classifier], data: ImageTensors, domain: np.ndarray, n_classes: int,
-                 batch_size: int, seed: int, validation: np.ndarray | None = None):
+                 batch_size: int, seed: int, precision: str = "fp32", validation: np.ndarray | None = None):
         self.models = models
+        self.precision = precision
         self.validation = np.zeros(0, dtype=np.int64) if validation is None else np.asarray(validation)
         self.data = data
         self.domain = np.asarray(domain)
@@ -225,12 +288,12 @@ class TrainedModels:
         key = ("features", member)
         if key not in self._cache:
             self._cache[key] = predict_logits(self.models[member], self.data.train, self.domain, self.data,
-                                              self.batch_size, embed=True)
+                                              self.batch_size, embed=True, precision=self.precision)
         return self._cache[key]
 
     def _member_probs_all(self) -> np.ndarray:
         if "member_probs" not in self._cache:
-            with torch.no_grad():
+            with torch.inference_mode():
                 probs = [F.softmax(m.head(self._features(i)), dim=1) for i, m in enumerate(self.models)]
             self._cache["member_probs"] = torch.stack(probs).double().cpu().numpy()
         return self._cache["member_probs"]
@@ -252,7 +315,7 @@ class TrainedModels:
             generator = torch.Generator(device=self.device)
             generator.manual_seed(self.seed)
             out = torch.empty(len(features), self.n_classes, passes, dtype=torch.float64)
-            with torch.no_grad():
+            with torch.inference_mode():
                 for t in range(passes):
                     keep = torch.rand(features.shape, generator=generator, device=self.device) >= p
                     dropped = features * keep / (1.0 - p) if p > 0 else features
@@ -275,10 +338,12 @@ class TrainedModels:
         return self.data.normalize(self.images(indices))
 
 
-def evaluate_test(models: list[Classifier], data: ImageTensors, batch_size: int) -> dict[str, object]:
+def evaluate_test(models: list[Classifier], data: ImageTensors, batch_size: int,
+                  precision: str = "fp32") -> dict[str, object]:
     """Test accuracy and balanced accuracy of the target model (member 0, initialised like every
     single-model trial), of the members' mean prediction (``ensemble_*``), and each member's accuracy."""
-    probs = [F.softmax(predict_logits(m, data.test, None, data, batch_size), dim=1) for m in models]
+    probs = [F.softmax(predict_logits(m, data.test, None, data, batch_size, precision=precision), dim=1)
+             for m in models]
     labels = data.test_labels
 
     def balanced(p: torch.Tensor) -> float:

@@ -13,6 +13,7 @@ from alnb.config import ALParams, ParamsError, StudyParams, _build
 from alnb.data import DATASETS, check_dataset_files, load_dataset, long_tail_counts
 from alnb.models import ARCHITECTURES, resolve_arch
 from alnb.registry import check_options, unknown_name_message
+from alnb.training import PRECISIONS
 
 OPTIMIZERS = ("adam", "sgd")
 EXECUTORS = ("serial", "processes", "ray")
@@ -146,8 +147,9 @@ def check_params(params: StudyParams, data_on_disk: bool = True) -> None:
     _check_model_init("model.init", params.model.init, params)
     t = params.training
     _check_choice("training.optimizer", t.optimizer, OPTIMIZERS)
+    _check_choice("training.precision", t.precision, tuple(PRECISIONS))
     for key in ("lr", "batch_size", "max_epochs", "eval_batch_size"):
-        if getattr(t, key) <= 0:
+        if getattr(t, key) is not None and getattr(t, key) <= 0:
             _fail(f"training.{key}: must be positive, got {getattr(t, key)}")
     if t.patience < 1:
         _fail(f"training.patience: must be at least 1, got {t.patience}")

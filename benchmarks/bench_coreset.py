@@ -43,6 +43,37 @@ def cdist_k_center(features: np.ndarray, labeled: np.ndarray, budget: int, dtype
     return np.asarray(picks)
 
 
+def rows(n: int = 50_000, dim: int = 512, labeled_size: int = 1_000, budget: int = 5_000,
+         timed_picks: int = 20) -> list:
+    """The table row: k_center_greedy (median of 3 after a warm-up) against the per-pick cdist loop, timed
+    on ``timed_picks // 2`` and ``timed_picks`` picks: its setup plus the per-pick cost scaled to the budget
+    (every pick after the first costs the same)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from timing import Row, side_by_side
+
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    features = make_features("gaussian", n, dim, 0, rng)
+    labeled = rng.choice(n, size=labeled_size, replace=False)
+    ours = k_center_greedy(features, labeled, budget)
+    half = timed_picks // 2
+    reference = {}
+    seconds = side_by_side({
+        "alnb": lambda: k_center_greedy(features, labeled, budget),
+        "half": lambda: cdist_k_center(features, labeled, half, torch.float64),
+        "full": lambda: reference.update(picks=cdist_k_center(features, labeled, timed_picks, torch.float64))},
+        repeats=3, warmup=0)
+    per_pick = (seconds["full"] - seconds["half"]) / (timed_picks - half)
+    baseline = seconds["half"] + per_pick * (budget - half)
+    same = np.array_equal(reference["picks"], ours[:timed_picks])
+    return [Row(f"selection: k-center greedy {n // 1000}k×{dim}, budget {budget:,}", seconds["alnb"], baseline, "s",
+                f"baseline: per-pick torch.cdist, timed on {timed_picks} picks and scaled; same first picks: {same}; "
+                f"median of 3")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=50_000, help="number of points (default 50,000)")

@@ -17,6 +17,7 @@ def test_defaults_and_paper_protocol():
     ({"al": {"initial_size": 1.5}}, r"al.initial_size: a fraction must lie in \(0, 1\]"),
     ({"al": {"initial_size": 500, "budget": 200, "cycles": 5}}, r"exceeds the unlabeled pool"),
     ({"data": {"dataset": "cifar11"}}, r"data.dataset: unknown name 'cifar11'; did you mean 'cifar10'\?"),
+    ({"training": {"precision": "fp16"}}, r"training.precision: unknown name 'fp16'.*bf16"),
 ])
 def test_invalid_params_name_the_key(raw, match):
     with pytest.raises(ParamsError, match=match):

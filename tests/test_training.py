@@ -74,3 +74,25 @@ def test_committee_outputs_average_members(digits):
     assert np.allclose(outputs.probs(idx), outputs.member_probs(idx).mean(0))
     result = evaluate_test(members, data, 256)
     assert len(result["member_test_acc"]) == 2 and 0 <= result["test_balanced_acc"] <= 1
+
+
+def test_bf16_autocast_matches_fp32_accuracy(digits):
+    data, splits = _setup(digits)
+    idx = splits.pool[:200]
+    accuracies = {}
+    for precision in ("fp32", "bf16"):
+        params = PARAMS.replace(training={"precision": precision})
+        model, stats = train_classifier(data, idx, splits.val, params, 10, False, init_seed=1, order_seed=2)
+        accuracies[precision] = evaluate_test([model], data, 512, precision)["test_acc"]
+        assert np.isfinite(stats.train_loss)
+    assert accuracies["fp32"] > 0.75
+    assert abs(accuracies["bf16"] - accuracies["fp32"]) < 0.05, accuracies
+
+
+def test_bf16_logits_are_float32_and_close(digits):
+    data, splits = _setup(digits)
+    model, _ = train_classifier(data, splits.pool[:60], splits.val, PARAMS, 10, False, 1, 2)
+    fp32 = predict_logits(model, data.train, splits.pool[:100], data, 64)
+    bf16 = predict_logits(model, data.train, splits.pool[:100], data, 64, precision="bf16")
+    assert bf16.dtype == torch.float32
+    assert (fp32.argmax(1) == bf16.argmax(1)).float().mean() > 0.9
