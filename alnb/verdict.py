@@ -160,6 +160,25 @@ def _interval(row: pd.Series) -> str:
     return f"{row['mean_gain']:+.3f} AUBC (95% CI {row['ci_low']:+.3f} to {row['ci_high']:+.3f})"
 
 
+def _pool_verdict(pools: pd.DataFrame, what: str, n_comparisons: int) -> str:
+    """One sentence on a set of pools: which beat random on average over query methods (95% interval above
+    zero), which do worse (below zero), the best one, and the single-method comparisons after Holm."""
+    best = pools.sort_values("mean_gain", ascending=False).iloc[0]
+    above, below = pools[pools["ci_low"] > 0], pools[pools["ci_high"] < 0]
+    listed = lambda t: ", ".join(f"{r['init']} {r['mean_gain']:+.3f}" for _, r in t.iterrows())  # noqa: E731
+    better, worse = int(pools["better"].sum()), int(pools["worse"].sum())
+    single = (f"within single query methods, after Holm, {better} of {len(pools) * n_comparisons} comparisons are "
+              f"significantly better and {worse} significantly worse")
+    tail = f"{len(below)} do significantly worse ({listed(below)})" if len(below) else "none does significantly worse"
+    if len(above):
+        word = "Yes" if better else "Partly (on average, not within any single query method)"
+        return (f"{word}: averaged over query methods, {len(above)} of {len(pools)} {what} beat random with a 95% "
+                f"interval above zero ({listed(above)}), {tail}; the best, {best['init']}, gains {_interval(best)}; "
+                f"{single}")
+    return (f"Not shown: none of {len(pools)} {what} has a 95% interval above zero; {tail}; the best, "
+            f"{best['init']}, gains {_interval(best)}; {single}")
+
+
 def answers(results: pd.DataFrame, correlations: pd.DataFrame | None = None,
             baseline: str = BASELINE) -> dict[str, str]:
     """The plan's three questions answered in one sentence each, generated from the numbers."""
@@ -171,29 +190,13 @@ def answers(results: pd.DataFrame, correlations: pd.DataFrame | None = None,
     if not len(candidates):
         out["q1"] = "No guided initial pool was run against the random one, so the question is not answered here."
     else:
-        best = candidates.sort_values("mean_gain", ascending=False).iloc[0]
-        winners = candidates[(candidates["better"] > 0) & (candidates["ci_low"] > 0)]
-        positive = int((candidates["mean_gain"] > 0).sum())
-        if len(winners):
-            lead = (f"Yes: {len(winners)} of {len(candidates)} guided pools beat random overall; the best, "
-                    f"{best['init']}, gains {_interval(best)} and is significantly better in {best['better']} of "
-                    f"{n_comparisons} query methods (Holm-corrected)")
-        else:
-            lead = (f"Not shown: no guided pool beats random significantly overall; the best, {best['init']}, gains "
-                    f"{_interval(best)}, significantly better in {best['better']} of {n_comparisons} query methods "
-                    f"(Holm-corrected); {positive} of {len(candidates)} guided pools have a positive mean gain")
-        out["q1"] = f"{lead} {_power_clause(power)}."
+        out["q1"] = f"{_pool_verdict(candidates, 'guided pools', n_comparisons)} {_power_clause(power)}."
     ssl = verdicts[verdicts["kind"] == "self-supervised"]
     if not len(ssl):
         out["q2"] = "No pool built from a self-supervised model was run, so the question is not answered here."
     else:
-        best = ssl.sort_values("mean_gain", ascending=False).iloc[0]
-        winners = ssl[(ssl["better"] > 0) & (ssl["ci_low"] > 0)]
-        worse = ssl[(ssl["worse"] > 0) & (ssl["ci_high"] < 0)]
-        verdict = "Yes" if len(winners) else ("No, it can hurt" if len(worse) and best["ci_high"] < 0 else "Not shown")
-        out["q2"] = (f"{verdict}: of {len(ssl)} pools built from self-supervised models trained on U without labels, "
-                     f"{len(winners)} beat random significantly and {len(worse)} do significantly worse; the best, "
-                     f"{best['init']}, gains {_interval(best)} {_power_clause(power)}.")
+        out["q2"] = (f"{_pool_verdict(ssl, 'pools built from self-supervised models trained on U without labels', n_comparisons)}"
+                     f" {_power_clause(power)}.")
     if correlations is None or not len(correlations) or correlations["spearman"].isna().all():
         out["q3"] = "Pool properties were not measured (notebook 06 computes them), so the question is not answered here."
     else:
