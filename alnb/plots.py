@@ -98,15 +98,22 @@ def class_histograms(hist: pd.DataFrame, class_names: list[str] | None = None,
 def paired_differences(paired: pd.DataFrame, value: str = "AUBC",
                        title: str | None = "Guided − random, paired by seed (95% t-intervals)") -> plt.Figure:
     """Forest plot of guided − random differences with 95% intervals, one panel per query method."""
+    from alnb.store import FACTOR_KEYS
+
+    factors = [f for f in FACTOR_KEYS if f in paired.columns]
     queries = sorted(paired["query"].unique())
-    fig, axes = _grid(len(queries), width=4.2, height=0.45 * max(3, paired["init"].nunique()) + 1.2)
+    rows = paired.groupby("query").size().max() if len(paired) else 1
+    fig, axes = _grid(len(queries), width=5.2 if factors else 4.2, height=0.45 * max(3, rows) + 1.2)
     for ax, query in zip(axes, queries):
-        sub = paired[paired["query"] == query].sort_values("init")
+        sub = paired[paired["query"] == query].sort_values([*factors, "init"])
+        labels = sub["init"].astype(str)
+        for factor in factors:  # sub-study rows of one init stay apart: "kmeans_equal, initial_size=10"
+            labels = labels + f", {factor}=" + sub[factor].astype(str)
         y = np.arange(len(sub))
         err = np.vstack([sub["mean_diff"] - sub["ci_low"], sub["ci_high"] - sub["mean_diff"]])
         ax.errorbar(sub["mean_diff"], y, xerr=np.nan_to_num(err), fmt="o", color="tab:blue", capsize=3)
         ax.axvline(0, color="black", lw=1)
-        ax.set_yticks(y, sub["init"])
+        ax.set_yticks(y, labels)
         ax.set_title(f"query = {query}")
         ax.set_xlabel(f"{value}: guided − random")
         ax.grid(alpha=0.3, axis="x")
