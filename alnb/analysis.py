@@ -65,11 +65,18 @@ def context_columns(results: pd.DataFrame) -> list[str]:
     return [k for k in curve_columns(results) if k != "init"]
 
 
+def beside_baseline(values: pd.DataFrame, baseline: str, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The rows of every other init with a ``baseline`` column: the ``value`` of ``baseline`` in the same
+    context (every factor but the init), ``extra`` columns (e.g. the cycle) and seed."""
+    on = [*context_columns(values), *extra, "seed"]
+    base = values.loc[values["init"] == baseline, [*on, "value"]].rename(columns={"value": "baseline"})
+    return values[values["init"] != baseline].merge(base, on=on)
+
+
 def _paired(values: pd.DataFrame, baseline: str, extra: list[str]) -> pd.DataFrame:
     """Per (context, ``extra``, guided init): ``paired_test`` of value − baseline over the shared seeds."""
     context = [*context_columns(values), *extra]
-    base = values[values["init"] == baseline].rename(columns={"value": "baseline"}).drop(columns="init")
-    guided = values[values["init"] != baseline].merge(base, on=[*context, "seed"])
+    guided = beside_baseline(values, baseline, tuple(extra))
     rows = []
     for key, grp in guided.groupby([*context, "init"], sort=True, dropna=False):
         d = (grp["value"] - grp["baseline"]).to_numpy(float)

@@ -35,11 +35,8 @@ def pool_kind(init: str) -> str:
 def seed_gains(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
     """Per (init, seed): the AUBC gain over ``baseline`` averaged over every comparison (query method and
     any sub-study factor), the per-seed quantity whose spread over seeds gives the verdict's interval."""
-    paired = analysis.trial_metric(results, "aubc")
-    context = analysis.context_columns(results)
-    base = paired[paired["init"] == baseline].drop(columns="init").rename(columns={"value": "base"})
-    merged = paired[paired["init"] != baseline].merge(base, on=[*context, "seed"])
-    merged["gain"] = merged["value"] - merged["base"]
+    merged = analysis.beside_baseline(analysis.trial_metric(results, "aubc"), baseline)
+    merged["gain"] = merged["value"] - merged["baseline"]
     return merged.groupby(["init", "seed"], as_index=False)["gain"].mean()
 
 
@@ -73,12 +70,10 @@ def verdict_table(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFra
 def gain_curves(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
     """Per (init, cycle): the test-accuracy gain over ``baseline`` averaged over comparisons per seed,
     then its mean and 95% t-interval over seeds."""
-    keys = trial_columns(results)
-    context = analysis.context_columns(results)
-    values = results[[*keys, "cycle", "n_labeled", "test_acc"]]
-    base = values[values["init"] == baseline].drop(columns=["init", "n_labeled"]).rename(columns={"test_acc": "b"})
-    merged = values[values["init"] != baseline].merge(base, on=[*context, "seed", "cycle"])
-    merged["gain"] = merged["test_acc"] - merged["b"]
+    values = results[[*trial_columns(results), "cycle", "n_labeled", "test_acc"]]
+    values = values.rename(columns={"test_acc": "value"})
+    merged = analysis.beside_baseline(values, baseline, ("cycle",))
+    merged["gain"] = merged["value"] - merged["baseline"]
     per_seed = merged.groupby(["init", "cycle", "seed"], as_index=False).agg(gain=("gain", "mean"),
                                                                               n_labeled=("n_labeled", "mean"))
     rows = []
@@ -217,11 +212,8 @@ CLUSTERING_PREFIXES = ("kmeans", "deepcluster")
 def relative_gains(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
     """Per (init, seed): the AUBC gain over ``baseline`` relative to the baseline's AUBC, averaged over
     comparisons (query methods): a scale-free gain that can be compared across datasets."""
-    values = analysis.trial_metric(results, "aubc")
-    context = analysis.context_columns(results)
-    base = values[values["init"] == baseline].drop(columns="init").rename(columns={"value": "base"})
-    merged = values[values["init"] != baseline].merge(base, on=[*context, "seed"])
-    merged["relative_gain"] = (merged["value"] - merged["base"]) / merged["base"]
+    merged = analysis.beside_baseline(analysis.trial_metric(results, "aubc"), baseline)
+    merged["relative_gain"] = (merged["value"] - merged["baseline"]) / merged["baseline"]
     return merged.groupby(["init", "seed"], as_index=False)["relative_gain"].mean()
 
 
