@@ -18,6 +18,11 @@ from pathlib import Path
 PROGRESS_ENV = "ALNB_PROGRESS_FILE"
 
 
+def unit_of(desc: str) -> str:
+    """The unit of a bar counting ``desc`` ("trials" → "trial", "self-supervised models" → "model")."""
+    return desc.split()[-1].rstrip("s") or "step"
+
+
 class _FileProgress:
     """Writes ``{"id", "desc", "done", "total"}`` to ``path`` after every step (replace, never append)."""
 
@@ -60,7 +65,7 @@ def progress_bar(total: int, desc: str, enabled: bool = True):
     else:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=total, desc=desc, unit=desc.rstrip("s") or "step")
+        bar = tqdm(total=total, desc=desc, unit=unit_of(desc))
     try:
         yield bar
     finally:
@@ -104,7 +109,7 @@ class TerminalProgress:
             if self._bar is not None:
                 self._bar.close()
             self._id = state["id"]
-            self._bar = tqdm(total=state["total"], desc=f"{self.label} {state['desc']}", unit="trial",
+            self._bar = tqdm(total=state["total"], desc=f"{self.label} {state['desc']}", unit=unit_of(state["desc"]),
                              dynamic_ncols=True)
         if state["done"] > self._bar.n:
             self._bar.update(state["done"] - self._bar.n)
