@@ -50,11 +50,9 @@ def _table_html(table: pd.DataFrame, digits: int = 4) -> str:
 
 
 def _verdict_html(verdicts: pd.DataFrame) -> str:
-    shown = verdicts.assign(init=[f"{i} (oracle)" if k == "oracle" else i
-                                  for i, k in zip(verdicts["init"], verdicts["kind"])])
-    shown = shown.rename(columns={"init": "initial pool", "mean_gain": "AUBC gain", "ci_low": "95% CI low",
-                                  "ci_high": "95% CI high", "better": "better in", "same": "not different in",
-                                  "worse": "worse in"})
+    shown = verdicts.rename(columns={"init": "initial pool", "mean_gain": "AUBC gain", "ci_low": "95% CI low",
+                                     "ci_high": "95% CI high", "better": "better in", "same": "not different in",
+                                     "worse": "worse in"})
     return _table_html(shown)
 
 
@@ -66,6 +64,7 @@ def load_timings(run_path: Path) -> dict[str, float]:
 def write_index(params: StudyParams, report_dir: Path, notebooks: tuple[str, ...]) -> Path:
     """Write ``report_dir/index.html`` from the run directory's tables; returns its path."""
     from alnb import analysis, plots, verdict
+    from alnb.pools import pool_label
 
     report_dir = Path(report_dir)
     figures_dir = report_dir / "figures"
@@ -82,7 +81,7 @@ def write_index(params: StudyParams, report_dir: Path, notebooks: tuple[str, ...
         quality = pd.read_csv(quality_path) if quality_path.is_file() else None
         correlations = verdict.quality_correlations(quality, results) if quality is not None else None
         answers = verdict.answers(results, correlations)
-        verdicts = verdict.verdict_table(results)
+        verdicts = verdict.verdict_table(results).assign(init=lambda t: t["init"].map(pool_label))
         body = ["<h2>The three questions</h2>"]
         body += [f'<div class="answer"><b>{html.escape(QUESTIONS[q])}</b>{html.escape(answers[q])}</div>'
                  for q in QUESTIONS]
@@ -96,7 +95,7 @@ def write_index(params: StudyParams, report_dir: Path, notebooks: tuple[str, ...
         gains = verdict.gain_curves(results)
         body += ["<h2>Gain over random per cycle</h2>",
                  _figure_html(plots.gain_curves(gains), "gain_curves", figures_dir, "gain curves")]
-        matrix = verdict.penalty_matrix(results)
+        matrix = verdict.penalty_matrix(results).rename(index=pool_label, columns=pool_label)
         body += ["<h2>Pairwise penalty matrix</h2>",
                  "<p>After Lüth et al. (NeurIPS 2023): entry (row, column) is the share of (query method, cycle) "
                  "points where the row's pool is significantly better than the column's (seed-paired t-test, "
@@ -110,7 +109,7 @@ def write_index(params: StudyParams, report_dir: Path, notebooks: tuple[str, ...
         body += ["<h2>Full table</h2>",
                  "<p>Per initial pool and query method: AUBC and final accuracy (mean and std over seeds), the paired "
                  "AUBC difference to random with its 95% interval and Holm-adjusted p-value.</p>",
-                 _table_html(analysis.summary_table(results))]
+                 _table_html(analysis.summary_table(results).assign(init=lambda t: t["init"].map(pool_label)))]
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>alnb: {html.escape(params.study)}</title>
 <style>{STYLE}</style></head><body>
 <h1>alnb study: {html.escape(params.study)}</h1>

@@ -12,6 +12,9 @@ same batch size and optimizer (Adam, lr 1e-3), one torch thread each, and the sa
   those toolkits (NCHW model, Adam's default kernel, ``loss.item()`` every step, a DataLoader whose
   workers start with each epoch); the better of 0 and 2 workers.
 
+ResNet18 is also timed under ``training.precision: bf16`` (autocast; opt-in, the CPU default is fp32)
+against the same fp32 baseline, in the same rounds, as a separate row.
+
     python benchmarks/bench_training.py
 """
 
@@ -85,34 +88,41 @@ def baseline_epoch(model, optimizer, loader) -> float:
     return total
 
 
-def throughput_row(label: str, dataset, arch: str, repeats: int, samples: int | None = None,
-                   note: str = "") -> Row:
-    """Images/s of one epoch (or of ``samples`` images of it) for alnb and the better DataLoader."""
+def throughput_rows(label: str, dataset, arch: str, repeats: int, samples: int | None = None, note: str = "",
+                    precisions: tuple[str, ...] = ("fp32",)) -> list[Row]:
+    """Images/s of one epoch (or of ``samples`` images of it) for alnb at each of ``precisions`` and for the
+    better DataLoader (always fp32, as the older toolkits train), all timed in the same alternating rounds."""
     from alnb.config import params_from_dict
     from alnb.models import build_classifier
     from alnb.training import ImageTensors, fresh_classifier, make_optimizer, train_epoch
 
-    params = params_from_dict({"model": {"arch": arch}, "training": {"lr": 1e-3, "batch_size": BATCH_SIZE}})
     n = samples or dataset.n_train
     data = ImageTensors(dataset, torch.device("cpu"))
-    model = fresh_classifier(data, params, dataset.n_classes, seed=0)
-    optimizer = make_optimizer(model, params.training)
     generator = torch.Generator().manual_seed(0)
+    candidates = {}
+    for precision in precisions:
+        params = params_from_dict({"model": {"arch": arch},
+                                   "training": {"lr": 1e-3, "batch_size": BATCH_SIZE, "precision": precision}})
+        model = fresh_classifier(data, params, dataset.n_classes, seed=0)
+        optimizer = make_optimizer(model, params.training)
 
-    def alnb_epoch():
-        order = torch.randperm(dataset.n_train, generator=generator)[:n]
-        float(train_epoch(model, optimizer, data, order, BATCH_SIZE, True, generator))
+        def alnb_epoch(model=model, optimizer=optimizer, precision=precision):
+            order = torch.randperm(dataset.n_train, generator=generator)[:n]
+            float(train_epoch(model, optimizer, data, order, BATCH_SIZE, True, generator, precision))
 
-    candidates = {"alnb": alnb_epoch}
+        candidates[precision] = alnb_epoch
     for workers in (0, 2):
         base = build_classifier(arch, dataset.in_channels, dataset.image_size, dataset.n_classes, 0.3, seed=0)
-        base_opt = torch.optim.Adam(base.parameters(), lr=params.training.lr)
+        base_opt = torch.optim.Adam(base.parameters(), lr=1e-3)
         loader = dataloader(dataset, workers, True, BATCH_SIZE, samples)
         candidates[f"workers={workers}"] = (lambda m, o, d: lambda: baseline_epoch(m, o, d))(base, base_opt, loader)
     seconds = side_by_side(candidates, repeats)
     best = min(("workers=0", "workers=2"), key=seconds.get)
-    return Row(label, n / seconds["alnb"], n / seconds[best], "images/s",
-               f"{note}; baseline {best}; median of {repeats}".lstrip("; "), higher_is_better=True)
+    detail = f"{note}; baseline {best}; median of {repeats}".lstrip("; ")
+    return [Row(label if precision == "fp32" else f"{label}, {precision} autocast (opt-in)", n / seconds[precision],
+                n / seconds[best], "images/s", detail if precision == "fp32" else f"{detail}; baseline fp32",
+                higher_is_better=True)
+            for precision in precisions]
 
 
 def rows() -> list[Row]:
@@ -120,13 +130,13 @@ def rows() -> list[Row]:
 
     torch.set_num_threads(1)
     return [
-        throughput_row("training: 8×8 digits, small CNN", load_dataset("digits"), "smallcnn", repeats=5,
-                       note="epoch of 1,347 images"),
-        throughput_row("training: 28×28, small CNN", synthetic_dataset("mnist_shaped", 6_000, 1, 28), "smallcnn",
-                       repeats=3, note="epoch of 6,000 MNIST-shaped images"),
-        throughput_row("training: 32×32, ResNet18", synthetic_dataset("cifar_shaped", 50_000, 3, 32), "resnet18",
-                       repeats=3, samples=192,
-                       note="3 batches (192 images) of a 50,000-image CIFAR-shaped epoch per repeat"),
+        *throughput_rows("training: 8×8 digits, small CNN", load_dataset("digits"), "smallcnn", repeats=15,
+                         note="epoch of 1,347 images"),
+        *throughput_rows("training: 28×28, small CNN", synthetic_dataset("mnist_shaped", 6_000, 1, 28), "smallcnn",
+                         repeats=5, note="epoch of 6,000 MNIST-shaped images"),
+        *throughput_rows("training: 32×32, ResNet18", synthetic_dataset("cifar_shaped", 50_000, 3, 32), "resnet18",
+                         repeats=5, samples=320, precisions=("fp32", "bf16"),
+                         note="5 batches (320 images) of a 50,000-image CIFAR-shaped epoch per repeat"),
     ]
 
 

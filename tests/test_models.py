@@ -21,6 +21,16 @@ def test_resnet_stem_small_vs_large_images():
     assert large.conv1.kernel_size == (7, 7) and not isinstance(large.maxpool, torch.nn.Identity)
 
 
+@pytest.mark.parametrize("size", [8, 10, 16, 28, 32])
+def test_smallcnn_skips_the_grid_pool_only_where_it_is_an_identity(size):
+    backbone = build_classifier("smallcnn", 1, size, 10, seed=0).backbone.eval()
+    grid = max(1, min(4, size // 4))
+    pooled = torch.nn.Sequential(*backbone.layers[:8], torch.nn.AdaptiveAvgPool2d(grid), *backbone.layers[9:])
+    x = torch.randn(3, 1, size, size)
+    assert isinstance(backbone.layers[8], torch.nn.Identity) == (size // 4 <= 4)
+    assert torch.equal(backbone(x), pooled(x))
+
+
 def test_seeded_init_is_reproducible_and_leaves_global_rng_alone():
     torch.manual_seed(123)
     before = torch.rand(1)
