@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,6 +42,24 @@ def _kernel_env() -> None:
     bin_dir = str(Path(sys.executable).parent)
     if not os.environ.get("PATH", "").startswith(bin_dir + os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+@contextlib.contextmanager
+def _unix_socket_kernel():
+    """papermill's options for one notebook: a kernel reached over Unix sockets in a private temporary folder
+    (removed afterwards, also when the study is stopped by a signal it can catch; after a SIGKILL the empty
+    folder stays in the temporary directory), not over TCP ports on localhost: no port is opened and ipykernel
+    does not warn about unencrypted TCP. Windows has no such sockets, and a socket path longer than the
+    kernel's limit (about 100 bytes, a long ``TMPDIR``) cannot be bound: both keep TCP."""
+    if os.name != "posix":
+        yield {}
+        return
+    from traitlets.config import Config
+
+    with tempfile.TemporaryDirectory(prefix="alnb-kernel-") as folder:
+        path = os.path.join(folder, "kernel")
+        fits = len(os.fsencode(path)) + 2 <= 100  # "-<port>" is appended
+        yield {"config": Config({"KernelManager": {"transport": "ipc", "ip": path}})} if fits else {}
 
 
 class NotebookFailed(RuntimeError):
@@ -115,10 +134,11 @@ def run_study(params_path: str | Path, notebooks: tuple[str, ...] = NOTEBOOKS, l
             start = time.perf_counter()
             try:
                 with _environment({PROGRESS_ENV: str(progress_file), FIGURES_ENV: str(report_dir / "figures"),
-                                   NOTEBOOK_ENV: name}), TerminalProgress(progress_file, name[:2]):
+                                   NOTEBOOK_ENV: name}), TerminalProgress(progress_file, name[:2]), \
+                        _unix_socket_kernel() as kernel:
                     papermill.execute_notebook(str(nb_dir / f"{name}.ipynb"), str(executed),
                                                parameters={"params_path": str(params_path)}, cwd=str(nb_dir),
-                                               kernel_name="python3", progress_bar=False)
+                                               kernel_name="python3", progress_bar=False, **kernel)
             except PapermillExecutionError as err:
                 if stop.signal is not None:
                     raise StudyInterrupted(stop.signal, name) from None
