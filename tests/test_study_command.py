@@ -104,9 +104,11 @@ def _alive(pids: set[int]) -> set[int]:
 
 
 def _start(params: Path) -> subprocess.Popen:
-    """``python -m alnb study PARAMS --only 03`` in a process group of its own, as a terminal runs it."""
+    """``python -m alnb study PARAMS --only 03`` in a process group of its own, as a terminal runs it; its
+    temporary files (the kernel's socket folder, left behind by a SIGKILL) go beside ``params``."""
     return subprocess.Popen([sys.executable, "-m", "alnb", "study", str(params), "--only", "03"], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env={**os.environ, "TMPDIR": str(params.parent)})
 
 
 def _wait_for(condition, proc: subprocess.Popen, seconds: float = 300) -> None:
