@@ -32,6 +32,7 @@ import torch.nn.functional as F  # noqa: E402
 from timing import Row, side_by_side  # noqa: E402
 
 BATCH_SIZE = 64
+LR = 1e-3
 
 
 def synthetic_dataset(name: str, n: int, channels: int, size: int, n_classes: int = 10):
@@ -102,7 +103,7 @@ def throughput_rows(label: str, dataset, arch: str, repeats: int, samples: int |
     candidates = {}
     for precision in precisions:
         params = params_from_dict({"model": {"arch": arch},
-                                   "training": {"lr": 1e-3, "batch_size": BATCH_SIZE, "precision": precision}})
+                                   "training": {"lr": LR, "batch_size": BATCH_SIZE, "precision": precision}})
         model = fresh_classifier(data, params, dataset.n_classes, seed=0)
         optimizer = make_optimizer(model, params.training)
 
@@ -113,7 +114,7 @@ def throughput_rows(label: str, dataset, arch: str, repeats: int, samples: int |
         candidates[precision] = alnb_epoch
     for workers in (0, 2):
         base = build_classifier(arch, dataset.in_channels, dataset.image_size, dataset.n_classes, 0.3, seed=0)
-        base_opt = torch.optim.Adam(base.parameters(), lr=1e-3)
+        base_opt = torch.optim.Adam(base.parameters(), lr=LR)
         loader = dataloader(dataset, workers, True, BATCH_SIZE, samples)
         candidates[f"workers={workers}"] = (lambda m, o, d: lambda: baseline_epoch(m, o, d))(base, base_opt, loader)
     seconds = side_by_side(candidates, repeats)
