@@ -24,8 +24,8 @@ from alnb.data import resolve_size
 from alnb.models import build_classifier, resolve_arch
 
 # (channels, side, test images) of each dataset; digits and imagefolder are read from disk.
-_SHAPES = {"mnist": (1, 28, 10000), "cifar10": (3, 32, 10000), "cifar100": (3, 32, 10000),
-           "tinyimagenet": (3, 64, 10000)}
+_CHANNELS_AND_TEST_SIZE = {"mnist": (1, 10000), "cifar10": (3, 10000), "cifar100": (3, 10000),
+                           "tinyimagenet": (3, 10000)}
 _TRAINING_KEYS = ("epochs", "batch_size", "lr", "weight_decay")
 
 
@@ -43,7 +43,7 @@ class GridCost:
 
 def dataset_shape(params: StudyParams) -> tuple[int, int, int, int]:
     """(channels, side, classes, test images) of the configured dataset, without decoding it."""
-    from alnb.validation import _train_class_sizes
+    from alnb.validation import _train_class_sizes, image_side
 
     name = params.data.dataset
     _, n_classes, _ = _train_class_sizes(params)
@@ -51,16 +51,16 @@ def dataset_shape(params: StudyParams) -> tuple[int, int, int, int]:
         from alnb.data import load_dataset
 
         data = load_dataset("digits", test_size=params.data.test_size)
-        return 1, 8, n_classes, len(data.test_labels)
+        return 1, image_side(params), n_classes, len(data.test_labels)
     if name == "imagefolder":
         from alnb.imagefolder import scan
 
         train, test = scan(params.data_root)
         n_all = sum(len(f) for f in train.values())
         n_test = sum(len(f) for f in test.values()) if test else n_all - _train_class_sizes(params)[0]
-        return 3, params.data.image_size, n_classes, n_test
-    channels, side, n_test = _SHAPES[name]
-    return channels, side, n_classes, n_test
+        return 3, image_side(params), n_classes, n_test
+    channels, n_test = _CHANNELS_AND_TEST_SIZE[name]
+    return channels, image_side(params), n_classes, n_test
 
 
 def forward_flops(model: torch.nn.Module, channels: int, side: int) -> float:

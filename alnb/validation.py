@@ -21,6 +21,11 @@ MAP_METHODS = ("tsne", "umap", "pca")
 
 IMAGE_SIZES = {"digits": 8, "mnist": 28, "cifar10": 32, "cifar100": 32, "tinyimagenet": 64}  # side in pixels
 
+
+def image_side(params: StudyParams) -> int:
+    """The side in pixels of the images the models see: the dataset's own, or an imagefolder's ``data.image_size``."""
+    return params.data.image_size if params.data.dataset == "imagefolder" else IMAGE_SIZES[params.data.dataset]
+
 # Train-split size, class count and largest class of each downloadable dataset.
 _TRAIN_SIZES = {"mnist": (60000, 10, 6742), "cifar10": (50000, 10, 5000), "cifar100": (50000, 100, 500),
                 "tinyimagenet": (100000, 200, 500)}
@@ -282,7 +287,7 @@ def _check_model_init(key: str, init: str, params: StudyParams) -> None:
     if init not in params.pretext.tasks:
         _fail(unknown_name_message(key, init, ["scratch", *params.pretext.tasks]) +
               " (a backbone starts from scratch or from a self-supervised model listed in pretext.tasks)")
-    size = IMAGE_SIZES[params.data.dataset]
+    size = image_side(params)
     classifier, encoder = resolve_arch(params.model.arch, size), resolve_arch(params.pretext.arch, size)
     if classifier != encoder:
         _fail(f"{key}: {init!r} loads the {encoder} encoder (pretext.arch: {params.pretext.arch}) into the "

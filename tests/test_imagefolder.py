@@ -132,3 +132,16 @@ def test_study_on_a_folder_of_pngs_runs_end_to_end(tmp_path):
     results = pd.read_csv(tmp_path / "run" / "results.csv")
     assert len(results) == 2 * 2 * 3 and set(results["cycle"]) == {0, 1, 2}
     assert results.loc[results["cycle"] == 2, "test_acc"].mean() > 1 / 3
+
+
+def test_model_init_is_checked_at_the_folders_image_size(tmp_path):
+    from alnb.config import ParamsError, params_from_dict
+
+    raw = {"data": {"dataset": "imagefolder", "root": str(folder_with(tmp_path, n_train=90)), "image_size": 32,
+                    "val_size": 10},
+           "al": {"initial_size": 6, "budget": 6, "cycles": 1},
+           "pretext": {"tasks": ["rotation"]}, "model": {"init": "rotation"}}
+    assert params_from_dict(raw, tmp_path).model.init == "rotation"
+    raw["model"]["arch"], raw["pretext"]["arch"] = "smallcnn", "resnet18"
+    with pytest.raises(ParamsError, match="model.init: 'rotation' loads the resnet18 encoder"):
+        params_from_dict(raw, tmp_path)
