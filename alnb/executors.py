@@ -35,7 +35,8 @@ def run_trials(study: "Study", todo: list[TrialKey], progress: bool = True) -> N
                     study.run_one(key)
                     bar.update()
         else:
-            _run_in_processes(study, todo, executor.n_jobs, bar)
+            calls = [(study.params, study.pretext_root, study.factors, key) for key in todo]
+            _in_spawned_processes(executor.n_jobs, _worker_run, calls, bar)
 
 
 def _worker_run(params: StudyParams, pretext_root: Path, factors: dict, key: TrialKey) -> str:
@@ -47,11 +48,11 @@ def _worker_run(params: StudyParams, pretext_root: Path, factors: dict, key: Tri
     return key.folder_name
 
 
-def _run_in_processes(study: "Study", todo: list[TrialKey], n_jobs: int, bar) -> None:
-    """Trials in ``n_jobs`` spawned processes, each with its share of the CPU threads.
+def _in_spawned_processes(n_jobs: int, worker, calls: list[tuple], bar) -> None:
+    """``worker(*call)`` for every call in ``n_jobs`` spawned processes (trials and self-supervised models alike).
 
     Workers end with this process, even when it is killed (:func:`alnb.lifetime.die_with_parent`). An
-    interrupt ends the running trials at once and cancels the others; finished ones are already recorded.
+    interrupt ends the running calls at once and cancels the others; finished ones are already recorded.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -59,8 +60,7 @@ def _run_in_processes(study: "Study", todo: list[TrialKey], n_jobs: int, bar) ->
     pool = ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn"),
                                initializer=die_with_parent, initargs=(os.getpid(),))
     try:
-        futures = [pool.submit(_worker_run, study.params, study.pretext_root, study.factors, key) for key in todo]
-        for future in as_completed(futures):
+        for future in as_completed([pool.submit(worker, *call) for call in calls]):
             future.result()
             bar.update()
     except BaseException:
@@ -69,6 +69,15 @@ def _run_in_processes(study: "Study", todo: list[TrialKey], n_jobs: int, bar) ->
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ray_remote(study: "Study", worker):
+    """``worker`` as a Ray task holding ``executor.num_cpus`` CPUs (default: its torch threads) and
+    ``executor.num_gpus`` GPUs, never retried."""
+    executor = study.params.executor
+    ray = connect_ray(executor.address)
+    return ray, ray.remote(num_cpus=executor.num_cpus or study.threads, num_gpus=executor.num_gpus,
+                           max_retries=0)(worker)
 
 
 def run_self_supervised(study: "Study", jobs: list[tuple[str, int]], progress: bool = True) -> None:
@@ -89,19 +98,9 @@ def run_self_supervised(study: "Study", jobs: list[tuple[str, int]], progress: b
             return
         calls = [(study.params, study.pretext_root, study.factors, method, seed) for method, seed in jobs]
         if executor.kind == "processes":
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            pool = ProcessPoolExecutor(executor.n_jobs, mp_context=multiprocessing.get_context("spawn"))
-            try:
-                for future in as_completed([pool.submit(_worker_self_supervised, *call) for call in calls]):
-                    future.result()
-                    bar.update()
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
+            _in_spawned_processes(executor.n_jobs, _worker_self_supervised, calls, bar)
         else:
-            ray = connect_ray(executor.address)
-            remote = ray.remote(num_cpus=study.threads)(_worker_self_supervised)
+            ray, remote = _ray_remote(study, _worker_self_supervised)
             for ref in [remote.remote(*call) for call in calls]:
                 ray.get(ref)
                 bar.update()
@@ -133,10 +132,7 @@ def _run_with_ray(study: "Study", todo: list[TrialKey], bar) -> None:
     ``executor.num_gpus`` GPUs. Tasks read the shared artifacts (pretext models, initial pools) that
     ``Study.run`` built before scheduling them, and write their rows to the run directory, so on a cluster
     the run directory must be on storage every node sees. A task whose worker dies is recorded as failed."""
-    executor = study.params.executor
-    ray = connect_ray(executor.address)
-    remote = ray.remote(num_cpus=executor.num_cpus or study.threads, num_gpus=executor.num_gpus,
-                        max_retries=0)(_worker_run)
+    ray, remote = _ray_remote(study, _worker_run)
     pending = {remote.remote(study.params, study.pretext_root, study.factors, key): key for key in todo}
     try:
         while pending:

@@ -80,8 +80,9 @@ def write_index(params: StudyParams, report_dir: Path, notebooks: tuple[str, ...
         quality_path = params.run_path / "pool_quality.csv"
         quality = pd.read_csv(quality_path) if quality_path.is_file() else None
         correlations = verdict.quality_correlations(quality, results) if quality is not None else None
-        answers = verdict.answers(results, correlations)
-        verdicts = verdict.verdict_table(results).assign(init=lambda t: t["init"].map(pool_label))
+        verdicts = verdict.verdict_table(results)
+        answers = verdict.answers(results, correlations, verdicts=verdicts)
+        verdicts = verdicts.assign(init=lambda t: t["init"].map(pool_label))
         body = ["<h2>The three questions</h2>"]
         body += [f'<div class="answer"><b>{html.escape(QUESTIONS[q])}</b>{html.escape(answers[q])}</div>'
                  for q in QUESTIONS]
@@ -114,8 +115,8 @@ def write_index(params: StudyParams, report_dir: Path, notebooks: tuple[str, ...
 <style>{STYLE}</style></head><body>
 <h1>alnb study: {html.escape(params.study)}</h1>
 <p>{html.escape(params.description)}</p>
-<p class="note">Dataset <b>{html.escape(params.data.dataset)}</b>; initial pools {html.escape(", ".join(params.al.inits))};
-query methods {html.escape(", ".join(params.al.queries))}; seeds {html.escape(str(params.al.seeds))}.</p>
+<p class="note">Dataset <b>{html.escape(params.data.dataset)}</b>;
+initial pools {html.escape(", ".join(params.al.inits))}; query methods {html.escape(", ".join(params.al.queries))}; seeds {html.escape(str(params.al.seeds))}.</p>
 {"".join(body)}
 <h2>Notebooks</h2><ol>{links}</ol>
 </body></html>"""

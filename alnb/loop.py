@@ -92,6 +92,7 @@ def run_trial(data: ImageTensors, splits: Splits, initial_pool: np.ndarray, quer
     labeled = list(initial_pool)
     acquired = [(0, int(i)) for i in initial_pool]
     rows = []
+    eval_batch = scoring_batch_size(params.training, data.device)
     for cycle in range(params.al.cycles + 1):
         train_idx = np.asarray(labeled, dtype=np.int64)
         check_training_set(train_idx, in_pool)
@@ -104,7 +105,6 @@ def run_trial(data: ImageTensors, splits: Splits, initial_pool: np.ndarray, quer
             models.append(model)
             stats.append(stat)
             train_seconds += stat.seconds
-        eval_batch = scoring_batch_size(params.training, data.device)
         test = evaluate_test(models, data, eval_batch, params.training.precision)
         row = {**keys, "cycle": cycle, "n_labeled": len(train_idx), "test_acc": test["test_acc"],
                "test_balanced_acc": test["test_balanced_acc"],

@@ -27,8 +27,8 @@ from alnb.executors import run_self_supervised, run_trials
 from alnb.loop import check_selection, check_splits, cycle_sizes, run_trial
 from alnb.models import resolve_device
 from alnb.pools import PoolContext, resolve_pool
-from alnb.pretext import (PRETEXT_TASKS, SELF_SUPERVISED_METHODS, DeepClusterResult, PretextResult, has_result,
-                          load_deepcluster, load_result, save_deepcluster, save_result, train_deepcluster,
+from alnb.pretext import (PRETEXT_TASKS, SELF_SUPERVISED_METHODS, DeepClusterResult, PretextResult, has_deepcluster,
+                          has_result, load_deepcluster, load_result, save_deepcluster, save_result, train_deepcluster,
                           train_pretext)
 from alnb.pretext.storage import write_atomically
 from alnb.query import get_query_method
@@ -193,7 +193,7 @@ class Study:
 
     def _self_supervised_cached(self, seed: int, method: str) -> bool:
         folder = self._pretext_folder(seed, method)
-        return load_deepcluster(folder) is not None if method == "deepcluster" else has_result(folder)
+        return has_deepcluster(folder) if method == "deepcluster" else has_result(folder)
 
     def clusters(self, seed: int, method: str) -> np.ndarray:
         """A clustering of U ``[|U|]``, aligned with ``splits(seed).pool`` (``deepcluster``)."""

@@ -257,9 +257,10 @@ class TrainedModels:
 
     Arrays are computed for the whole ``domain`` (the unlabeled pool U plus the labeled set) on first
     use and indexed by global index afterwards. One inference pass in large batches gives both the
-    embeddings and the probabilities (the head applied to the cached features). MC dropout reuses the features: dropout sits only
-    before the linear head, so T passes of ``head(dropout(h))`` with seeded masks are exactly T
-    stochastic forward passes with only the dropout layer active and BatchNorm in eval mode.
+    embeddings and the probabilities (the head applied to the cached features). MC dropout reuses the
+    features: dropout sits only before the linear head, so T passes of ``head(dropout(h))`` with seeded
+    masks are exactly T stochastic forward passes with only the dropout layer active and BatchNorm in
+    eval mode.
     ``validation`` (global indices) is the labeled validation set, read only by calibration.
     """
 
@@ -324,11 +325,13 @@ class TrainedModels:
         return self._cache[key][self._rows(indices)]
 
     def validation_logits(self) -> tuple[np.ndarray, np.ndarray]:
+        """The target model's logits on the validation set (at the scoring precision) and their labels."""
         if "validation_logits" not in self._cache:
-            logits = predict_logits(self.models[0], self.data.train, self.validation, self.data, self.batch_size)
+            logits = predict_logits(self.models[0], self.data.train, self.validation, self.data, self.batch_size,
+                                    precision=self.precision)
             labels = self.data.train_labels[torch.as_tensor(self.validation, device=self.device)]
-            self._cache["validation_logits"] = (logits.reshape(len(self.validation), self.n_classes).double().cpu().numpy(),
-                                                labels.cpu().numpy())
+            logits = logits.reshape(len(self.validation), self.n_classes)
+            self._cache["validation_logits"] = (logits.double().cpu().numpy(), labels.cpu().numpy())
         return self._cache["validation_logits"]
 
     def images(self, indices: np.ndarray) -> torch.Tensor:

@@ -70,8 +70,7 @@ def verdict_table(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFra
 def gain_curves(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
     """Per (init, cycle): the test-accuracy gain over ``baseline`` averaged over comparisons per seed,
     then its mean and 95% t-interval over seeds."""
-    values = results[[*trial_columns(results), "cycle", "n_labeled", "test_acc"]]
-    values = values.rename(columns={"test_acc": "value"})
+    values = results[[*trial_columns(results), "cycle", "n_labeled", "test_acc"]].rename(columns={"test_acc": "value"})
     merged = analysis.beside_baseline(values, baseline, ("cycle",))
     merged["gain"] = merged["value"] - merged["baseline"]
     per_seed = merged.groupby(["init", "cycle", "seed"], as_index=False).agg(gain=("gain", "mean"),
@@ -175,9 +174,10 @@ def _pool_verdict(pools: pd.DataFrame, what: str, n_comparisons: int) -> str:
 
 
 def answers(results: pd.DataFrame, correlations: pd.DataFrame | None = None,
-            baseline: str = BASELINE) -> dict[str, str]:
-    """The plan's three questions answered in one sentence each, generated from the numbers."""
-    verdicts = verdict_table(results, baseline)
+            baseline: str = BASELINE, verdicts: pd.DataFrame | None = None) -> dict[str, str]:
+    """The plan's three questions answered in one sentence each, generated from the numbers;
+    ``verdicts``: :func:`verdict_table` of ``results``, when the caller has it already."""
+    verdicts = verdict_table(results, baseline) if verdicts is None else verdicts
     power = design_power(results, baseline)
     n_comparisons = results[results["init"] == baseline].groupby(analysis.context_columns(results)).ngroups
     candidates = verdicts[verdicts["kind"].isin(["guided", "self-supervised"])]

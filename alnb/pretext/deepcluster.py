@@ -59,10 +59,15 @@ def save_deepcluster(result: DeepClusterResult, folder: str | Path) -> Path:
     return folder
 
 
+def has_deepcluster(folder: str | Path) -> bool:
+    """Whether ``folder`` holds a complete result (its ``history.json``, written last)."""
+    return (Path(folder) / "history.json").is_file()
+
+
 def load_deepcluster(folder: str | Path) -> DeepClusterResult | None:
     """The result saved in ``folder``, or None when there is no complete one."""
     folder = Path(folder)
-    if not (folder / "history.json").is_file():
+    if not has_deepcluster(folder):
         return None
     with np.load(folder / "arrays.npz") as arrays:
         assignments, embeddings = arrays["assignments"], arrays["embeddings"]

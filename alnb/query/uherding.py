@@ -20,7 +20,8 @@ import torch
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 
-from alnb.herding import DEFAULT_BANDWIDTH, DEFAULT_MAX_CANDIDATES, kernel_herding, normalized_tensor
+from alnb.herding import (DEFAULT_BANDWIDTH, DEFAULT_MAX_CANDIDATES, _rows_per_block, kernel_herding,
+                          normalized_tensor)
 from alnb.query.base import QueryContext, register_query
 from alnb.registry import Option
 
@@ -67,7 +68,7 @@ def labeled_bandwidth(labeled_features: np.ndarray, default: float = DEFAULT_BAN
     x = normalized_tensor(labeled_features, device)
     norms = (x * x).sum(1)
     smallest = torch.tensor(float("inf"), device=x.device)
-    step = max(1, 2 ** 22 // max(1, len(x)))
+    step = _rows_per_block(len(x))
     for lo in range(0, len(x), step):
         squared = torch.addmm(norms[None, :], x[lo:lo + step], x.T, alpha=-2.0).add_(norms[lo:lo + step, None])
         positive = squared[squared > 1e-10]
@@ -87,10 +88,7 @@ def uherding(features: np.ndarray, budget: int, rng: np.random.Generator, labele
     """
     n = len(features)
     labeled = np.unique(np.asarray(labeled_positions, dtype=np.int64))
-    weights = np.ones(n)
-    if probs is not None:
-        weights = margin_uncertainty(probs, temperature)
-    weights[labeled] = 0.0
+    weights = np.ones(n) if probs is None else margin_uncertainty(probs, temperature)  # read on U's candidates only
     if bandwidth is None:
         bandwidth = labeled_bandwidth(np.asarray(features)[labeled], device=device)
     return kernel_herding(features, budget, rng, labeled, weights=weights, bandwidth=bandwidth,
