@@ -138,6 +138,14 @@ class AblationParams:
     queries: list[str] = field(default_factory=lambda: ["random"])
     seeds: list[int] | None = None
 
+    def binned_pools(self) -> list[str]:
+        """Each of ``binned_tasks``: its top-B pool, then its binned pools."""
+        return [name for task in self.binned_tasks for name in (task, *(f"{task}_bin{n}" for n in self.bins))]
+
+    def allocation_pools(self) -> list[str]:
+        """Each clustering of ``allocations`` with equal, then with proportional allocation."""
+        return [f"{c}_{a}" for c in self.allocations for a in ("equal", "prop")]
+
 
 @dataclass(frozen=True)
 class ImbalanceParams:

@@ -154,9 +154,9 @@ class Study:
         key = (seed, task)
         if key not in self._pretext:
             folder = self._pretext_folder(seed, task)
-            if has_result(folder):
-                self._pretext[key] = load_result(folder)
-            else:
+            try:
+                self._pretext[key] = load_result(folder)  # checks the files once (storage.has_result)
+            except FileNotFoundError:  # none saved, or a damaged one (reported)
                 with torch_threads(self.threads):
                     result = train_pretext(task, self._pool_images(seed), seed, self.device,
                                            arch=self.params.pretext.arch, **self.params.pretext.settings.get(task, {}))

@@ -57,13 +57,12 @@ def model_init_ablation(study: Study, progress: bool = True) -> pd.DataFrame:
 
 def binning_inits(study: Study) -> list[str]:
     """``random``, then each of ``ablations.binned_tasks``: its top-B pool and its binned pools."""
-    ab = study.params.ablations
-    return ["random", *(name for task in ab.binned_tasks for name in (task, *(f"{task}_bin{n}" for n in ab.bins)))]
+    return ["random", *study.params.ablations.binned_pools()]
 
 
 def allocation_inits(study: Study) -> list[str]:
     """``random``, then each clustering of ``ablations.allocations`` with equal and with proportional allocation."""
-    return ["random", *(f"{c}_{a}" for c in study.params.ablations.allocations for a in ("equal", "prop"))]
+    return ["random", *study.params.ablations.allocation_pools()]
 
 
 def pool_ablation(study: Study, name: str, inits: list[str], progress: bool = True) -> pd.DataFrame:

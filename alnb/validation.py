@@ -308,9 +308,7 @@ def _inits_in_use(params: StudyParams) -> dict[str, list[str]]:
     ab = params.ablations
     return {"al.inits": params.al.inits, "pools.extra_inits": params.pools.extra_inits,
             "ablations.inits": ab.inits if ab.initial_sizes or ab.model_inits or ab.low_budget else [],
-            "ablations.binned_tasks": [name for task in ab.binned_tasks
-                                       for name in (task, *(f"{task}_bin{n}" for n in ab.bins))],
-            "ablations.allocations": [f"{c}_{a}" for c in ab.allocations for a in ("equal", "prop")],
+            "ablations.binned_tasks": ab.binned_pools(), "ablations.allocations": ab.allocation_pools(),
             "imbalance.inits": params.imbalance.inits if params.imbalance.imbalance_factors else []}
 
 

@@ -67,8 +67,14 @@ def probcover_delta(features: np.ndarray, n_classes: int, rng: np.random.Generat
     """δ of ProbCover: k-means pseudo-labels with K = ``n_classes``, then :func:`purity_delta`, just below the
     boundary (:func:`below_rounding`)."""
     features = l2_normalize(features) if normalize else np.asarray(features, dtype=np.float32)
-    _, foreign = pseudo_label_foreign_distances(features, n_classes, rng, device=device)
-    return below_rounding(purity_delta(foreign, purity_threshold), features)
+    return _purity_radius(features, n_classes, rng, purity_threshold, device)[2]
+
+
+def _purity_radius(features: np.ndarray, n_classes: int, rng: np.random.Generator, purity_threshold: float,
+                   device: str | torch.device) -> tuple[np.ndarray, np.ndarray, float]:
+    """(pseudo-labels, foreign distances, δ) of already normalised ``features``."""
+    pseudo_labels, foreign = pseudo_label_foreign_distances(features, n_classes, rng, device=device)
+    return pseudo_labels, foreign, below_rounding(purity_delta(foreign, purity_threshold), features)
 
 
 def max_coverage(graph: RadiusGraph, budget: int, rng: np.random.Generator, labeled_positions=()) -> np.ndarray:
@@ -122,8 +128,7 @@ def probcover(features: np.ndarray, budget: int, n_classes: int, rng: np.random.
     """
     features = l2_normalize(features) if normalize else np.asarray(features, dtype=np.float32)
     if delta is None:
-        pseudo_labels, foreign = pseudo_label_foreign_distances(features, n_classes, rng, device=device)
-        delta = below_rounding(purity_delta(foreign, purity_threshold), features)
+        pseudo_labels, foreign, delta = _purity_radius(features, n_classes, rng, purity_threshold, device)
         graph = radius_graph(features, delta, pseudo_labels=pseudo_labels, foreign_distances=foreign, device=device)
     else:
         graph = radius_graph(features, delta, device=device)
