@@ -8,9 +8,9 @@ import os
 import shlex
 import sys
 
-from alnb.config import ParamsError
-from alnb.data import DatasetNotFound
-from alnb.datachecks import DatasetError
+from alnb.core.config import ParamsError
+from alnb.data.datasets import DatasetNotFound
+from alnb.data.checks import DatasetError
 
 
 def select_notebooks(notebooks: tuple[str, ...], only: list[str] | None) -> tuple[str, ...]:
@@ -47,20 +47,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
-            from alnb.config import load_params
-            from alnb.validation import check_data_files
+            from alnb.run.validation import load_params
+            from alnb.run.validation import check_data_files
 
             params = load_params(args.params)
             check_data_files(params)
             print(f"{args.params}: ok (study {params.study!r}, run directory {params.run_path})")
             return 0
         if args.command == "estimate":
-            from alnb.config import load_params
-            from alnb.estimate import report
+            from alnb.run.validation import load_params
+            from alnb.run.estimate import report
 
             print(report(load_params(args.params, data_on_disk=False), args.tflops))
             return 0
-        from alnb.report import NOTEBOOKS, NotebookFailed, StudyInterrupted, run_study
+        from alnb.report.render import NOTEBOOKS, NotebookFailed, StudyInterrupted, run_study
 
         try:
             notebooks = select_notebooks(NOTEBOOKS, args.only)

@@ -58,12 +58,12 @@ def run_pool(pool: str, features_path: str, budget: int, n_classes: int) -> dict
     """Run one pool in this (fresh) process and measure it."""
     import numpy as np
 
-    from alnb.herding import kernel_herding
-    from alnb.pools.clustering import (cluster_pool, equal_allocation, kmeans_clusters, l2_normalize,
+    from alnb.methods.kernel_herding import kernel_herding
+    from alnb.methods.pools.clustering import (cluster_pool, equal_allocation, kmeans_clusters, l2_normalize,
                                        proportional_allocation)
-    from alnb.pools.neighbors import radius_graph
-    from alnb.pools.probcover import max_coverage, probcover_delta
-    from alnb.pools.typiclust import typiclust
+    from alnb.methods.pools.neighbors import radius_graph
+    from alnb.methods.pools.probcover import max_coverage, probcover_delta
+    from alnb.methods.pools.typiclust import typiclust
 
     features = np.load(features_path)
     assert Path(sys.modules["alnb"].__file__).resolve().parents[1] == Path(__file__).resolve().parents[1]
@@ -79,9 +79,9 @@ def run_pool(pool: str, features_path: str, budget: int, n_classes: int) -> dict
         positions = cluster_pool(labels, counts, rng, features=features, centers=centers, within=within)
     elif pool == "typiclust":
         positions = typiclust(features, budget, rng)
-    elif pool == "maxherding":  # default h and candidate subsample (see alnb/herding.py)
+    elif pool == "maxherding":  # default h and candidate subsample (see alnb/methods/kernel_herding.py)
         positions = kernel_herding(features, budget, rng)
-    else:  # the three steps of alnb.pools.probcover.probcover, timed apart
+    else:  # the three steps of alnb.methods.pools.probcover.probcover, timed apart
         normalized = l2_normalize(features)
         delta = probcover_delta(normalized, n_classes, rng, normalize=False)
         after_delta = time.perf_counter()

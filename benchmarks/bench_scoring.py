@@ -3,7 +3,7 @@
 A query method needs the class probabilities of the whole pool and often its embeddings too (Coreset,
 BADGE, TypiClust). Both sides use the same trained-from-seed small CNN, one torch thread each:
 
-* alnb: :class:`alnb.training.TrainedModels` — one ``inference_mode`` pass over the in-memory pool
+* alnb: :class:`alnb.models.training.TrainedModels` — one ``inference_mode`` pass over the in-memory pool
   (channels_last, batches of 128 on a CPU, 1,024 on a GPU) gives the embeddings, and the probabilities
   are the head applied to them.
 * baseline: one DataLoader pass for the probabilities and another for the embeddings, in batches of 64,
@@ -39,9 +39,9 @@ def baseline_scores(model, loader_probs, loader_embed) -> tuple[np.ndarray, np.n
 
 
 def rows() -> list[Row]:
-    from alnb.config import params_from_dict
-    from alnb.models import build_classifier
-    from alnb.training import ImageTensors, TrainedModels, fresh_classifier, scoring_batch_size
+    from alnb.run.validation import params_from_dict
+    from alnb.models.networks import build_classifier
+    from alnb.models.training import ImageTensors, TrainedModels, fresh_classifier, scoring_batch_size
 
     torch.set_num_threads(1)
     dataset = synthetic_dataset("mnist_shaped", POOL, 1, 28)

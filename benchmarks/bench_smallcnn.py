@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from sklearn.datasets import load_digits
 from torch import nn
 
-from alnb.models import Classifier, build_classifier
+from alnb.models.networks import Classifier, build_classifier
 
 
 class LeNetBackbone(nn.Module):

@@ -1,6 +1,6 @@
 """The default study's wall time per notebook, read from the last ``make study`` (never run here).
 
-``alnb.report.run_study`` writes ``runs/<study>/timings.json``; this turns it into table rows so that a
+``alnb.report.render.run_study`` writes ``runs/<study>/timings.json``; this turns it into table rows so that a
 regression in any notebook shows in ``make bench``.
 
     python benchmarks/bench_study.py [params/default.yaml]
@@ -19,7 +19,7 @@ from timing import ROOT, Row  # noqa: E402
 
 
 def rows(params_path: str | Path = ROOT / "params" / "default.yaml") -> list[Row]:
-    from alnb.config import load_params
+    from alnb.run.validation import load_params
 
     params = load_params(params_path)
     path = params.run_path / "timings.json"

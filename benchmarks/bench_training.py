@@ -4,7 +4,7 @@ Both sides train the same model (same architecture and initialisation), on the s
 same batch size and optimizer (Adam, lr 1e-3), one torch thread each, and the same augmentation
 (random horizontal flip):
 
-* alnb: ``alnb.training.train_epoch`` — the uint8 images stay in one tensor; each batch is cut,
+* alnb: ``alnb.models.training.train_epoch`` — the uint8 images stay in one tensor; each batch is cut,
   normalised and flipped as a tensor; channels_last convolutions; Adam as one fused kernel; the loss
   is read once per epoch.
 * baseline: a ``torch.utils.data.DataLoader`` over a per-sample dataset that turns each image into a
@@ -37,7 +37,7 @@ LR = 1e-3
 
 def synthetic_dataset(name: str, n: int, channels: int, size: int, n_classes: int = 10):
     """Random uint8 images of a given shape (throughput does not depend on the pixels)."""
-    from alnb.data import Dataset
+    from alnb.data.datasets import Dataset
 
     rng = np.random.default_rng(0)
     images = torch.from_numpy(rng.integers(0, 256, (n, channels, size, size), dtype=np.uint8))
@@ -93,9 +93,9 @@ def throughput_rows(label: str, dataset, arch: str, repeats: int, samples: int |
                     precisions: tuple[str, ...] = ("fp32",)) -> list[Row]:
     """Images/s of one epoch (or of ``samples`` images of it) for alnb at each of ``precisions`` and for the
     better DataLoader (always fp32, as the older toolkits train), all timed in the same alternating rounds."""
-    from alnb.config import params_from_dict
-    from alnb.models import build_classifier
-    from alnb.training import ImageTensors, fresh_classifier, make_optimizer, train_epoch
+    from alnb.run.validation import params_from_dict
+    from alnb.models.networks import build_classifier
+    from alnb.models.training import ImageTensors, fresh_classifier, make_optimizer, train_epoch
 
     n = samples or dataset.n_train
     data = ImageTensors(dataset, torch.device("cpu"))
@@ -127,7 +127,7 @@ def throughput_rows(label: str, dataset, arch: str, repeats: int, samples: int |
 
 
 def rows() -> list[Row]:
-    from alnb.data import load_dataset
+    from alnb.data.datasets import load_dataset
 
     torch.set_num_threads(1)
     return [

@@ -46,8 +46,8 @@ def _synchronized(fn, device: torch.device):
 
 
 def resnet_epoch(dataset, device: torch.device, repeats: int = 3) -> Row:
-    from alnb.config import params_from_dict
-    from alnb.training import ImageTensors, fresh_classifier, make_optimizer, train_epoch
+    from alnb.run.validation import params_from_dict
+    from alnb.models.training import ImageTensors, fresh_classifier, make_optimizer, train_epoch
 
     params = params_from_dict({"model": {"arch": "resnet18"},
                                "training": {"batch_size": 512, "precision": "bf16", "lr": 1e-3}})
@@ -72,8 +72,8 @@ def resnet_epoch(dataset, device: torch.device, repeats: int = 3) -> Row:
 def al_cycle(dataset, device: torch.device, precision: str, max_epochs: int | None) -> Row:
     import yaml
 
-    from alnb.config import params_from_dict
-    from alnb.training import ImageTensors, TrainedModels, scoring_batch_size, train_classifier
+    from alnb.run.validation import params_from_dict
+    from alnb.models.training import ImageTensors, TrainedModels, scoring_batch_size, train_classifier
 
     training = yaml.safe_load((ROOT / "params" / "cifar10.yaml").read_text())["training"]  # not its data
     training.update(precision=precision, **({"max_epochs": max_epochs} if max_epochs else {}))
@@ -98,7 +98,7 @@ def al_cycle(dataset, device: torch.device, precision: str, max_epochs: int | No
 
 
 def pretext_throughput(dataset, device: torch.device) -> Row:
-    from alnb.pretext import train_pretext
+    from alnb.methods.pretext import train_pretext
 
     train_pretext("rotation", dataset.train_images[:2_048], 0, device, epochs=1)  # warm-up
     seconds, _ = _synchronized(lambda: train_pretext("rotation", dataset.train_images, 0, device, epochs=1), device)

@@ -7,7 +7,7 @@ torch.set_num_threads(1)
 
 @pytest.fixture(scope="session")
 def digits():
-    from alnb.data import load_dataset
+    from alnb.data.datasets import load_dataset
 
     return load_dataset("digits")
 

@@ -2,9 +2,10 @@
 
 import pytest
 
-from alnb.config import ParamsError, params_from_dict
-from alnb.study import Study
-from alnb.substudies import allocation_inits, binning_inits
+from alnb.core.config import ParamsError
+from alnb.run.validation import params_from_dict
+from alnb.run.study import Study
+from alnb.run.substudies import allocation_inits, binning_inits
 
 
 @pytest.mark.parametrize("ablations, message", [

@@ -1,6 +1,7 @@
 import pytest
 
-from alnb.config import ParamsError, load_params, params_from_dict
+from alnb.core.config import ParamsError
+from alnb.run.validation import load_params, params_from_dict
 
 
 def test_defaults_and_paper_protocol():
@@ -39,7 +40,7 @@ def test_every_params_file_is_valid(monkeypatch):
     """The paper-scale files name data that is not on this machine: only the data check is skipped."""
     from pathlib import Path
 
-    monkeypatch.setattr("alnb.validation._check_data_on_disk", lambda params: None)
+    monkeypatch.setattr("alnb.run.validation._check_data_on_disk", lambda params: None)
     files = sorted(Path("params").glob("*.yaml"))
     assert len(files) >= 6
     for path in files:

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from alnb import data
-from alnb.datachecks import DatasetError, check_labels
+from alnb.data import datasets
+from alnb.data.checks import DatasetError, check_labels
 from dataset_files import (tiny_wnids, write_cifar10, write_cifar100, write_idx, write_mnist, write_pickle,
                            write_tinyimagenet)
 
@@ -120,11 +120,11 @@ CORRUPT = {
 def test_corrupt_files_are_refused_in_one_line_naming_the_file(tmp_path, case):
     name, write, corrupt, message = CORRUPT[case]
     folder = write(tmp_path)
-    data.load_dataset(name, tmp_path)  # the intact files load
+    datasets.load_dataset(name, tmp_path)  # the intact files load
     (folder / "alnb_arrays.npz").unlink(missing_ok=True)  # tinyimagenet's cache would hide the corruption
     corrupt(folder)
     with pytest.raises(DatasetError) as info:
-        data.load_dataset(name, tmp_path)
+        datasets.load_dataset(name, tmp_path)
     text = str(info.value)
     assert "\n" not in text and re.search(message, text), text
     assert text.startswith(str(folder)), text
@@ -135,58 +135,58 @@ def test_layout_checks_run_without_loading(tmp_path):
     mnist_raw = mnist(tmp_path)
     truncate(mnist_raw / "t10k-labels-idx1-ubyte", 1)
     with pytest.raises(DatasetError, match=r"t10k-labels-idx1-ubyte: expected 13 bytes"):
-        data.check_dataset_files("mnist", tmp_path)
+        datasets.check_dataset_files("mnist", tmp_path)
     folder = tinyimagenet(tmp_path)
-    data.check_dataset_files("tinyimagenet", tmp_path)
+    datasets.check_dataset_files("tinyimagenet", tmp_path)
     (folder / "val" / "images" / "val_0.JPEG").unlink()
     with pytest.raises(DatasetError, match=r"line 1: expected the image"):
-        data.check_dataset_files("tinyimagenet", tmp_path)
-    data.check_dataset_files("digits", tmp_path / "nothing")
-    with pytest.raises(data.DatasetNotFound):
-        data.check_dataset_files("cifar10", tmp_path / "nothing")
-    data.check_dataset_files("cifar10", tmp_path / "nothing", download=True)  # fetched and checked when loaded
+        datasets.check_dataset_files("tinyimagenet", tmp_path)
+    datasets.check_dataset_files("digits", tmp_path / "nothing")
+    with pytest.raises(datasets.DatasetNotFound):
+        datasets.check_dataset_files("cifar10", tmp_path / "nothing")
+    datasets.check_dataset_files("cifar10", tmp_path / "nothing", download=True)  # fetched and checked when loaded
 
 
 def test_mnist_gz_archives_alone_are_read(tmp_path):
     import gzip
 
     raw = mnist(tmp_path)
-    plain = data.load_dataset("mnist", tmp_path)
+    plain = datasets.load_dataset("mnist", tmp_path)
     for path in list(raw.iterdir()):
         path.with_name(path.name + ".gz").write_bytes(gzip.compress(path.read_bytes()))
         path.unlink()
-    assert np.array_equal(data.load_dataset("mnist", tmp_path).train_images.numpy(), plain.train_images.numpy())
+    assert np.array_equal(datasets.load_dataset("mnist", tmp_path).train_images.numpy(), plain.train_images.numpy())
 
 
 def test_damaged_tinyimagenet_cache_is_reported_and_rebuilt(tmp_path):
     folder = tinyimagenet(tmp_path)
-    first = data.load_dataset("tinyimagenet", tmp_path)
+    first = datasets.load_dataset("tinyimagenet", tmp_path)
     truncate(folder / "alnb_arrays.npz", 100)
     with pytest.warns(RuntimeWarning, match=r"alnb_arrays\.npz: unreadable or inconsistent cache"):
-        again = data.load_dataset("tinyimagenet", tmp_path)
+        again = datasets.load_dataset("tinyimagenet", tmp_path)
     assert np.array_equal(again.train_images.numpy(), first.train_images.numpy())
-    data.load_dataset("tinyimagenet", tmp_path)  # the rebuilt cache is intact
+    datasets.load_dataset("tinyimagenet", tmp_path)  # the rebuilt cache is intact
 
 
 def test_verify_compares_the_published_md5(tmp_path, monkeypatch):
     from torchvision.datasets import CIFAR10
 
     folder = cifar10(tmp_path)
-    data.check_dataset_files("cifar10", tmp_path)
+    datasets.check_dataset_files("cifar10", tmp_path)
     with pytest.raises(DatasetError, match=r"data_batch_1: expected md5 c99cafc152244af753f735de768cd75f "
                                            r"\(the published release\), found [0-9a-f]{32}$"):
-        data.check_dataset_files("cifar10", tmp_path, verify=True)
+        datasets.check_dataset_files("cifar10", tmp_path, verify=True)
     md5 = {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in folder.iterdir()}
     monkeypatch.setattr(CIFAR10, "train_list", [[f"data_batch_{i}", md5[f"data_batch_{i}"]] for i in range(1, 6)])
     monkeypatch.setattr(CIFAR10, "test_list", [["test_batch", md5["test_batch"]]])
     with pytest.raises(DatasetError, match=r"batches\.meta: expected md5 5ff9c542aee3614f3951f8cda6e48888"):
-        data.check_dataset_files("cifar10", tmp_path, verify=True)
+        datasets.check_dataset_files("cifar10", tmp_path, verify=True)
     monkeypatch.setattr(CIFAR10, "meta", {**CIFAR10.meta, "md5": md5["batches.meta"]})
-    data.check_dataset_files("cifar10", tmp_path, verify=True)
+    datasets.check_dataset_files("cifar10", tmp_path, verify=True)
     mnist(tmp_path)
     with pytest.raises(DatasetError, match=r"train-images-idx3-ubyte\.gz: expected the published file \(md5 "
                                            r"f68b3c2dcbeaaa9fbdd348bbdeb94873\) for data\.verify, found no file$"):
-        data.check_dataset_files("mnist", tmp_path, verify=True)
+        datasets.check_dataset_files("mnist", tmp_path, verify=True)
 
 
 def test_check_labels_is_generic():
@@ -205,7 +205,7 @@ def _params(folder: Path, body: str) -> Path:
     return path
 
 
-CLI_CASES = [  # (preparation of folder/data, params body after run_dir and data.root, regex of the stderr line)
+CLI_CASES = [  # (preparation of folder/data, params body after run_dir and datasets.root, regex of the stderr line)
     (lambda d: truncate(mnist(d) / "train-images-idx3-ubyte", 1), "  dataset: mnist\n",
      r"^alnb: invalid dataset: .*train-images-idx3-ubyte: expected 9424 bytes .*found 9423 \(the file is truncated\)$"),
     (lambda d: write_idx(mnist(d) / "t10k-labels-idx1-ubyte", np.zeros(7)), "  dataset: mnist\n",

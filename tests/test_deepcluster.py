@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from alnb.data import load_dataset
-from alnb.models import SmallCNN
-from alnb.pretext.deepcluster import (_cluster, _random_translation, _uniform_over_clusters, clustering_nmi,
+from alnb.data.datasets import load_dataset
+from alnb.models.networks import SmallCNN
+from alnb.methods.pretext.deepcluster import (_cluster, _random_translation, _uniform_over_clusters, clustering_nmi,
                                       train_deepcluster)
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alnb.config import params_from_dict
-from alnb.study import Study
+from alnb.run.validation import params_from_dict
+from alnb.run.study import Study
 
 TIMINGS = ["train_seconds", "query_seconds"]
 

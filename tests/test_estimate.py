@@ -4,8 +4,8 @@ import pytest
 import yaml
 
 from alnb.__main__ import main
-from alnb.config import load_params
-from alnb.estimate import estimate, gpu_hours
+from alnb.run.validation import load_params
+from alnb.run.estimate import estimate, gpu_hours
 
 TINY = {"study": "tiny", "data": {"dataset": "digits", "val_size": 48},  # 1,348 train, 449 test images
         "model": {"arch": "smallcnn"}, "training": {"max_epochs": 3, "min_samples_per_epoch": 256},

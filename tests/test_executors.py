@@ -1,8 +1,8 @@
 import numpy as np
 import torch
 
-from alnb.config import params_from_dict
-from alnb.study import Study
+from alnb.run.validation import params_from_dict
+from alnb.run.study import Study
 
 
 def make_study(tmp_path, name, executor, seeds=(0, 1)):

@@ -2,8 +2,8 @@ import re
 
 import numpy as np
 
-from alnb.config import params_from_dict
-from alnb.frontpage import write_index
+from alnb.run.validation import params_from_dict
+from alnb.report.frontpage import write_index
 from test_verdict import _grid
 
 

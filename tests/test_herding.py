@@ -6,10 +6,10 @@ import pytest
 import torch
 from scipy.special import softmax
 
-from alnb.herding import kernel_herding, rbf_kernel
-from alnb.pools import PoolContext, is_oracle, pool_names, resolve_pool
-from alnb.pools.balanced import balanced_random_pool
-from alnb.query.uherding import fit_temperature, labeled_bandwidth, margin_uncertainty, uherding
+from alnb.methods.kernel_herding import kernel_herding, rbf_kernel
+from alnb.methods.pools import PoolContext, is_oracle, pool_names, resolve_pool
+from alnb.methods.pools.balanced import balanced_random_pool
+from alnb.methods.query.uherding import fit_temperature, labeled_bandwidth, margin_uncertainty, uherding
 
 
 def two_blobs(n_per_blob=60, seed=0):
@@ -146,8 +146,8 @@ def test_balanced_random_is_the_only_oracle_and_needs_the_labels():
 
 
 def test_labeled_class_balance_is_cumulative_per_trial():
-    from alnb.class_balance import labeled_class_balance
-    from alnb.pools import pool_label
+    from alnb.analysis.classes import labeled_class_balance
+    from alnb.methods.pools import pool_label
 
     labels = np.array([0, 0, 1, 1, 2, 2])
     labeled = pd.DataFrame({"init": ["a"] * 4 + ["b"] * 2, "seed": 0, "cycle": [0, 0, 1, 1, 0, 1],

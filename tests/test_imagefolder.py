@@ -9,10 +9,11 @@ import torch
 import yaml
 from PIL import Image
 
-from alnb.config import ParamsError, params_from_dict
-from alnb.data import load_dataset
-from alnb.imagefolder import ImageFolderError, train_class_counts
-from alnb.report import run_study
+from alnb.core.config import ParamsError
+from alnb.run.validation import params_from_dict
+from alnb.data.datasets import load_dataset
+from alnb.data.imagefolder import ImageFolderError, train_class_counts
+from alnb.report.render import run_study
 from dataset_files import structured_images, write_imagefolder
 
 CLASSES = ["cat", "dog", "emu"]
@@ -135,7 +136,8 @@ def test_study_on_a_folder_of_pngs_runs_end_to_end(tmp_path):
 
 
 def test_model_init_is_checked_at_the_folders_image_size(tmp_path):
-    from alnb.config import ParamsError, params_from_dict
+    from alnb.core.config import ParamsError
+    from alnb.run.validation import params_from_dict
 
     raw = {"data": {"dataset": "imagefolder", "root": str(folder_with(tmp_path, n_train=90)), "image_size": 32,
                     "val_size": 10},

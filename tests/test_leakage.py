@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 import torch
 
-from alnb import loop
-from alnb.config import params_from_dict
-from alnb.data import Splits
-from alnb.loop import SelectionError, check_splits, check_training_set, run_trial
-from alnb.pretext import DeepClusterResult, PretextResult
-from alnb.query.base import QueryMethod
-from alnb.study import Study
-from alnb.training import ImageTensors, train_classifier
+from alnb.run import loop
+from alnb.run.validation import params_from_dict
+from alnb.data.datasets import Splits
+from alnb.run.loop import SelectionError, check_splits, check_training_set, run_trial
+from alnb.methods.pretext import DeepClusterResult, PretextResult
+from alnb.methods.query.base import QueryMethod
+from alnb.run.study import Study
+from alnb.models.training import ImageTensors, train_classifier
 
 FAST = {"training": {"batch_size": 32, "min_samples_per_epoch": 64, "max_epochs": 3, "patience": 2},
         "executor": {"kind": "serial", "threads": 1}}
@@ -66,8 +66,8 @@ def test_pretext_models_and_pool_features_see_only_u(tmp_path, monkeypatch):
         n = len(images)
         return DeepClusterResult(np.arange(n) % n_clusters, np.zeros((n, 3), np.float32))
 
-    monkeypatch.setattr("alnb.study.train_pretext", spy_train_pretext)
-    monkeypatch.setattr("alnb.study.train_deepcluster", spy_train_deepcluster)
+    monkeypatch.setattr("alnb.run.study.train_pretext", spy_train_pretext)
+    monkeypatch.setattr("alnb.run.study.train_deepcluster", spy_train_deepcluster)
     ctx = study.pool_context(0, "rotation", 20)
     assert np.array_equal(ctx.candidates, pool)
     assert ctx.scores("rotation").shape == (len(pool),) and ctx.features("vae").shape == (len(pool), 4)

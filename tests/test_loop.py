@@ -2,10 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alnb.config import params_from_dict
-from alnb.loop import SelectionError, check_selection
-from alnb.query.base import QueryMethod
-from alnb.study import Study
+from alnb.run.validation import params_from_dict
+from alnb.run.loop import SelectionError, check_selection
+from alnb.methods.query.base import QueryMethod
+from alnb.run.study import Study
 
 FAST = {"training": {"batch_size": 64, "min_samples_per_epoch": 128, "max_epochs": 3, "patience": 2}}
 
@@ -44,7 +44,7 @@ def test_loop_rejects_a_query_method_that_breaks_invariants(tmp_path):
     def greedy_cheat(ctx):
         return np.concatenate([ctx.labeled[:1], ctx.unlabeled[:ctx.budget - 1]])
 
-    from alnb.loop import run_trial
+    from alnb.run.loop import run_trial
 
     with pytest.raises(SelectionError, match="outside the unlabeled pool"):
         run_trial(study.tensors, study.splits(0), study.initial_pool("random", 0), QueryMethod("cheat", greedy_cheat),
@@ -71,13 +71,13 @@ def test_finished_trials_are_not_recomputed(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("a finished trial was recomputed")
 
-    monkeypatch.setattr("alnb.study.run_trial", boom)
+    monkeypatch.setattr("alnb.run.study.run_trial", boom)
     again = make_study(tmp_path).run(progress=False)
     pd.testing.assert_frame_equal(first, again)
 
 
 def test_failed_trial_is_recorded_and_others_kept(tmp_path, monkeypatch):
-    from alnb import study as study_module
+    from alnb.run import study as study_module
 
     real = study_module.run_trial
 
@@ -86,7 +86,7 @@ def test_failed_trial_is_recorded_and_others_kept(tmp_path, monkeypatch):
             raise RuntimeError("simulated failure")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr("alnb.study.run_trial", fail_for_lc)
+    monkeypatch.setattr("alnb.run.study.run_trial", fail_for_lc)
     study = make_study(tmp_path, queries=["random", "lc"])
     with pytest.raises(study_module.TrialsFailed, match="1 of 2 trials failed"):
         study.run(progress=False)
@@ -97,7 +97,7 @@ def test_failed_trial_is_recorded_and_others_kept(tmp_path, monkeypatch):
 
 
 def test_changed_protocol_is_refused_but_a_wider_grid_is_not(tmp_path):
-    from alnb.store import ProtocolChanged
+    from alnb.run.store import ProtocolChanged
 
     make_study(tmp_path).run(progress=False)
     make_study(tmp_path, queries=["random", "lc"]).run(progress=False)  # more trials, same protocol

@@ -3,10 +3,11 @@
 import pytest
 import torch
 
-import alnb.training
-from alnb.config import ParamsError, params_from_dict
-from alnb.models import build_classifier
-from alnb.study import Study
+import alnb.models.training
+from alnb.core.config import ParamsError
+from alnb.run.validation import params_from_dict
+from alnb.models.networks import build_classifier
+from alnb.run.study import Study
 
 FAST = {"training": {"batch_size": 64, "min_samples_per_epoch": 128, "max_epochs": 2, "patience": 1},
         "pretext": {"tasks": ["rotation"], "settings": {"rotation": {"epochs": 1}}}}
@@ -17,13 +18,13 @@ def test_every_cycle_starts_from_the_encoder_weights_and_a_seeded_head(tmp_path,
     study = Study(params_from_dict({"run_dir": str(tmp_path / "run"), "al": al, "model": {"init": "rotation"},
                                     **FAST}))
     starts = []
-    fit = alnb.training._fit
+    fit = alnb.models.training._fit
 
     def record_start(model, *args, **kwargs):
         starts.append({k: v.detach().clone() for k, v in model.state_dict().items()})
         return fit(model, *args, **kwargs)
 
-    monkeypatch.setattr(alnb.training, "_fit", record_start)
+    monkeypatch.setattr(alnb.models.training, "_fit", record_start)
     results = study.run(progress=False)
     encoder = {k[len("encoder."):]: v for k, v in study.pretext(0, "rotation").state_dict.items()
                if k.startswith("encoder.")}
@@ -31,7 +32,7 @@ def test_every_cycle_starts_from_the_encoder_weights_and_a_seeded_head(tmp_path,
     for start in starts:  # no warm start: cycle 1 starts from the encoder again, not from cycle 0's model
         for name, value in encoder.items():
             assert torch.equal(start[f"backbone.{name}"], value), name
-    from alnb import seeding
+    from alnb.core import seeding
 
     seeded = build_classifier("auto", 1, 8, 10, 0.3, seed=seeding.stream_seed(0, "init", 0))
     assert torch.equal(starts[0]["head.weight"], seeded.head.weight)

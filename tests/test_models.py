@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from alnb.models import build_classifier, resolve_arch
+from alnb.models.networks import build_classifier, resolve_arch
 
 
 @pytest.mark.parametrize("channels,size,arch,dim", [(1, 8, "smallcnn", 128), (1, 28, "smallcnn", 128),

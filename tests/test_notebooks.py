@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from alnb.report import NOTEBOOKS, run_study
+from alnb.report.render import NOTEBOOKS, run_study
 
 ROOT = Path(__file__).resolve().parents[1]
 

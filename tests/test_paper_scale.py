@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from alnb.pools.base import POOL_FAMILIES
-from alnb.report import NOTEBOOKS, run_study
+from alnb.methods.pools.base import POOL_FAMILIES
+from alnb.report.render import NOTEBOOKS, run_study
 from dataset_files import (structured_images, write_cifar10, write_cifar100, write_mnist, write_tinyimagenet)
 
 N_TRAIN = {"mnist": 48, "cifar10": 48, "cifar100": 108, "tinyimagenet": 48}

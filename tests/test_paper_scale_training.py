@@ -3,8 +3,8 @@
 import torch
 import torch.nn.functional as F
 
-from alnb.data import Dataset
-from alnb.training import ImageTensors, random_resized_crop
+from alnb.data.datasets import Dataset
+from alnb.models.training import ImageTensors, random_resized_crop
 
 
 def test_crops_have_the_size_and_are_seeded():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from alnb.pool_quality import pool_properties
+from alnb.analysis.quality import pool_properties
 
 
 def test_pool_properties_known_answers():

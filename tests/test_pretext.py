@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from alnb.data import load_dataset
-from alnb.models import SmallCNN
-from alnb.pretext import (PRETEXT_TASKS, build_model, has_result, load_result, save_result, train_pretext)
-from alnb.pretext.augment import (adjust_colour, fixed_views, gaussian_blur, grayscale, random_resized_crop,
+from alnb.data.datasets import load_dataset
+from alnb.models.networks import SmallCNN
+from alnb.methods.pretext import (PRETEXT_TASKS, build_model, has_result, load_result, save_result, train_pretext)
+from alnb.methods.pretext.augment import (adjust_colour, fixed_views, gaussian_blur, grayscale, random_resized_crop,
                                   simclr_view)
-from alnb.pretext.base import upsampling_plan
-from alnb.pretext.inpainting import central_region
-from alnb.pretext.simclr import nt_xent
+from alnb.methods.pretext.base import upsampling_plan
+from alnb.methods.pretext.inpainting import central_region
+from alnb.methods.pretext.simclr import nt_xent
 
 TINY = {"epochs": 1, "batch_size": 32}
 
@@ -206,7 +206,7 @@ def test_views():
                                            ("model.pt", r"model\.pt: not an intact archive")])
 def test_damaged_saved_result_is_reported_and_retrained(tmp_path, digits, damaged, match):
     """A file cut short by a crash of an older version (no fsync) is never taken for a complete result."""
-    from alnb.durable import DamagedFileWarning
+    from alnb.core.durable import DamagedFileWarning
 
     folder = save_result(train_pretext("rotation", digits[:32], seed=0, device="cpu", **TINY), tmp_path / "r")
     path = folder / damaged

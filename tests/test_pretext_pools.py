@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alnb.pools import PoolContext, pool_names, resolve_pool
-from alnb.pools.pretext import bin_quotas, binned_hard_easy, top_b
+from alnb.methods.pools import PoolContext, pool_names, resolve_pool
+from alnb.methods.pools.pretext import bin_quotas, binned_hard_easy, top_b
 
 
 def rng(seed: int = 0) -> np.random.Generator:

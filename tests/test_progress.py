@@ -1,7 +1,7 @@
 import json
 
-from alnb.progress import PROGRESS_ENV, TerminalProgress, progress_bar
-from alnb.store import TrialKey
+from alnb.core.progress import PROGRESS_ENV, TerminalProgress, progress_bar
+from alnb.run.store import TrialKey
 
 
 def test_progress_goes_to_the_file_when_a_driver_asks(tmp_path, monkeypatch, capsys):

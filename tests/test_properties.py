@@ -13,9 +13,9 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alnb.loop import check_selection
-from alnb.pools import PoolContext, pool_names, resolve_pool
-from alnb.query import QUERY_METHODS, QueryContext
+from alnb.run.loop import check_selection
+from alnb.methods.pools import PoolContext, pool_names, resolve_pool
+from alnb.methods.query import QUERY_METHODS, QueryContext
 
 # Expensive strategies train a model per call: fewer examples, and options that keep the training tiny.
 EXPENSIVE = ("vaal", "deepcluster", "typiclust", "probcover")

@@ -11,10 +11,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alnb.query import QUERY_METHODS, QueryContext, get_query_method, scores
-from alnb.query.badge import badge_select, gradient_embedding_factors
-from alnb.query.kcenter import k_center_greedy
-from alnb.query.vaal import VaalConfig, VaalVAE, padded_size, vaal_labeled_probability
+from alnb.methods.query import QUERY_METHODS, QueryContext, get_query_method, scores
+from alnb.methods.query.badge import badge_select, gradient_embedding_factors
+from alnb.methods.query.kcenter import k_center_greedy
+from alnb.methods.query.vaal import VaalConfig, VaalVAE, padded_size, vaal_labeled_probability
 
 FAST_VAAL = {"vaal_epochs": 0.2, "vaal_width": 8}
 

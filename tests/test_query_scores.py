@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from alnb.query import scores
-from alnb.query.selection import top_k
+from alnb.methods.query import scores
+from alnb.methods.selection import top_k
 
 P = np.array([[0.7, 0.2, 0.1], [0.4, 0.35, 0.25], [1 / 3, 1 / 3, 1 / 3], [0.5, 0.5, 0.0]])
 

@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from alnb.config import params_from_dict
-from alnb.study import Study, TrialsFailed
+from alnb.run.validation import params_from_dict
+from alnb.run.study import Study, TrialsFailed
 
 ray = pytest.importorskip("ray")
 
@@ -53,7 +53,7 @@ def test_a_trial_that_raises_on_a_worker_is_recorded_failed_and_the_others_finis
 
 
 def test_ray_resources_are_checked_and_set_the_trial_threads(tmp_path):
-    from alnb.config import ParamsError
+    from alnb.core.config import ParamsError
 
     with pytest.raises(ParamsError, match="executor.num_gpus: applies to executor.kind 'ray' only"):
         tiny_params(tmp_path, {"kind": "serial", "num_gpus": 1})

@@ -3,8 +3,8 @@
 import re
 from pathlib import Path
 
-from alnb.pools import base as pool_base
-from alnb.query import base as query_base
+from alnb.methods.pools import base as pool_base
+from alnb.methods.query import base as query_base
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

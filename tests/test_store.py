@@ -5,9 +5,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from alnb import durable
-from alnb.durable import DamagedFileWarning
-from alnb.store import RunStore, TrialKey, atomic_write_text
+from alnb.core import durable
+from alnb.core.durable import DamagedFileWarning
+from alnb.run.store import RunStore, TrialKey, atomic_write_text
 
 
 def test_atomic_write_leaves_nothing_half_written(tmp_path, monkeypatch):

@@ -30,7 +30,7 @@ def test_failing_notebook_is_reported_in_one_line_with_the_rendered_page(tmp_pat
     papermill has injected the parameters."""
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "notebooks").mkdir()
-    notebook = _notebook("from alnb.config import load_params\nparams = load_params(params_path)",
+    notebook = _notebook("from alnb.run.validation import load_params\nparams = load_params(params_path)",
                          "ratio = 1 / 0  # a bug\nprint(ratio)")
     (tmp_path / "notebooks" / "01_pretext_training.ipynb").write_text(json.dumps(notebook))
     params = tmp_path / "params.yaml"
@@ -147,8 +147,8 @@ def test_interrupted_study_stops_leaves_no_process_and_resumes(tmp_path):
     uninterrupted run."""
     import pandas as pd
 
-    from alnb.config import load_params
-    from alnb.study import Study
+    from alnb.run.validation import load_params
+    from alnb.run.study import Study
 
     run_dir = tmp_path / "run"
     params = tmp_path / "tiny.yaml"

@@ -1,10 +1,10 @@
 import numpy as np
 import torch
 
-from alnb.config import params_from_dict
-from alnb.data import make_splits
-from alnb.query import scores
-from alnb.training import ImageTensors, TrainedModels, evaluate_test, predict_logits, train_classifier
+from alnb.run.validation import params_from_dict
+from alnb.data.datasets import make_splits
+from alnb.methods.query import scores
+from alnb.models.training import ImageTensors, TrainedModels, evaluate_test, predict_logits, train_classifier
 
 PARAMS = params_from_dict({"training": {"batch_size": 64, "min_samples_per_epoch": 256, "max_epochs": 12,
                                         "patience": 4, "lr": 2e-3}, "al": {"initial_size": 20, "budget": 20,

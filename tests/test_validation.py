@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from alnb.__main__ import select_notebooks
-from alnb.config import ParamsError, load_params
-from alnb.report import NOTEBOOKS
+from alnb.core.config import ParamsError
+from alnb.run.validation import load_params
+from alnb.report.render import NOTEBOOKS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -228,13 +229,13 @@ def test_every_option_a_method_reads_is_declared():
     """Each ``options.get("x")`` / ``options["x"]`` / ``options[f"vaal_..."]`` in the methods' source is declared."""
     from dataclasses import fields
 
-    from alnb.pools import declared_pool_options
-    from alnb.query.base import declared_query_options
-    from alnb.query.vaal import VaalConfig
+    from alnb.methods.pools import declared_pool_options
+    from alnb.methods.query.base import declared_query_options
+    from alnb.methods.query.vaal import VaalConfig
 
     declared = {**declared_pool_options(), **declared_query_options()}
     read = set()
-    for path in [*(REPO / "alnb" / "query").glob("*.py"), *(REPO / "alnb" / "pools").glob("*.py")]:
+    for path in [*(REPO / "alnb" / "methods" / "query").glob("*.py"), *(REPO / "alnb" / "methods" / "pools").glob("*.py")]:
         read |= set(re.findall(r"options(?:\.get\(|\[)\"(\w+)\"", path.read_text()))
     assert read and read <= set(declared), read - set(declared)
     assert {f"vaal_{f.name}" for f in fields(VaalConfig)} <= set(declared)
@@ -243,8 +244,8 @@ def test_every_option_a_method_reads_is_declared():
 
 
 def test_readme_lists_every_option_with_its_methods():
-    from alnb.pools import declared_pool_options
-    from alnb.query.base import declared_query_options
+    from alnb.methods.pools import declared_pool_options
+    from alnb.methods.query.base import declared_query_options
 
     rows = [line for line in (REPO / "README.md").read_text().splitlines() if line.startswith("| `")]
     for section, declared in (("al.query_options", declared_query_options()), ("pools.options", declared_pool_options())):

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alnb import verdict
+from alnb.analysis import verdict
 
 
 def _grid(gains: dict[str, list[float]], queries=("lc", "entropy"), cycles=(0, 1, 2), noise=0.0, seed=0):
@@ -97,7 +97,7 @@ def test_compare_runs_on_two_synthetic_studies():
 
 
 def test_compare_runs_reads_two_run_directories(tmp_path):
-    from alnb.store import RunStore, atomic_write_csv
+    from alnb.run.store import RunStore, atomic_write_csv
 
     for name, shift in (("mnist", [0.05, 0.06, 0.04]), ("tiny", [0.0, 0.01, -0.01])):
         atomic_write_csv(_grid({"kmeans_prop": shift}).assign(dataset=name), tmp_path / name / "results.csv")

@@ -1,0 +1,1 @@
+"""Datasets in memory as uint8 tensors: the facts of each dataset, loaders, file checks, splits and image folders."""

@@ -1,0 +1,146 @@
+"""A researcher's own images as a dataset: ``root/train/<class>/*.png|jpg`` with optional ``root/test/<class>/``.
+
+Class names are the sorted subfolder names of ``train``. Without a ``test`` folder the test split is carved
+from the train images with a fixed seed, stratified by class (``data.test_size`` of each class), the same for
+every trial. Each image is cropped to a square at its centre and resized to ``data.image_size`` pixels
+(bilinear); all are grayscale → one channel, else RGB. The decoded arrays are cached once in
+``root/alnb_cache/``, keyed by the image size and the folder's listing (names, sizes, modification times),
+so a changed folder is decoded again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from alnb.data.checks import DatasetError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+SPLIT_SEED = 20260101
+
+
+class ImageFolderError(DatasetError):
+    """The image folder's layout or one of its files is unusable; the message names the folder or file."""
+
+
+def _images_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _class_folders(split: Path) -> dict[str, list[Path]]:
+    classes = sorted(p for p in split.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not classes:
+        raise ImageFolderError(f"data.root: no class folders in {split} (expected {split}/<class>/*.png|jpg)")
+    files = {}
+    for folder in classes:
+        files[folder.name] = _images_in(folder)
+        if not files[folder.name]:
+            raise ImageFolderError(f"data.root: class folder {folder} holds no image "
+                                   f"({', '.join(IMAGE_SUFFIXES)})")
+    return files
+
+
+def scan(root: Path) -> tuple[dict[str, list[Path]], dict[str, list[Path]] | None]:
+    """The image files per class of ``root/train`` and of ``root/test`` (None without a test folder)."""
+    root = Path(root)
+    if not (root / "train").is_dir():
+        raise ImageFolderError(f"data.root: {root} has no train folder (expected {root}/train/<class>/*.png|jpg, "
+                               f"optionally {root}/test/<class>/)")
+    train = _class_folders(root / "train")
+    if not (root / "test").is_dir():
+        return train, None
+    test = _class_folders(root / "test")
+    unknown = sorted(set(test) - set(train))
+    if unknown:
+        raise ImageFolderError(f"data.root: {root / 'test'} has classes that {root / 'train'} lacks: "
+                               f"{', '.join(unknown)}")
+    return train, test
+
+
+def _test_counts(counts: np.ndarray, test_size: float | int) -> np.ndarray:
+    """Test images per class: the fraction ``test_size`` (a count: its share of all images) of each class,
+    rounded, keeping at least one train image per class."""
+    fraction = test_size if isinstance(test_size, float) else test_size / counts.sum()
+    return np.minimum(np.rint(counts * fraction).astype(int), counts - 1)
+
+
+def train_class_counts(root: Path, test_size: float | int) -> np.ndarray:
+    """Train images per class after the test split, from the listing only (no decoding)."""
+    train, test = scan(root)
+    counts = np.array([len(files) for files in train.values()])
+    return counts if test is not None else counts - _test_counts(counts, test_size)
+
+
+def _read(path: Path, image_size: int) -> tuple[np.ndarray, bool]:
+    """``[3, S, S]`` uint8 of the centre square resized to S, and whether the image is grayscale."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            gray = img.mode in ("1", "L", "LA", "I", "I;16", "F")
+            square = ImageOps.fit(img.convert("RGB"), (image_size, image_size), Image.Resampling.BILINEAR)
+    except (OSError, UnidentifiedImageError, ValueError) as err:
+        raise ImageFolderError(f"data.root: cannot read image {path}: {' '.join(str(err).split())}") from None
+    return np.asarray(square, dtype=np.uint8).transpose(2, 0, 1), gray
+
+
+def _decode(files: dict[str, list[Path]], classes: list[str], image_size: int) -> tuple[np.ndarray, np.ndarray,
+                                                                                         bool]:
+    images, labels, all_gray = [], [], True
+    for label, name in enumerate(classes):
+        for path in files.get(name, []):
+            array, gray = _read(path, image_size)
+            images.append(array)
+            labels.append(label)
+            all_gray &= gray
+    return np.stack(images), np.asarray(labels, dtype=np.int64), all_gray
+
+
+def _cache_path(root: Path, image_size: int) -> Path:
+    listing = hashlib.sha1()
+    for path in sorted(p for split in ("train", "test") if (root / split).is_dir()
+                       for p in (root / split).rglob("*") if p.is_file()):
+        stat = path.stat()
+        listing.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return root / "alnb_cache" / f"{image_size}px_{listing.hexdigest()[:16]}.npz"
+
+
+def load_imagefolder(root: Path, image_size: int, test_size: float | int):
+    """The image folder as a :class:`alnb.data.datasets.Dataset` (decoded once, then read from the cache)."""
+    from alnb.data.datasets import Dataset
+
+    root = Path(root)
+    train, test = scan(root)
+    classes = list(train)
+    cache = _cache_path(root, image_size)
+    if cache.is_file():
+        arrays = np.load(cache)
+        x_tr, y_tr, x_te, y_te = arrays["x_tr"], arrays["y_tr"], arrays["x_te"], arrays["y_te"]
+    else:
+        x_tr, y_tr, gray_tr = _decode(train, classes, image_size)
+        if test is None:
+            x_tr, y_tr, x_te, y_te = _split(x_tr, y_tr, len(classes), test_size)
+            gray_te = True
+        else:
+            x_te, y_te, gray_te = _decode(test, classes, image_size)
+        if gray_tr and gray_te:
+            x_tr, x_te = x_tr[:, :1], x_te[:, :1]
+        cache.parent.mkdir(exist_ok=True)
+        tmp = cache.with_suffix(".tmp.npz")
+        np.savez(tmp, x_tr=x_tr, y_tr=y_tr, x_te=x_te, y_te=y_te)
+        tmp.replace(cache)
+    return Dataset("imagefolder", torch.from_numpy(np.ascontiguousarray(x_tr)), torch.from_numpy(y_tr),
+                   torch.from_numpy(np.ascontiguousarray(x_te)), torch.from_numpy(y_te), tuple(classes))
+
+
+def _split(x: np.ndarray, y: np.ndarray, n_classes: int, test_size: float | int):
+    """A stratified train/test split with the fixed seed ``SPLIT_SEED``."""
+    rng = np.random.default_rng(SPLIT_SEED)
+    n_test = _test_counts(np.bincount(y, minlength=n_classes), test_size)
+    test = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:n_test[c]] for c in range(n_classes)])
+    is_test = np.zeros(len(y), dtype=bool)
+    is_test[test] = True
+    return x[~is_test], y[~is_test], x[is_test], y[is_test]

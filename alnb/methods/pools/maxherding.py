@@ -1,0 +1,44 @@
+"""MaxHerding (Bae, Noh, Sutherland, "Generalized Coverage for More Robust Low-Budget Active Learning", ECCV 2024).
+
+Kernel herding on L2-normalised self-supervised embeddings: B times, label the point that most raises the
+generalised coverage C(S) = (1/N) Σ_i max_{s∈S} exp(−(‖x_i − s‖ / h)²) (ProbCover is its top-hat special
+case). The greedy is :func:`alnb.methods.kernel_herding.kernel_herding`: candidates and the points whose coverage counts
+are a seeded subsample of U of at most ``herding_candidates`` (default 10,000), as in the reference code;
+no N×N kernel is held. Options (``pools.options``): ``herding_bandwidth`` h (default 1.0, the reference's),
+``herding_candidates``, ``device``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from alnb.methods.kernel_herding import DEFAULT_BANDWIDTH, DEFAULT_MAX_CANDIDATES, kernel_herding
+from alnb.models.networks import resolve_device
+from alnb.methods.pools.base import PoolContext, PoolStrategy, register_pool_family
+from alnb.methods.pools.clustering import REPRESENTATION_PATTERN, representation_needs
+from alnb.methods.pools.neighbors import DEVICE_OPTION
+from alnb.methods.registry import Option
+
+MAXHERDING_OPTIONS = (
+    Option("herding_bandwidth", float, DEFAULT_BANDWIDTH, "width h of the RBF kernel on L2-normalised features",
+           low=0, low_open=True),
+    Option("herding_candidates", int, DEFAULT_MAX_CANDIDATES,
+           "size of the seeded subsample of U that is both the candidates and the points whose coverage counts", low=1),
+    DEVICE_OPTION,
+)
+
+
+@register_pool_family(rf"maxherding(?:_(?P<representation>{REPRESENTATION_PATTERN}))?",
+                      examples=("maxherding", "maxherding_pca"), options=MAXHERDING_OPTIONS)
+def _maxherding_strategy(name: str, representation: str = "simclr") -> PoolStrategy:
+    """MaxHerding on a representation (default: SimCLR embeddings, as in the paper)."""
+
+    def build(ctx: PoolContext) -> np.ndarray:
+        options = ctx.options
+        positions = kernel_herding(ctx.features(representation), ctx.budget, ctx.rng,
+                                   bandwidth=options.get("herding_bandwidth", DEFAULT_BANDWIDTH),
+                                   max_candidates=options.get("herding_candidates", DEFAULT_MAX_CANDIDATES),
+                                   device=resolve_device(options.get("device", "auto")))
+        return ctx.candidates[positions]
+
+    return PoolStrategy(name, build, **representation_needs(representation))

@@ -1,0 +1,73 @@
+"""Cache a :class:`PretextResult` in a folder: ``arrays.npz`` (losses, embeddings), ``model.pt`` (weights)
+and ``meta.json`` (task, history, metrics, settings).
+
+Every file is written under a temporary name, flushed to the disk and renamed into place; ``meta.json`` is
+removed first and written last, so a folder holding ``meta.json`` always holds a complete result.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from alnb.core.durable import json_problem, warn_damaged, write_atomically, zip_problem
+from alnb.methods.pretext.training import PretextResult, check_task
+
+_ARRAYS, _MODEL, _META = "arrays.npz", "model.pt", "meta.json"
+
+
+def _write_npz(path: Path, losses: np.ndarray, embeddings: np.ndarray) -> None:
+    with open(path, "wb") as fh:
+        np.savez(fh, losses=losses, embeddings=embeddings)
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text)
+
+
+def save_result(result: PretextResult, folder: str | Path) -> Path:
+    """Write ``result`` into ``folder`` (created if needed); returns the folder."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / _META).unlink(missing_ok=True)
+    write_atomically(folder / _ARRAYS, lambda p: _write_npz(p, np.asarray(result.losses, dtype=np.float64),
+                                                             np.asarray(result.embeddings, dtype=np.float32)))
+    write_atomically(folder / _MODEL, lambda p: torch.save(result.state_dict, p))
+    meta = {"task": result.task, "history": [float(v) for v in result.history],
+            "metrics": {k: float(v) for k, v in result.metrics.items()}, "settings": result.settings}
+    write_atomically(folder / _META, lambda p: _write_text(p, json.dumps(meta, indent=2, sort_keys=True)))
+    return folder
+
+
+def has_result(folder: str | Path) -> bool:
+    """Whether ``folder`` holds a complete saved result.
+
+    A damaged one (a file cut short by a crash of an older version) is reported in one warning line and
+    counts as absent, so the model is trained again.
+    """
+    folder = Path(folder)
+    if not (folder / _META).is_file():
+        return False
+    problems = [(folder / _META, json_problem(folder / _META))]
+    problems += [(folder / name, zip_problem(folder / name)) for name in (_ARRAYS, _MODEL)]
+    for path, problem in problems:
+        if problem:
+            warn_damaged(path, problem, "the pretext model is trained again")
+            return False
+    return True
+
+
+def load_result(folder: str | Path) -> PretextResult:
+    """The result saved in ``folder`` (weights on the CPU)."""
+    folder = Path(folder)
+    if not has_result(folder):
+        raise FileNotFoundError(f"no complete pretext result in {folder} (missing {_META})")
+    meta = json.loads((folder / _META).read_text())
+    with np.load(folder / _ARRAYS) as arrays:
+        losses, embeddings = arrays["losses"], arrays["embeddings"]
+    state_dict = torch.load(folder / _MODEL, map_location="cpu", weights_only=True)
+    return PretextResult(check_task(meta["task"]), losses, embeddings, meta["history"], meta["metrics"], state_dict,
+                         meta["settings"])

@@ -1,0 +1,1 @@
+"""Networks (small CNN, ResNet18) and their training with early stopping on validation."""

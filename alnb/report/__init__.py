@@ -1,0 +1,1 @@
+"""Rendering: papermill + nbconvert for the notebooks, and the front page."""

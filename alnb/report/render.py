@@ -1,0 +1,155 @@
+"""Run a study's notebooks headlessly with papermill and render each to HTML, plus an index page."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from alnb.run.validation import load_params
+from alnb.report.frontpage import load_timings, write_index
+from alnb.core.lifetime import stop_on_signals
+from alnb.analysis.plots import FIGURES_ENV, NOTEBOOK_ENV
+from alnb.core.progress import PROGRESS_ENV, TerminalProgress
+from alnb.run.store import atomic_write_text
+
+NOTEBOOKS = ("01_pretext_training", "02_initial_pools", "03_al_runs", "04_ablations", "05_imbalance",
+             "06_visualization")
+
+
+def render_html(notebook_path: Path, html_path: Path, shown_params: str | None = None) -> None:
+    """Render an executed notebook to HTML; its injected parameters cell shows ``shown_params`` (a path
+    relative to the project, or the file's name) instead of the path on the machine that ran it."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    if shown_params is not None:
+        for cell in notebook.cells:
+            if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+                cell.source = f"# Parameters injected by alnb study\nparams_path = {shown_params!r}\n"
+    body, _ = HTMLExporter().from_notebook_node(notebook)
+    atomic_write_text(html_path, body)
+
+
+def _kernel_env() -> None:
+    """Make the notebooks' ``python3`` kernel the interpreter running this process (the project's venv)."""
+    bin_dir = str(Path(sys.executable).parent)
+    if not os.environ.get("PATH", "").startswith(bin_dir + os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+@contextlib.contextmanager
+def _unix_socket_kernel():
+    """papermill's options for one notebook: a kernel reached over Unix sockets in a private temporary folder
+    (removed afterwards, also when the study is stopped by a signal it can catch; after a SIGKILL the empty
+    folder stays in the temporary directory), not over TCP ports on localhost: no port is opened and ipykernel
+    does not warn about unencrypted TCP. Windows has no such sockets, and a socket path longer than the
+    kernel's limit (about 100 bytes, a long ``TMPDIR``) cannot be bound: both keep TCP."""
+    if os.name != "posix":
+        yield {}
+        return
+    from traitlets.config import Config
+
+    with tempfile.TemporaryDirectory(prefix="alnb-kernel-") as folder:
+        path = os.path.join(folder, "kernel")
+        fits = len(os.fsencode(path)) + 2 <= 100  # "-<port>" is appended
+        yield {"config": Config({"KernelManager": {"transport": "ipc", "ip": path}})} if fits else {}
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised: the message names it, the failing cell's first line, the error and the rendered HTML."""
+
+
+class StudyInterrupted(RuntimeError):
+    """SIGINT or SIGTERM stopped the study: the running trials ended, the finished ones stay recorded."""
+
+    def __init__(self, signum: int, notebook: str):
+        self.signum = signum
+        super().__init__(f"stopped by {signal.Signals(signum).name} during {notebook}; finished trials are kept")
+
+
+def _failure_message(name: str, err, html_path: Path) -> str:
+    """Two lines: the notebook, the failing cell's first line and the error; then where the traceback is."""
+    first_line = next((line.strip() for line in (err.source or "").splitlines() if line.strip()), "")
+    evalue = next((line.strip() for line in str(err.evalue).splitlines() if line.strip()), "")
+    return (f"{name} failed in cell [{err.exec_count}] `{first_line}`: {err.ename}: {evalue}\n"
+            f"full traceback: {html_path}")
+
+
+@contextlib.contextmanager
+def _environment(variables: dict[str, str]):
+    """Set environment variables for the kernels started inside the block, then restore them."""
+    previous = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run_study(params_path: str | Path, notebooks: tuple[str, ...] = NOTEBOOKS, log=print,
+              report_dir: Path | None = None) -> Path:
+    """Execute ``notebooks`` in order with ``params_path``; write ``reports/<study>/NN_name.html`` and an index.
+
+    Returns the report folder. The params and the dataset's files are checked before anything runs. A
+    failing notebook is still rendered (its traceback visible there), then :class:`NotebookFailed` says
+    which cell failed and where that page is; the trials that finished stay recorded. SIGINT (Ctrl-C) or
+    SIGTERM interrupts the running notebook (its trials end, workers included) and raises
+    :class:`StudyInterrupted`; a rerun resumes, skipping the finished trials.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from alnb.run.validation import check_data_files
+
+    params_path = Path(params_path).resolve()
+    params = load_params(params_path)  # fails fast, before any compute
+    check_data_files(params)
+    root = Path(params.project_root)
+    nb_dir = root / "notebooks"
+    out_dir = params.run_path / "notebooks"
+    report_dir = Path(report_dir) if report_dir else root / "reports" / params.study
+    _kernel_env()
+    timings = load_timings(params.run_path)
+    progress_file = params.run_path / ".progress.json"  # the kernels report progress here (alnb.core.progress)
+    shown_params = (str(params_path.relative_to(root)) if params_path.is_relative_to(root)
+                    else params_path.name)  # reports show no absolute path of the machine
+    with stop_on_signals() as stop:
+        for name in notebooks:
+            if stop.signal is not None:
+                raise StudyInterrupted(stop.signal, name)
+            executed = out_dir / f"{name}.ipynb"
+            executed.parent.mkdir(parents=True, exist_ok=True)
+            log(f"[alnb] running {name} ...")
+            start = time.perf_counter()
+            try:
+                with _environment({PROGRESS_ENV: str(progress_file), FIGURES_ENV: str(report_dir / "figures"),
+                                   NOTEBOOK_ENV: name}), TerminalProgress(progress_file, name[:2]), \
+                        _unix_socket_kernel() as kernel:
+                    papermill.execute_notebook(str(nb_dir / f"{name}.ipynb"), str(executed),
+                                               parameters={"params_path": str(params_path)}, cwd=str(nb_dir),
+                                               kernel_name="python3", progress_bar=False, **kernel)
+            except PapermillExecutionError as err:
+                if stop.signal is not None:
+                    raise StudyInterrupted(stop.signal, name) from None
+                raise NotebookFailed(_failure_message(name, err, report_dir / f"{name}.html")) from None
+            finally:
+                timings[name] = time.perf_counter() - start
+                atomic_write_text(params.run_path / "timings.json", json.dumps(timings, indent=1))
+                if executed.is_file():
+                    render_html(executed, report_dir / f"{name}.html", shown_params)
+            if stop.signal is not None:
+                raise StudyInterrupted(stop.signal, name)
+            log(f"[alnb] {name} done in {timings[name]:.1f} s -> {report_dir / (name + '.html')}")
+    write_index(params, report_dir, notebooks=NOTEBOOKS)
+    return report_dir

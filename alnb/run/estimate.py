@@ -1,0 +1,206 @@
+"""What a params file costs, from its own numbers, before anything runs: ``python -m alnb estimate PARAMS``.
+
+For each grid of the study (the main grid, the initial-size ablations, the imbalance sub-studies) and for
+the self-supervised models it needs: the trials, the classifier trainings (a committee query trains
+``n_members`` per cycle), the image-steps (training images seen, an upper bound: every training runs
+``training.max_epochs``; early stopping ends most sooner), the forward-only images (validation after each
+epoch, the test set, scoring the unlabeled pool for each non-random query), and their FLOPs. A model's
+forward FLOPs are counted on one image with ``torch.utils.flop_counter`` (convolutions and matrix products);
+a training step costs about 3× a forward pass (forward + backward, Kaplan et al. 2020), and a pretext task's
+step is counted directly (its loss and backward pass on one batch). GPU-hours follow at a stated sustained
+throughput.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from alnb.core.config import StudyParams
+from alnb.data.datasets import resolve_size
+from alnb.models.networks import build_classifier, resolve_arch
+
+# (channels, side, test images) of each dataset; digits and imagefolder are read from disk.
+_CHANNELS_AND_TEST_SIZE = {"mnist": (1, 10000), "cifar10": (3, 10000), "cifar100": (3, 10000),
+                           "tinyimagenet": (3, 10000)}
+_TRAINING_KEYS = ("epochs", "batch_size", "lr", "weight_decay")
+
+
+@dataclass
+class GridCost:
+    """The cost of one grid (or of the pretext models): counts, image-steps and FLOPs."""
+
+    name: str
+    trials: int
+    trainings: int
+    train_images: int
+    forward_images: int
+    flops: float
+
+
+def dataset_shape(params: StudyParams) -> tuple[int, int, int, int]:
+    """(channels, side, classes, test images) of the configured dataset, without decoding it."""
+    from alnb.run.validation import _train_class_sizes, image_side
+
+    name = params.data.dataset
+    _, n_classes, _ = _train_class_sizes(params)
+    if name == "digits":
+        from alnb.data.datasets import load_dataset
+
+        data = load_dataset("digits", test_size=params.data.test_size)
+        return 1, image_side(params), n_classes, len(data.test_labels)
+    if name == "imagefolder":
+        from alnb.data.imagefolder import scan
+
+        train, test = scan(params.data_root)
+        n_all = sum(len(f) for f in train.values())
+        n_test = sum(len(f) for f in test.values()) if test else n_all - _train_class_sizes(params)[0]
+        return 3, image_side(params), n_classes, n_test
+    channels, n_test = _CHANNELS_AND_TEST_SIZE[name]
+    return channels, image_side(params), n_classes, n_test
+
+
+def forward_flops(model: torch.nn.Module, channels: int, side: int) -> float:
+    """FLOPs of one forward pass of ``model`` on one image (eval mode)."""
+    model.eval()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(torch.zeros(1, channels, side, side))
+    return float(counter.get_total_flops())
+
+
+def classifier_flops(params: StudyParams, channels: int, side: int, n_classes: int) -> float:
+    """Forward FLOPs per image of the study's classifier (at the crop size when crops are on: evaluation
+    then sees images resized to it too)."""
+    model = build_classifier(params.model.arch, channels, side, n_classes, params.model.dropout)
+    return forward_flops(model, channels, params.training.random_resized_crop or side)
+
+
+def pretext_step_flops(task: str, params: StudyParams, channels: int, side: int, n_classes: int) -> float:
+    """FLOPs of one training image of a self-supervised task: its loss and backward pass, per image."""
+    from alnb.models.networks import build_backbone
+
+    settings = params.pretext.settings.get(task, {})
+    if task == "deepcluster":  # classification of pseudo-labels: ≈ 3× the encoder, plus a feature pass
+        encoder = build_backbone(params.pretext.arch, channels, side)
+        return 4 * forward_flops(encoder, channels, side)
+    from alnb.methods.pretext.training import _MODULES
+
+    options = {k: v for k, v in settings.items() if k not in _TRAINING_KEYS}
+    model = _MODULES[task].build(params.pretext.arch, channels, side, torch.zeros(channels), torch.ones(channels),
+                                 **options)
+    batch = torch.rand(2, channels, side, side)
+    with FlopCounterMode(display=False) as counter:
+        model.training_loss(batch, torch.Generator().manual_seed(0)).mean().backward()
+    return counter.get_total_flops() / 2
+
+
+def grid_cost(name: str, params: StudyParams, n_train: int, inits: list[str], queries: list[str], seeds: list[int],
+              initial_size: int | float, n_test: int, fwd: float) -> GridCost:
+    """Trials, trainings, image-steps and FLOPs of ``inits × queries × seeds`` on ``n_train`` train images."""
+    from alnb.methods.query import get_query_method
+
+    t, al = params.training, params.al
+    n_val = resolve_size(params.data.val_size, n_train, "data.val_size")
+    n_pool = n_train - n_val
+    n_init, budget = resolve_size(initial_size, n_pool, "al.initial_size"), resolve_size(al.budget, n_pool,
+                                                                                          "al.budget")
+    trainings = train_images = forward_images = 0
+    for query in queries:
+        members = get_query_method(query).n_members
+        for cycle in range(al.cycles + 1):
+            labeled = n_init + cycle * budget
+            epoch_images = max(1, math.ceil(t.min_samples_per_epoch / labeled)) * labeled
+            trainings += members
+            train_images += members * t.max_epochs * epoch_images
+            forward_images += members * (t.max_epochs * n_val + n_test)
+            if cycle < al.cycles and query != "random":
+                forward_images += members * n_pool
+    runs = len(inits) * len(seeds)
+    flops = runs * (3 * fwd * train_images + fwd * forward_images)
+    return GridCost(name, runs * len(queries), runs * trainings, runs * train_images, runs * forward_images, flops)
+
+
+def _pretext_cost(name: str, params: StudyParams, tasks: list[str], seeds: list[int], n_pool: int,
+                  shape: tuple[int, int, int]) -> GridCost:
+    from alnb.methods.pretext.training import DEFAULT_SETTINGS
+
+    images = flops = 0.0
+    for task in tasks:
+        settings = params.pretext.settings.get(task, {})
+        default_epochs = DEFAULT_SETTINGS.get(task, {}).get("epochs", 20)
+        epochs = int(settings.get("epochs", default_epochs))
+        images += len(seeds) * epochs * n_pool
+        flops += len(seeds) * epochs * n_pool * pretext_step_flops(task, params, *shape)
+    return GridCost(name, 0, len(tasks) * len(seeds), int(images), 0, flops)
+
+
+def estimate(params: StudyParams) -> tuple[list[GridCost], dict]:
+    """The cost of every grid of ``params`` and a summary of the model (``arch``, FLOPs per image)."""
+    from alnb.run.validation import expected_train_size
+
+    channels, side, n_classes, n_test = dataset_shape(params)
+    fwd = classifier_flops(params, channels, side, n_classes)
+    n_train = expected_train_size(params)
+    n_pool = n_train - resolve_size(params.data.val_size, n_train, "data.val_size")
+    al, ab, im = params.al, params.ablations, params.imbalance
+    grids = [grid_cost("main grid", params, n_train, al.inits, al.queries, al.seeds, al.initial_size, n_test,
+                       fwd)]
+    for size in ab.initial_sizes:
+        grids.append(grid_cost(f"ablation initial_size={size:g}", params, n_train, ab.inits, ab.queries,
+                               ab.seeds or al.seeds, size, n_test, fwd))
+    pretext_seeds = sorted({*al.seeds, *((ab.seeds or al.seeds) if ab.initial_sizes else [])})
+    if params.pretext.tasks:
+        grids.append(_pretext_cost("pretext models", params, params.pretext.tasks, pretext_seeds, n_pool,
+                                   (channels, side, n_classes)))
+    for factor in im.imbalance_factors:
+        variant = params.replace(data={"imbalance_factor": float(factor)})
+        n_lt = expected_train_size(variant, "imbalance.imbalance_factors")
+        grids.append(grid_cost(f"imbalance factor {factor:g}", variant, n_lt, im.inits, im.queries,
+                               im.seeds or al.seeds, al.initial_size, n_test, fwd))
+        tasks = _tasks_needed(im.inits, params.pretext.tasks)
+        if tasks:
+            n_lt_pool = n_lt - resolve_size(params.data.val_size, n_lt, "data.val_size")
+            grids.append(_pretext_cost(f"pretext models, factor {factor:g}", variant, tasks, im.seeds or al.seeds,
+                                       n_lt_pool, (channels, side, n_classes)))
+    model = {"arch": resolve_arch(params.model.arch, side), "channels": channels, "side": side,
+             "train_side": params.training.random_resized_crop or side, "forward_flops": fwd,
+             "n_train": n_train}
+    return grids, model
+
+
+def _tasks_needed(inits: list[str], tasks: list[str]) -> list[str]:
+    from alnb.methods.pools import resolve_pool
+
+    needed = set()
+    for name in inits:
+        strategy = resolve_pool(name)
+        needed |= {*strategy.pretext_tasks, *strategy.representations}
+    return [t for t in tasks if t in needed]
+
+
+def report(params: StudyParams, tflops: float) -> str:
+    """The cost table of ``params`` and its GPU-hours at ``tflops`` TFLOP/s sustained, as text."""
+    grids, model = estimate(params)
+    lines = [f"study {params.study}: {params.data.dataset}, {model['n_train']:,} train images, {model['arch']} at "
+             f"{model['side']}×{model['side']}" + (f" (trained on {model['train_side']}×{model['train_side']} "
+                                                   f"crops)" if model["train_side"] != model["side"] else ""),
+             f"forward pass: {model['forward_flops'] / 1e9:.3f} GFLOP per image; a training step ≈ 3× that",
+             f"{'part':<34} {'trials':>7} {'trainings':>10} {'train images':>16} {'forward images':>16} "
+             f"{'PFLOP':>10}"]
+    for g in grids:
+        lines.append(f"{g.name:<34} {g.trials:>7,} {g.trainings:>10,} {g.train_images:>16,} {g.forward_images:>16,} "
+                     f"{g.flops / 1e15:>10.3g}")
+    total = sum(g.flops for g in grids)
+    lines.append(f"{'total':<34} {sum(g.trials for g in grids):>7,} {sum(g.trainings for g in grids):>10,} "
+                 f"{sum(g.train_images for g in grids):>16,} {sum(g.forward_images for g in grids):>16,} "
+                 f"{total / 1e15:>10.3g}")
+    lines.append(f"GPU-hours at {tflops:g} TFLOP/s sustained: {gpu_hours(total, tflops):,.0f} (an upper bound: "
+                 f"every training runs all {params.training.max_epochs} epochs)")
+    return "\n".join(lines)
+
+
+def gpu_hours(flops: float, tflops: float) -> float:
+    return flops / (tflops * 1e12) / 3600

@@ -1,0 +1,100 @@
+"""Sub-studies of a study: the same grid re-run with one factor changed, each in its own run directory.
+
+Each sub-study's trials are keyed by the factor it changes (``store.FACTOR_KEYS``), and its rows carry
+that factor as a column, so every summary keeps the sub-studies apart.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from alnb.run.study import Study
+
+
+def initial_size_ablation(study: Study, progress: bool = True) -> pd.DataFrame:
+    """Re-run ``ablations.inits × ablations.queries`` for each of ``ablations.initial_sizes``.
+
+    Each size is a sub-study in ``<run_dir>/ablation_initial_<size>``; rows carry ``initial_size``.
+    """
+    ab = study.params.ablations
+    frames = []
+    for size in ab.initial_sizes:
+        variant = study.variant(f"ablation_initial_{size:g}", {"initial_size": size}, al={"initial_size": size})
+        frames.append(variant.run(ab.inits, ab.queries, ab.seeds, progress=progress))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def imbalance_study(study: Study, progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run ``imbalance.inits × imbalance.queries`` on long-tailed versions of the dataset (Cui et al. 2019).
+
+    Returns (results, initial pools with their labels), both with ``imbalance_factor``; each factor is a
+    sub-study in ``<run_dir>/imbalance_<factor>``.
+    """
+    im = study.params.imbalance
+    results, pools = [], []
+    for factor, variant in _imbalance_variants(study):
+        results.append(variant.run(im.inits, im.queries, im.seeds, progress=progress))
+        built = variant.build_initial_pools(im.inits, im.seeds or study.params.al.seeds)
+        labels = variant.dataset.train_labels.numpy()
+        pools.append(built.assign(imbalance_factor=factor, label=labels[built["index"].to_numpy()]))
+    empty = pd.DataFrame()
+    return (pd.concat(results, ignore_index=True) if results else empty,
+            pd.concat(pools, ignore_index=True) if pools else empty)
+
+
+def model_init_ablation(study: Study, progress: bool = True) -> pd.DataFrame:
+    """Re-run ``ablations.inits × ablations.queries`` with each backbone initialisation of
+    ``ablations.model_inits`` (``scratch`` or a self-supervised model; Siméoni et al., ICPR 2020).
+
+    Each is a sub-study in ``<run_dir>/ablation_model_init_<init>``; rows carry ``model_init``. It answers:
+    does a guided initial pool still help once the model starts from self-supervised weights?
+    """
+    ab = study.params.ablations
+    frames = [study.variant(f"ablation_model_init_{init}", {"model_init": init}, model={"init": init})
+              .run(ab.inits, ab.queries, ab.seeds, progress=progress) for init in ab.model_inits]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def binning_inits(study: Study) -> list[str]:
+    """``random``, then each of ``ablations.binned_tasks``: its top-B pool and its binned pools."""
+    return ["random", *study.params.ablations.binned_pools()]
+
+
+def allocation_inits(study: Study) -> list[str]:
+    """``random``, then each clustering of ``ablations.allocations`` with equal and with proportional allocation."""
+    return ["random", *study.params.ablations.allocation_pools()]
+
+
+def pool_ablation(study: Study, name: str, inits: list[str], progress: bool = True) -> pd.DataFrame:
+    """``inits`` (the first is ``random``) × ``ablations.queries`` in the sub-study ``<run_dir>/ablation_<name>``,
+    with the study's protocol; empty when ``inits`` holds only ``random``."""
+    if len(inits) < 2:
+        return pd.DataFrame()
+    ab = study.params.ablations
+    return study.variant(f"ablation_{name}", {}).run(inits, ab.queries, ab.seeds, progress=progress)
+
+
+def low_budget_ablation(study: Study, progress: bool = True) -> pd.DataFrame:
+    """``ablations.inits × ablations.queries`` in a low-budget regime (``ablations.low_budget`` overrides
+    ``al``: a small initial pool, small cycles, many of them), in ``<run_dir>/ablation_low_budget``."""
+    ab = study.params.ablations
+    if not ab.low_budget:
+        return pd.DataFrame()
+    return study.variant("ablation_low_budget", {}, al=dict(ab.low_budget)).run(ab.inits, ab.queries, ab.seeds,
+                                                                             progress=progress)
+
+
+def _imbalance_variants(study: Study) -> list[tuple[float, Study]]:
+    return [(factor, study.variant(f"imbalance_{factor:g}", {"imbalance_factor": factor},
+                                   data={"imbalance_factor": factor}))
+            for factor in study.params.imbalance.imbalance_factors]
+
+
+def imbalance_class_balance(study: Study) -> pd.DataFrame:
+    """Per trial of the imbalance sub-studies and cycle: the labeled set's size, classes covered and
+    class-distribution entropy (``alnb.analysis.classes``), with ``imbalance_factor``; run ``imbalance_study`` first."""
+    from alnb.analysis.classes import labeled_class_balance
+
+    frames = [labeled_class_balance(variant.store.labeled(), variant.dataset.train_labels.numpy(),
+                                    variant.dataset.n_classes) for _, variant in _imbalance_variants(study)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
