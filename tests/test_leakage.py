@@ -66,8 +66,8 @@ def test_pretext_models_and_pool_features_see_only_u(tmp_path, monkeypatch):
         n = len(images)
         return DeepClusterResult(np.arange(n) % n_clusters, np.zeros((n, 3), np.float32))
 
-    monkeypatch.setattr("alnb.run.study.train_pretext", spy_train_pretext)
-    monkeypatch.setattr("alnb.run.study.train_deepcluster", spy_train_deepcluster)
+    monkeypatch.setattr("alnb.run.workspace.train_pretext", spy_train_pretext)
+    monkeypatch.setattr("alnb.run.workspace.train_deepcluster", spy_train_deepcluster)
     ctx = study.pool_context(0, "rotation", 20)
     assert np.array_equal(ctx.candidates, pool)
     assert ctx.scores("rotation").shape == (len(pool),) and ctx.features("vae").shape == (len(pool), 4)

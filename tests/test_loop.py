@@ -71,22 +71,23 @@ def test_finished_trials_are_not_recomputed(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("a finished trial was recomputed")
 
-    monkeypatch.setattr("alnb.run.study.run_trial", boom)
+    monkeypatch.setattr("alnb.run.workspace.run_trial", boom)
     again = make_study(tmp_path).run(progress=False)
     pd.testing.assert_frame_equal(first, again)
 
 
 def test_failed_trial_is_recorded_and_others_kept(tmp_path, monkeypatch):
     from alnb.run import study as study_module
+    from alnb.run import workspace
 
-    real = study_module.run_trial
+    real = workspace.run_trial
 
     def fail_for_lc(*args, **kwargs):
         if args[3].name == "lc":
             raise RuntimeError("simulated failure")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr("alnb.run.study.run_trial", fail_for_lc)
+    monkeypatch.setattr("alnb.run.workspace.run_trial", fail_for_lc)
     study = make_study(tmp_path, queries=["random", "lc"])
     with pytest.raises(study_module.TrialsFailed, match="1 of 2 trials failed"):
         study.run(progress=False)

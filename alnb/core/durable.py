@@ -78,6 +78,28 @@ class DamagedFileWarning(RuntimeWarning):
     """A file is damaged (e.g. truncated by a crash of an older version); it is recomputed, never trusted."""
 
 
+def atomic_save_npz(path: str | Path, **arrays) -> None:
+    """``np.savez`` of ``arrays`` into ``path``, atomically (the file keeps exactly the name given)."""
+    import numpy as np
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+
+    write_atomically(path, write)
+
+
+def atomic_save_npy(path: str | Path, array) -> None:
+    """``np.save`` of ``array`` into ``path``, atomically."""
+    import numpy as np
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            np.save(fh, array)
+
+    write_atomically(path, write)
+
+
 def warn_damaged(path: Path, problem: str, action: str) -> None:
     """One warning line: the file, what is wrong with it and what is done instead."""
     warnings.warn(f"{path}: {problem}; {action}", DamagedFileWarning, stacklevel=3)

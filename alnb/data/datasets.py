@@ -17,7 +17,7 @@ import torch
 from alnb.data import checks
 from alnb.core import seeding
 from alnb.data.checks import DatasetError
-from alnb.core.durable import write_atomically
+from alnb.core.durable import atomic_save_npz
 
 DATASETS = ("digits", "mnist", "cifar10", "cifar100", "tinyimagenet", "imagefolder")
 
@@ -339,13 +339,8 @@ def _load_tinyimagenet(root: Path, download: bool) -> Dataset:
     x_tr = _read_images(train_paths, None)
     x_te = _read_images(val_paths, x_tr.shape[2:])
     y_tr, y_te = np.asarray(train_labels), np.asarray(val_labels)
-    write_atomically(cache, lambda path: _save_npz(path, x_tr=x_tr, y_tr=y_tr, x_te=x_te, y_te=y_te))
+    atomic_save_npz(cache, x_tr=x_tr, y_tr=y_tr, x_te=x_te, y_te=y_te)
     return Dataset("tinyimagenet", *_tensors(x_tr, y_tr), *_tensors(x_te, y_te), tuple(wnids))
-
-
-def _save_npz(path: Path, **arrays: np.ndarray) -> None:
-    with open(path, "wb") as fh:
-        np.savez(fh, **arrays)
 
 
 def check_dataset_files(name: str, root: str | Path = "data", download: bool = False, verify: bool = False) -> None:

@@ -24,9 +24,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from alnb.core.durable import atomic_write_text, csv_problem, read_json, warn_damaged
+from alnb.core.durable import atomic_save_npy, atomic_write_text, csv_problem, read_json, warn_damaged
 
 RESULT_KEYS = ["dataset", "init", "query", "seed"]
 # Factors of sub-studies and grids beyond the main four; a results row carries those its trial has.
@@ -88,8 +89,9 @@ def _differences(recorded: dict, current: dict, prefix: str = "") -> list[str]:
 class RunStore:
     """Reads and writes one run directory."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, pretext_root: str | Path | None = None):
         self.root = Path(root)
+        self.pretext_root = Path(pretext_root) if pretext_root else self.root / "pretext"  # sub-studies share one
 
     # -- protocol
     def check_protocol(self, protocol: dict) -> None:
@@ -185,11 +187,6 @@ class RunStore:
         atomic_write_csv(table, path)
         return path
 
-    def read_table(self, name: str) -> pd.DataFrame | None:
-        """The table written by :meth:`write_table`; None when absent or damaged (then computed again)."""
-        path = self.root / f"{name}.csv"
-        return pd.read_csv(path) if self._intact_table(path, [], "computed again") else None
-
     # -- initial pools
     @property
     def pools_path(self) -> Path:
@@ -209,10 +206,21 @@ class RunStore:
         atomic_write_csv(merged, self.pools_path)
         return merged
 
-    # -- pretext cache
-    def pretext_dir(self, dataset: str, seed: int, task: str) -> Path:
-        return self.root / "pretext" / dataset / f"seed{seed}" / task
+    # -- caches of self-supervised models and 2-D maps
+    def self_supervised_folder(self, dataset: str, seed: int, method: str, digest: str) -> Path:
+        """Folder of one self-supervised model; ``digest`` keys its settings and the pool it was trained on."""
+        return self.pretext_root / dataset / f"seed{seed}" / f"{method}-{digest}"
 
+    def _map_path(self, seed: int, representation: str, method: str, digest: str) -> Path:
+        return self.root / "maps" / f"seed{seed}_{representation}_{method}_{digest}.npy"
+
+    def map_coords(self, seed: int, representation: str, method: str, digest: str) -> np.ndarray | None:
+        """The cached 2-D map of these points (``digest``) by ``method``, or None."""
+        path = self._map_path(seed, representation, method, digest)
+        return np.load(path) if path.is_file() else None
+
+    def write_map_coords(self, seed: int, representation: str, method: str, digest: str, coords: np.ndarray) -> None:
+        atomic_save_npy(self._map_path(seed, representation, method, digest), coords)
 
 _DIGEST_KEYS = {"rows.csv": "rows_sha256", "labeled.csv": "labeled_sha256"}
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
+from alnb.run.executors import KINDS as EXECUTOR_KINDS
 from alnb.core.config import PRECISIONS, ALParams, ParamsError, StudyParams, _build, build_params, read_params
 from alnb.data.datasets import DATASETS, check_dataset_files, load_dataset, long_tail_counts
 from alnb.models.networks import ARCHITECTURES, resolve_arch
 from alnb.methods.registry import check_options, unknown_name_message
 
 OPTIMIZERS = ("adam", "sgd")
-EXECUTORS = ("serial", "processes", "ray")
 MAP_METHODS = ("tsne", "umap", "pca")
 
 IMAGE_SIZES = {"digits": 8, "mnist": 28, "cifar10": 32, "cifar100": 32, "tinyimagenet": 64}  # side in pixels
@@ -176,7 +176,7 @@ def check_params(params: StudyParams, data_on_disk: bool = True) -> None:
     _check_names("al.queries", al.queries, get_query_method)
     n_init = check_budgets(params, al.initial_size)
     _check_pool_sizes("al.inits", al.inits, n_init, "al.initial_size")
-    _check_choice("executor.kind", params.executor.kind, EXECUTORS)
+    _check_choice("executor.kind", params.executor.kind, EXECUTOR_KINDS)
     if params.executor.kind == "ray":
         _check_installed("executor.kind", "ray", "ray", "ray")
     if params.executor.n_jobs < 1:

@@ -28,7 +28,7 @@ from torch.nn import functional as F
 
 from alnb.core import seeding
 from alnb.models.networks import build_backbone, resolve_device
-from alnb.methods.pretext.storage import write_atomically
+from alnb.core.durable import atomic_save_npz, write_atomically
 from alnb.methods.pretext.training import channel_stats
 
 
@@ -49,11 +49,7 @@ def save_deepcluster(result: DeepClusterResult, folder: str | Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "history.json").unlink(missing_ok=True)
 
-    def write_arrays(path: Path) -> None:
-        with open(path, "wb") as fh:
-            np.savez(fh, assignments=result.assignments, embeddings=result.embeddings)
-
-    write_atomically(folder / "arrays.npz", write_arrays)
+    atomic_save_npz(folder / "arrays.npz", assignments=result.assignments, embeddings=result.embeddings)
     write_atomically(folder / "model.pt", lambda path: torch.save(result.state_dict, path))
     write_atomically(folder / "history.json", lambda path: path.write_text(json.dumps(result.history)))
     return folder

@@ -13,15 +13,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from alnb.core.durable import json_problem, warn_damaged, write_atomically, zip_problem
+from alnb.core.durable import atomic_save_npz, json_problem, warn_damaged, write_atomically, zip_problem
 from alnb.methods.pretext.training import PretextResult, check_task
 
 _ARRAYS, _MODEL, _META = "arrays.npz", "model.pt", "meta.json"
-
-
-def _write_npz(path: Path, losses: np.ndarray, embeddings: np.ndarray) -> None:
-    with open(path, "wb") as fh:
-        np.savez(fh, losses=losses, embeddings=embeddings)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -33,8 +28,8 @@ def save_result(result: PretextResult, folder: str | Path) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / _META).unlink(missing_ok=True)
-    write_atomically(folder / _ARRAYS, lambda p: _write_npz(p, np.asarray(result.losses, dtype=np.float64),
-                                                             np.asarray(result.embeddings, dtype=np.float32)))
+    atomic_save_npz(folder / _ARRAYS, losses=np.asarray(result.losses, dtype=np.float64),
+                    embeddings=np.asarray(result.embeddings, dtype=np.float32))
     write_atomically(folder / _MODEL, lambda p: torch.save(result.state_dict, p))
     meta = {"task": result.task, "history": [float(v) for v in result.history],
             "metrics": {k: float(v) for k, v in result.metrics.items()}, "settings": result.settings}
