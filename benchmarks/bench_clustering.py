@@ -5,7 +5,7 @@ peak-RSS mark (``/proc/self/clear_refs``) and reads the resident size before the
 (``VmHWM``) after it: the difference is the pool's peak memory above what the process already held
 (features, libraries). Where ``/proc`` is missing, ``ru_maxrss`` is used (it cannot be reset, so an
 earlier peak during the imports may hide the pool's). DeepCluster is not
-benchmarked here: it is a training method (see alnb/pretext/deepcluster.py), and its pools only
+benchmarked here: it is a training method (see alnb/methods/pretext/deepcluster.py), and its pools only
 allocate over an assignment that is already computed, which is the cost of ``kmeans_*`` minus k-means.
 
 Usage: python benchmarks/bench_clustering.py [--n 50000] [--dim 512] [--blobs 10] [--budget 2500]
@@ -59,8 +59,8 @@ def run_pool(pool: str, features_path: str, budget: int, n_classes: int) -> dict
     import numpy as np
 
     from alnb.methods.kernel_herding import kernel_herding
-    from alnb.methods.pools.clustering import (cluster_pool, equal_allocation, kmeans_clusters, l2_normalize,
-                                       proportional_allocation)
+    from alnb.methods.geometry import l2_normalize
+    from alnb.methods.pools.clustering import cluster_pool, equal_allocation, kmeans_clusters, proportional_allocation
     from alnb.methods.pools.neighbors import radius_graph
     from alnb.methods.pools.probcover import max_coverage, probcover_delta
     from alnb.methods.pools.typiclust import typiclust

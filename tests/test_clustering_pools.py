@@ -5,12 +5,12 @@ import pytest
 from scipy.spatial.distance import cdist
 
 from alnb.methods.pools import PoolContext, resolve_pool
-from alnb.methods.pools.clustering import (cluster_pool, equal_allocation, kmeans_clusters, l2_normalize,
-                                   proportional_allocation)
-from alnb.methods.pools.neighbors import knn_mean_distances, nearest_foreign_distances, radius_graph
+from alnb.methods.geometry import knn_mean_distances, l2_normalize, typicality
+from alnb.methods.pools.clustering import cluster_pool, equal_allocation, kmeans_clusters, proportional_allocation
+from alnb.methods.pools.neighbors import nearest_foreign_distances, radius_graph
 from alnb.methods.pools.probcover import (below_rounding, max_coverage, probcover, probcover_delta,
                                   pseudo_label_foreign_distances, purity_delta)
-from alnb.methods.pools.typiclust import typicality, typiclust
+from alnb.methods.pools.typiclust import typiclust
 
 
 def blobs(n_blobs=6, per_blob=40, dim=16, seed=0):

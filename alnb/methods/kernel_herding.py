@@ -20,33 +20,18 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from alnb.methods.geometry import normalized_tensor, rows_per_block, squared_distances
+
 DEFAULT_BANDWIDTH = 1.0  # the reference's h, on L2-normalised features (distances in [0, 2])
 DEFAULT_MAX_CANDIDATES = 10_000  # the reference takes up to 35,000 (on a GPU); raise it there
 BLOCK_ELEMENTS = 2 ** 22
-
-
-def normalized_tensor(features: np.ndarray, device: str | torch.device = "cpu", normalize: bool = True
-                      ) -> torch.Tensor:
-    """``features`` as float32 on ``device``, rows scaled to unit norm when ``normalize`` (zero rows stay zero)."""
-    x = torch.as_tensor(np.ascontiguousarray(features, dtype=np.float32), device=device)
-    if x.ndim != 2:
-        raise ValueError(f"features must be a 2-D array [N, d], got shape {tuple(x.shape)}")
-    return x / x.norm(dim=1, keepdim=True).clamp_min(torch.finfo(torch.float32).tiny) if normalize else x
 
 
 def rbf_kernel(rows: torch.Tensor, columns: torch.Tensor, bandwidth: float, column_norms: torch.Tensor | None = None,
                row_norms: torch.Tensor | None = None) -> torch.Tensor:
     """exp(−‖a − b‖² / h²) between every row and every column (one block: ``[len(rows), len(columns)]``);
     ``column_norms`` / ``row_norms`` are the squared norms, when already known."""
-    column_norms = (columns * columns).sum(1) if column_norms is None else column_norms
-    row_norms = (rows * rows).sum(1) if row_norms is None else row_norms
-    squared = torch.addmm(column_norms[None, :], rows, columns.T, alpha=-2.0)
-    squared.add_(row_norms[:, None]).clamp_min_(0.0)
-    return squared.mul_(-1.0 / bandwidth ** 2).exp_()
-
-
-def _rows_per_block(n_columns: int) -> int:
-    return max(1, BLOCK_ELEMENTS // max(1, n_columns))
+    return squared_distances(rows, columns, row_norms, column_norms).mul_(-1.0 / bandwidth ** 2).exp_()
 
 
 def kernel_herding(features: np.ndarray, budget: int, rng: np.random.Generator, labeled_positions=(),
@@ -96,7 +81,7 @@ def _greedy(x: torch.Tensor, x_labeled: torch.Tensor, weights: np.ndarray, budge
     w = torch.as_tensor(weights, dtype=torch.float32, device=device)
     norms = (x * x).sum(1)
     coverage = torch.zeros(n, device=device)
-    step = _rows_per_block(n)
+    step = rows_per_block(n, BLOCK_ELEMENTS)
     for lo in range(0, len(x_labeled), step):
         coverage = torch.maximum(coverage, rbf_kernel(x_labeled[lo:lo + step], x, bandwidth, norms).max(0).values)
     gain = torch.empty(n, dtype=torch.float64, device=device)

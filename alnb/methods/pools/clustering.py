@@ -16,7 +16,7 @@ from alnb.methods.pools.allocation import equal_allocation, proportional_allocat
 from alnb.methods.pools.base import PoolContext, PoolStrategy, register_pool_family
 from alnb.methods.registry import Option
 
-__all__ = ["equal_allocation", "proportional_allocation", "kmeans_clusters", "cluster_pool", "l2_normalize",
+__all__ = ["equal_allocation", "proportional_allocation", "kmeans_clusters", "cluster_pool",
            "REPRESENTATIONS", "PRETEXT_REPRESENTATIONS"]
 
 REPRESENTATIONS = ("pixels", "pca", "rotation", "inpainting", "vae", "simclr")
@@ -25,13 +25,6 @@ ALLOCATIONS = {"equal": equal_allocation, "prop": proportional_allocation}
 MINIBATCH_ABOVE_N = 100_000
 WITHIN_OPTION = Option("within", str, "random", "which points of each cluster: a seeded random draw, or the nearest "
                        "to its centre", choices=("random", "nearest"))
-
-
-def l2_normalize(features: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit Euclidean norm (float32); all-zero rows stay zero."""
-    features = np.asarray(features, dtype=np.float32)
-    norms = np.linalg.norm(features, axis=1, keepdims=True)
-    return features / np.maximum(norms, np.finfo(np.float32).tiny)
 
 
 def kmeans_clusters(features: np.ndarray, n_clusters: int, rng: np.random.Generator, *,

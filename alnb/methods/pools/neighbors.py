@@ -1,8 +1,5 @@
-"""Blocked Euclidean neighbour computations for the clustering pools, in torch on CPU or CUDA.
-
-Distances are computed a block of rows at a time (about 2**24 distances per block), so no N×N
-matrix is ever held: memory is O(block + output) whatever N.
-"""
+"""ProbCover's neighbourhoods, in torch on CPU or CUDA: the nearest point of another pseudo-label, and the
+sparse graph of pairs closer than δ, both built a block of rows at a time (``alnb.methods.geometry``)."""
 
 from __future__ import annotations
 
@@ -11,26 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from alnb.methods.geometry import float_tensor, rows_per_block, squared_distances
 from alnb.methods.registry import Option
 
-BLOCK_ELEMENTS = 2 ** 24
 DEVICE_OPTION = Option("device", str, "auto", "where the neighbour distances are computed", pattern=r"auto|cpu|cuda(:\d+)?|mps")
-
-
-def rows_per_block(n_columns: int, block_elements: int = BLOCK_ELEMENTS) -> int:
-    """Rows of a block whose distances to ``n_columns`` points hold about ``block_elements`` numbers."""
-    return max(1, block_elements // max(1, n_columns))
-
-
-def _tensor(features: np.ndarray, device: str | torch.device) -> torch.Tensor:
-    return torch.as_tensor(np.ascontiguousarray(features, dtype=np.float32), device=device)
-
-
-def _squared_distances(rows: torch.Tensor, row_norms: torch.Tensor, columns: torch.Tensor,
-                       column_norms: torch.Tensor) -> torch.Tensor:
-    """``‖a − b‖²`` for every pair of a block of rows and the columns, clamped at 0."""
-    d2 = torch.addmm(column_norms[None, :], rows, columns.T, alpha=-2.0)
-    return d2.add_(row_norms[:, None]).clamp_min_(0.0)
 
 
 def squared_distance_rounding(features: np.ndarray) -> float:
@@ -56,7 +37,7 @@ def nearest_foreign_distances(features: np.ndarray, labels: np.ndarray, *,
     """
     labels = np.asarray(labels)
     order = np.argsort(labels, kind="stable")
-    x = _tensor(np.asarray(features)[order], device)
+    x = float_tensor(np.asarray(features)[order], device)
     norms = (x * x).sum(1)
     sorted_labels = labels[order]
     bounds = np.flatnonzero(np.diff(sorted_labels)) + 1
@@ -69,32 +50,11 @@ def nearest_foreign_distances(features: np.ndarray, labels: np.ndarray, *,
             hi = min(stop, lo + step)
             for columns, column_norms in foreign:
                 if len(columns):
-                    d2 = _squared_distances(x[lo:hi], norms[lo:hi], columns, column_norms)
+                    d2 = squared_distances(x[lo:hi], columns, norms[lo:hi], column_norms)
                     nearest[lo:hi] = torch.minimum(nearest[lo:hi], d2.min(1).values)
     result = np.empty(len(labels), dtype=np.float64)
     result[order] = nearest.sqrt().cpu().numpy()
     return result
-
-
-def knn_mean_distances(features: np.ndarray, k: int, *, device: str | torch.device = "cpu") -> np.ndarray:
-    """Mean Euclidean distance from every point to its ``k`` nearest other points.
-
-    The smallest of the ``k + 1`` nearest distances (the point itself, or an exact duplicate at
-    distance 0) is dropped, as the reference implementation of TypiClust does.
-    """
-    n = len(features)
-    if not 1 <= k < n:
-        raise ValueError(f"k must lie in [1, {n - 1}] for {n} points, got {k}")
-    x = _tensor(features, device)
-    norms = (x * x).sum(1)
-    means = torch.empty(n, dtype=torch.float64, device=x.device)
-    step = rows_per_block(n)
-    for lo in range(0, n, step):
-        hi = min(n, lo + step)
-        d2 = _squared_distances(x[lo:hi], norms[lo:hi], x, norms)
-        nearest = torch.topk(d2, k + 1, dim=1, largest=False).values
-        means[lo:hi] = nearest.sqrt().to(torch.float64)[:, 1:].mean(1)
-    return means.cpu().numpy()
 
 
 @dataclass(frozen=True)
@@ -140,7 +100,7 @@ def radius_graph(features: np.ndarray, radius: float, *, pseudo_labels: np.ndarr
     a radius chosen for 95% purity it skips about (1 − 1/K) of the N² distances.
     """
     n = len(features)
-    x = _tensor(features, device)
+    x = float_tensor(features, device)
     norms = (x * x).sum(1)
     threshold = float(radius) ** 2
     if pseudo_labels is None:
@@ -190,7 +150,7 @@ def _close_pairs(rows: torch.Tensor, row_norms: torch.Tensor, columns: torch.Ten
                  threshold: float) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the number of columns with squared distance below ``threshold``, and those columns
     (int32, row after row, ascending)."""
-    within = _squared_distances(rows, row_norms, columns, column_norms) < threshold
+    within = squared_distances(rows, columns, row_norms, column_norms) < threshold
     counts = within.sum(1).cpu().numpy()
     flat = within.view(-1).nonzero().squeeze(1)
     return counts, (flat % within.shape[1]).to(torch.int32).cpu().numpy()

@@ -14,7 +14,8 @@ import torch
 
 from alnb.models.networks import resolve_device
 from alnb.methods.pools.base import PoolContext, PoolStrategy, register_pool_family
-from alnb.methods.pools.clustering import REPRESENTATION_PATTERN, kmeans_clusters, l2_normalize, representation_needs
+from alnb.methods.geometry import l2_normalize
+from alnb.methods.pools.clustering import REPRESENTATION_PATTERN, kmeans_clusters, representation_needs
 from alnb.methods.pools.neighbors import (DEVICE_OPTION, RadiusGraph, nearest_foreign_distances, radius_graph,
                                   squared_distance_rounding)
 from alnb.methods.registry import Option

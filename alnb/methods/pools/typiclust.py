@@ -15,17 +15,12 @@ import torch
 
 from alnb.models.networks import resolve_device
 from alnb.methods.pools.base import PoolContext, PoolStrategy, register_pool_family
-from alnb.methods.pools.clustering import REPRESENTATION_PATTERN, representation_needs, kmeans_clusters, l2_normalize
-from alnb.methods.pools.neighbors import DEVICE_OPTION, knn_mean_distances
+from alnb.methods.geometry import l2_normalize, typicality
+from alnb.methods.pools.clustering import REPRESENTATION_PATTERN, kmeans_clusters, representation_needs
+from alnb.methods.pools.neighbors import DEVICE_OPTION
 from alnb.methods.registry import Option
 
 MINIBATCH_ABOVE_CLUSTERS = 50
-
-
-def typicality(features: np.ndarray, k: int, *, device: str | torch.device = "cpu") -> np.ndarray:
-    """1 / (mean Euclidean distance to the ``k`` nearest other points), with 1e-5 added to the distance
-    as in the reference so exact duplicates stay finite."""
-    return 1.0 / (knn_mean_distances(features, k, device=device) + 1e-5)
 
 
 def typiclust(features: np.ndarray, budget: int, rng: np.random.Generator, labeled_positions=(),

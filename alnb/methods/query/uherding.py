@@ -20,8 +20,8 @@ import torch
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 
-from alnb.methods.kernel_herding import (DEFAULT_BANDWIDTH, DEFAULT_MAX_CANDIDATES, _rows_per_block, kernel_herding,
-                          normalized_tensor)
+from alnb.methods.geometry import normalized_tensor, rows_per_block, squared_distances
+from alnb.methods.kernel_herding import BLOCK_ELEMENTS, DEFAULT_BANDWIDTH, DEFAULT_MAX_CANDIDATES, kernel_herding
 from alnb.methods.query.base import QueryContext, register_query
 from alnb.methods.registry import Option
 
@@ -68,9 +68,9 @@ def labeled_bandwidth(labeled_features: np.ndarray, default: float = DEFAULT_BAN
     x = normalized_tensor(labeled_features, device)
     norms = (x * x).sum(1)
     smallest = torch.tensor(float("inf"), device=x.device)
-    step = _rows_per_block(len(x))
+    step = rows_per_block(len(x), BLOCK_ELEMENTS)
     for lo in range(0, len(x), step):
-        squared = torch.addmm(norms[None, :], x[lo:lo + step], x.T, alpha=-2.0).add_(norms[lo:lo + step, None])
+        squared = squared_distances(x[lo:lo + step], x, norms[lo:lo + step], norms)
         positive = squared[squared > 1e-10]
         if len(positive):
             smallest = torch.minimum(smallest, positive.min())
