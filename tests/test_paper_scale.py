@@ -11,7 +11,6 @@ DeepCluster clusters the pool into as many clusters as the dataset has classes.
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import yaml

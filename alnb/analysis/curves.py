@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from alnb.analysis.stats import holm, paired_test
 from alnb.run.store import trial_columns

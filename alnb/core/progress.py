@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import threading
-import time
 import uuid
 from pathlib import Path
 

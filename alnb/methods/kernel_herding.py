@@ -21,10 +21,14 @@ import numpy as np
 import torch
 
 from alnb.methods.geometry import normalized_tensor, rows_per_block, squared_distances
+from alnb.methods.registry import Option
 
 DEFAULT_BANDWIDTH = 1.0  # the reference's h, on L2-normalised features (distances in [0, 2])
 DEFAULT_MAX_CANDIDATES = 10_000  # the reference takes up to 35,000 (on a GPU); raise it there
 BLOCK_ELEMENTS = 2 ** 22
+CANDIDATES_OPTION = Option("herding_candidates", int, DEFAULT_MAX_CANDIDATES,
+                           "size of the seeded subsample of U that is both the candidates and the points whose "
+                           "coverage counts", low=1)
 
 
 def rbf_kernel(rows: torch.Tensor, columns: torch.Tensor, bandwidth: float, column_norms: torch.Tensor | None = None,

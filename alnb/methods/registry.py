@@ -55,6 +55,10 @@ class Option:
             return f"{key}: must lie in {self.range_text()}, got {value!r}"
         return None
 
+    def read(self, given: dict[str, Any]) -> Any:
+        """This option's value in ``given`` (a context's ``options``), else its default."""
+        return given.get(self.name, self.default)
+
     def range_text(self) -> str:
         """The valid values in words: ``[2, ∞)``, ``(0, 1]``, ``random, nearest`` …"""
         if self.choices:
@@ -80,6 +84,20 @@ def _is_type(value: Any, tp: type) -> bool:
     if tp is float:
         return isinstance(value, (int, float))
     return isinstance(value, tp)
+
+
+def read_options(options: tuple[Option, ...], given: dict[str, Any]) -> dict[str, Any]:
+    """Every option of ``options`` by name, as given or by default."""
+    return {option.name: option.read(given) for option in options}
+
+
+def declared_options(methods) -> dict[str, list[tuple[str, Option]]]:
+    """Every option name → the (method, option) pairs declaring it, from ``(method, options)`` pairs."""
+    declared: dict[str, list[tuple[str, Option]]] = {}
+    for method, options in methods:
+        for option in options:
+            declared.setdefault(option.name, []).append((method, option))
+    return declared
 
 
 def check_options(key: str, given: dict[str, Any], declared: dict[str, list[tuple[str, Option]]],

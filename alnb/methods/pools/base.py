@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from alnb.methods.registry import Option, unknown_name_message
+from alnb.methods.registry import Option, declared_options, unknown_name_message
 
 
 @dataclass
@@ -103,11 +103,7 @@ def pool_family_label(name: str) -> str:
 
 def declared_pool_options() -> dict[str, list[tuple[str, Option]]]:
     """Every option name of every family → the (family label, option) pairs declaring it."""
-    declared: dict[str, list[tuple[str, Option]]] = {}
-    for family in POOL_FAMILIES:
-        for option in family.options:
-            declared.setdefault(option.name, []).append((_label(family), option))
-    return declared
+    return declared_options((_label(family), family.options) for family in POOL_FAMILIES)
 
 
 def pool_names() -> list[str]:

@@ -106,7 +106,7 @@ def _kmeans_strategy(name: str, allocation: str, representation: str = "pca") ->
         labels, centers = kmeans_clusters(features, min(ctx.n_classes, len(ctx.candidates)), ctx.rng)
         counts = ALLOCATIONS[allocation](np.bincount(labels, minlength=len(centers)), ctx.budget)
         positions = cluster_pool(labels, counts, ctx.rng, features=features, centers=centers,
-                                 within=ctx.options.get("within", WITHIN_OPTION.default))
+                                 within=WITHIN_OPTION.read(ctx.options))
         return ctx.candidates[positions]
 
     return PoolStrategy(name, build, **representation_needs(representation))
@@ -122,7 +122,7 @@ def _deepcluster_strategy(name: str, allocation: str) -> PoolStrategy:
             raise ValueError(f"al.inits: {name} needs the DeepCluster assignment, but the context has no clusters")
         _, labels = np.unique(np.asarray(ctx.clusters("deepcluster")), return_inverse=True)
         labels = labels.reshape(-1)
-        within = ctx.options.get("within", WITHIN_OPTION.default)
+        within = WITHIN_OPTION.read(ctx.options)
         features = ctx.features("deepcluster") if within == "nearest" else None
         counts = ALLOCATIONS[allocation](np.bincount(labels), ctx.budget)
         return ctx.candidates[cluster_pool(labels, counts, ctx.rng, features=features, within=within)]

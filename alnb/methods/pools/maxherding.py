@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from alnb.methods.kernel_herding import DEFAULT_BANDWIDTH, DEFAULT_MAX_CANDIDATES, kernel_herding
+from alnb.methods.kernel_herding import CANDIDATES_OPTION, DEFAULT_BANDWIDTH, kernel_herding
 from alnb.models.networks import resolve_device
 from alnb.methods.pools.base import PoolContext, PoolStrategy, register_pool_family
 from alnb.methods.pools.clustering import REPRESENTATION_PATTERN, representation_needs
 from alnb.methods.pools.neighbors import DEVICE_OPTION
-from alnb.methods.registry import Option
+from alnb.methods.registry import Option, read_options
 
 MAXHERDING_OPTIONS = (
     Option("herding_bandwidth", float, DEFAULT_BANDWIDTH, "width h of the RBF kernel on L2-normalised features",
            low=0, low_open=True),
-    Option("herding_candidates", int, DEFAULT_MAX_CANDIDATES,
-           "size of the seeded subsample of U that is both the candidates and the points whose coverage counts", low=1),
+    CANDIDATES_OPTION,
     DEVICE_OPTION,
 )
 
@@ -34,11 +33,10 @@ def _maxherding_strategy(name: str, representation: str = "simclr") -> PoolStrat
     """MaxHerding on a representation (default: SimCLR embeddings, as in the paper)."""
 
     def build(ctx: PoolContext) -> np.ndarray:
-        options = ctx.options
+        options = read_options(MAXHERDING_OPTIONS, ctx.options)
         positions = kernel_herding(ctx.features(representation), ctx.budget, ctx.rng,
-                                   bandwidth=options.get("herding_bandwidth", DEFAULT_BANDWIDTH),
-                                   max_candidates=options.get("herding_candidates", DEFAULT_MAX_CANDIDATES),
-                                   device=resolve_device(options.get("device", "auto")))
+                                   bandwidth=options["herding_bandwidth"], max_candidates=options["herding_candidates"],
+                                   device=resolve_device(options["device"]))
         return ctx.candidates[positions]
 
     return PoolStrategy(name, build, **representation_needs(representation))

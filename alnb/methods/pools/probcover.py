@@ -18,7 +18,7 @@ from alnb.methods.geometry import l2_normalize
 from alnb.methods.pools.clustering import REPRESENTATION_PATTERN, kmeans_clusters, representation_needs
 from alnb.methods.pools.neighbors import (DEVICE_OPTION, RadiusGraph, nearest_foreign_distances, radius_graph,
                                   squared_distance_rounding)
-from alnb.methods.registry import Option
+from alnb.methods.registry import Option, read_options
 
 
 def purity_delta(foreign_distances: np.ndarray, purity_threshold: float = 0.95) -> float:
@@ -150,7 +150,7 @@ def _probcover_strategy(name: str, representation: str = "simclr") -> PoolStrate
     """ProbCover on a representation (default: SimCLR embeddings, as in the paper)."""
 
     def build(ctx: PoolContext) -> np.ndarray:
-        options = {option.name: ctx.options.get(option.name, option.default) for option in PROBCOVER_OPTIONS}
+        options = read_options(PROBCOVER_OPTIONS, ctx.options)
         positions = probcover(ctx.features(representation), ctx.budget, ctx.n_classes, ctx.rng,
                               purity_threshold=options["purity_threshold"], delta=options["delta"],
                               device=resolve_device(options["device"]))

@@ -18,7 +18,7 @@ from alnb.methods.pools.base import PoolContext, PoolStrategy, register_pool_fam
 from alnb.methods.geometry import l2_normalize, typicality
 from alnb.methods.pools.clustering import REPRESENTATION_PATTERN, kmeans_clusters, representation_needs
 from alnb.methods.pools.neighbors import DEVICE_OPTION
-from alnb.methods.registry import Option
+from alnb.methods.registry import Option, read_options
 
 MINIBATCH_ABOVE_CLUSTERS = 50
 
@@ -98,7 +98,7 @@ def _typiclust_strategy(name: str, representation: str = "simclr") -> PoolStrate
     """TypiClust on a representation (default: SimCLR embeddings, as in the paper)."""
 
     def build(ctx: PoolContext) -> np.ndarray:
-        options = {option.name: ctx.options.get(option.name, option.default) for option in TYPICLUST_OPTIONS}
+        options = read_options(TYPICLUST_OPTIONS, ctx.options)
         positions = typiclust(ctx.features(representation), ctx.budget, ctx.rng,
                               max_clusters=options["max_clusters"], min_cluster_size=options["min_cluster_size"],
                               k_neighbors=options["k_neighbors"], device=resolve_device(options["device"]))

@@ -13,7 +13,7 @@ from typing import Any, Callable, Protocol
 import numpy as np
 import torch
 
-from alnb.methods.registry import Option, unknown_name_message
+from alnb.methods.registry import Option, declared_options, unknown_name_message
 
 
 class ModelOutputs(Protocol):
@@ -96,11 +96,7 @@ def register_query(name: str, n_members: int = 1, options: tuple[Option, ...] = 
 
 def declared_query_options() -> dict[str, list[tuple[str, Option]]]:
     """Every option name of every registered method → the (method, option) pairs declaring it."""
-    declared: dict[str, list[tuple[str, Option]]] = {}
-    for method in QUERY_METHODS.values():
-        for option in method.options:
-            declared.setdefault(option.name, []).append((method.name, option))
-    return declared
+    return declared_options((method.name, method.options) for method in QUERY_METHODS.values())
 
 
 def get_query_method(name: str, key: str = "al.queries") -> QueryMethod:

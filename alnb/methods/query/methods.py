@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 import numpy as np
 
 from alnb.core import seeding
@@ -13,7 +11,7 @@ from alnb.methods.query.base import QueryContext, register_query
 from alnb.methods.query.kcenter import k_center_greedy
 from alnb.methods.selection import top_k
 from alnb.methods.query.vaal import VaalConfig, vaal_labeled_probability
-from alnb.methods.registry import Option
+from alnb.methods.registry import Option, read_options
 
 MC_PASSES = Option("mc_passes", int, 25, "MC-dropout forward passes T (al.mc_passes sets it for every method); "
                    "with one pass there is no disagreement to measure", low=2)
@@ -50,14 +48,14 @@ def min_margin_query(ctx: QueryContext) -> np.ndarray:
 @register_query("dbal", options=(MC_PASSES,), mc_dropout=True)
 def dbal_query(ctx: QueryContext) -> np.ndarray:
     """DBAL, max-entropy of the MC-dropout mean H(p̄) (Gal, Islam, Ghahramani, ICML 2017)."""
-    passes = int(ctx.options.get("mc_passes", MC_PASSES.default))
+    passes = int(MC_PASSES.read(ctx.options))
     return _pick_top(ctx, scores.mc_entropy(ctx.outputs.mc_probs(ctx.unlabeled, passes)))
 
 
 @register_query("bald", options=(MC_PASSES,), mc_dropout=True)
 def bald_query(ctx: QueryContext) -> np.ndarray:
     """BALD, H(p̄) − mean_t H(p^(t)) over MC-dropout passes (Houlsby et al. 2011; Gal et al. 2017)."""
-    passes = int(ctx.options.get("mc_passes", MC_PASSES.default))
+    passes = int(MC_PASSES.read(ctx.options))
     return _pick_top(ctx, scores.bald(ctx.outputs.mc_probs(ctx.unlabeled, passes)))
 
 
@@ -95,8 +93,8 @@ def vaal_query(ctx: QueryContext) -> np.ndarray:
 
     Options ``vaal_<field>`` override :class:`~alnb.methods.query.vaal.VaalConfig` (e.g. ``vaal_epochs``).
     """
-    config = VaalConfig(**{f.name: ctx.options[f"vaal_{f.name}"] for f in fields(VaalConfig)
-                           if f"vaal_{f.name}" in ctx.options})
+    config = VaalConfig(**{name.removeprefix("vaal_"): value
+                           for name, value in read_options(VAAL_OPTIONS, ctx.options).items()})
     labeled_probability = vaal_labeled_probability(
         ctx.outputs.images(ctx.labeled), ctx.outputs.images(ctx.unlabeled),
         seed=seeding.stream_seed(ctx.seed, "vaal"), device=ctx.outputs.device, config=config)

@@ -21,16 +21,16 @@ from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 
 from alnb.methods.geometry import normalized_tensor, rows_per_block, squared_distances
-from alnb.methods.kernel_herding import BLOCK_ELEMENTS, DEFAULT_BANDWIDTH, DEFAULT_MAX_CANDIDATES, kernel_herding
+from alnb.methods.kernel_herding import (BLOCK_ELEMENTS, CANDIDATES_OPTION, DEFAULT_BANDWIDTH, DEFAULT_MAX_CANDIDATES,
+                                         kernel_herding)
 from alnb.methods.query.base import QueryContext, register_query
-from alnb.methods.registry import Option
+from alnb.methods.registry import Option, read_options
 
 TEMPERATURE_RANGE = (0.05, 20.0)
 UHERDING_OPTIONS = (
     Option("herding_bandwidth", float, None, "a fixed kernel width h (null: the smallest distance between two "
            "labeled points, as in the reference)", low=0, low_open=True, nullable=True),
-    Option("herding_candidates", int, DEFAULT_MAX_CANDIDATES,
-           "size of the seeded subsample of U that is both the candidates and the points whose coverage counts", low=1),
+    CANDIDATES_OPTION,
 )
 
 
@@ -100,9 +100,9 @@ def uherding_query(ctx: QueryContext) -> np.ndarray:
     """UHerding, uncertainty-weighted kernel herding with a calibrated margin (Bae, Sutherland, Oliveira, ICLR 2025)."""
     domain = np.concatenate([ctx.labeled, ctx.unlabeled])
     temperature = fit_temperature(*ctx.outputs.validation_logits())
+    options = read_options(UHERDING_OPTIONS, ctx.options)
     picks = uherding(ctx.outputs.embeddings(domain), ctx.budget, ctx.rng, np.arange(len(ctx.labeled)),
                      probs=ctx.outputs.probs(domain), temperature=temperature,
-                     bandwidth=ctx.options.get("herding_bandwidth"),
-                     max_candidates=ctx.options.get("herding_candidates", DEFAULT_MAX_CANDIDATES),
+                     bandwidth=options["herding_bandwidth"], max_candidates=options["herding_candidates"],
                      device=ctx.outputs.device)
     return domain[picks]
