@@ -92,5 +92,21 @@ def test_pool_overlap_jaccard():
 def test_class_coverage():
     pools = pd.DataFrame({"init": "a", "seed": 0, "index": [0, 1, 2, 3]})
     cov = analysis.class_coverage(pools, np.array([0, 0, 1, 1, 2]), 3).iloc[0]
-    assert cov["classes_covered"] == 2 and cov["max_class_share"] == 0.5
+    assert cov["class_coverage"] == pytest.approx(2 / 3) and cov["max_class_share"] == 0.5 and cov["size"] == 4
     assert cov["class_entropy"] == pytest.approx(np.log(2) / np.log(3))
+
+
+def test_class_statistics_share_one_scale_with_the_labeled_set_balance():
+    from alnb.class_balance import labeled_class_balance
+    from alnb.class_stats import class_statistics
+
+    stats_table = class_statistics(np.array([[5, 5, 0, 0], [10, 0, 0, 0], [1, 1, 1, 1]]))
+    assert stats_table["class_coverage"].tolist() == pytest.approx([0.5, 0.25, 1.0])
+    assert stats_table["class_entropy"].tolist() == pytest.approx([0.5, 0.0, 1.0])
+    assert stats_table["max_class_share"].tolist() == pytest.approx([0.5, 1.0, 0.25])
+    labels = np.array([0, 0, 1, 1, 2])
+    pools = pd.DataFrame({"init": "a", "seed": 0, "index": [0, 2, 4]})
+    balance = labeled_class_balance(pools.assign(cycle=0), labels, 3).iloc[0]
+    cov = analysis.class_coverage(pools, labels, 3).iloc[0]
+    for column in ("class_coverage", "class_entropy", "max_class_share"):
+        assert balance[column] == pytest.approx(cov[column])
