@@ -143,13 +143,12 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
              "into what cycle 0 contributes through the first trapezoid and the rest. The last column is the first "
              "labeled-set size at which the gain's 95% interval includes 0 (—: it excludes 0 at every cycle).</p>",
              _phase_html(label(phases))]
-    ends = verdict.advantage_ends(verdict.gain_curves(results))
+    gains = verdict.gain_curves(results)
     body += ["<h2>Gain over random per cycle</h2>",
              "<p>A ring marks where a pool's gain interval first includes 0: where its advantage (or "
              "disadvantage) ends.</p>",
-             _figure_html(plots.gain_curves(label(verdict.gain_curves(results)),
-                                            ends=ends.rename(index=pool_label)),
-                          "gain_curves", figures_dir, "gain curves")]
+             _figure_html(plots.gain_curves(gains, ends=verdict.advantage_ends(gains)), "gain_curves", figures_dir,
+                          "gain curves")]
     said = [s for s in (verdict.collapse_sentence(quality, results), verdict.oracle_sentence(results)) if s]
     if said:
         body += ["<h2>What the reader sees</h2>"] + [f"<p>{html.escape(s)}</p>" for s in said]

@@ -267,6 +267,8 @@ def verdict_table(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFra
 
 
 def p_text(value: float) -> str:
+    if not np.isfinite(value):
+        return "—"
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
@@ -274,7 +276,18 @@ def _named(table: pd.DataFrame) -> str:
     return ", ".join(f"{r['init']} {r['mean_diff']:+.3f} (Holm p {p_text(r['p_holm'])})" for _, r in table.iterrows())
 
 
+def interval(low: float, high: float, what: str = "95% CI", digits: int = 3, missing: str = "too few seeds") -> str:
+    """``what low to high``, or a dash and why (``missing``) where there is no interval."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return f"{what} — ({missing})"
+    return f"{what} {low:+.{digits}f} to {high:+.{digits}f}"
+
+
 def value_range(values: pd.Series, digits: int = 3) -> str:
+    """``low–high`` of ``values`` (one number when they agree; a dash when none is defined)."""
+    values = pd.Series(values, dtype=float).dropna()
+    if not len(values):
+        return "— (too few seeds)"
     low, high = float(values.min()), float(values.max())
     return f"{low:.{digits}f}" if round(low, digits) == round(high, digits) else f"{low:.{digits}f}–{high:.{digits}f}"
 
@@ -300,9 +313,9 @@ def _family_sentence(family: pd.DataFrame, phases: pd.DataFrame, scope: str) -> 
     parts.append(": " + "; ".join(clauses) + ".")
     if len(better):
         best = better.loc[better["corrected_low"].idxmax()]
+        level = f"{100 * (1 - best['level']):.1f}% interval"
         parts.append(f" The best, by the lower end of its interval at its Holm level, is {best['init']}: "
-                     f"{best['mean_diff']:+.3f} AUBC ({100 * (1 - best['level']):.1f}% interval "
-                     f"{best['corrected_low']:+.3f} to {best['corrected_high']:+.3f}).")
+                     f"{best['mean_diff']:+.3f} AUBC ({interval(best['corrected_low'], best['corrected_high'], level)}).")
     else:
         parts.append(" No pool is named the best: none is significantly better than random.")
     shown = better if len(better) else family.sort_values("mean_diff", ascending=False).head(2)
@@ -310,11 +323,15 @@ def _family_sentence(family: pd.DataFrame, phases: pd.DataFrame, scope: str) -> 
     for _, r in shown.iterrows():
         ph = phases.loc[r["init"]]
         ends = ph["advantage_ends_at"]
-        end = (f"its gain's interval first includes 0 at {ends:.0f} labels" if np.isfinite(ends) else
-               "its gain's interval excludes 0 at every cycle")
-        split.append(f"{r['init']} gains {ph['cycle0_gain']:+.3f} at cycle 0 (95% CI {ph['cycle0_low']:+.3f} to "
-                     f"{ph['cycle0_high']:+.3f}) and {ph['al_phase_gain']:+.3f} over the AL phase (cycles ≥ 1: 95% CI "
-                     f"{ph['al_phase_low']:+.3f} to {ph['al_phase_high']:+.3f}); {end}")
+        if np.isfinite(ends):
+            end = f"its gain's interval first includes 0 at {ends:.0f} labels"
+        elif np.isfinite(ph["cycle0_low"]):
+            end = "its gain's interval excludes 0 at every cycle"
+        else:
+            end = "too few seeds for an interval"
+        split.append(f"{r['init']} gains {ph['cycle0_gain']:+.3f} at cycle 0 ({interval(ph['cycle0_low'], ph['cycle0_high'])}) "
+                     f"and {ph['al_phase_gain']:+.3f} over the AL phase (cycles ≥ 1: "
+                     f"{interval(ph['al_phase_low'], ph['al_phase_high'])}); {end}")
     parts.append(" Cold start against AL phase: " + "; ".join(split) + ".")
     return "".join(parts)
 
@@ -343,13 +360,16 @@ def _q3_sentence(correlations: pd.DataFrame) -> str:
         return "Pool properties vary too little across pool types to correlate, so the question is not answered here."
     ranked = properties.assign(strength=properties["rho_over_types"].abs()).sort_values("strength", ascending=False)
     top = ranked.iloc[0]
-    holds = "its interval excludes 0" if top["ci_low"] > 0 or top["ci_high"] < 0 else "its interval includes 0"
+    if not (np.isfinite(top["ci_low"]) and np.isfinite(top["ci_high"])):
+        holds = "no interval"
+    else:
+        holds = "its interval excludes 0" if top["ci_low"] > 0 or top["ci_high"] < 0 else "its interval includes 0"
     within = (f"within a pool type, across seeds, ρ = {top['rho_within_type']:+.2f} (p = {p_text(top['within_p'])})"
               if np.isfinite(top["rho_within_type"]) else "within a pool type the correlation is undefined")
     others = "; ".join(f"{r['label']} ρ = {r['rho_over_types']:+.2f}" for _, r in ranked.iloc[1:].iterrows())
     text = (f"Over {int(top['pool_types'])} pool types (each the mean over its seeds), the AL-phase gain over random "
             f"(AUBC over cycles ≥ 1) goes with {top['label']} most closely (Spearman ρ = {top['rho_over_types']:+.2f}, "
-            f"95% bootstrap CI over pool types {top['ci_low']:+.2f} to {top['ci_high']:+.2f}; {holds}); {within}"
+            f"{interval(top['ci_low'], top['ci_high'], '95% bootstrap CI over pool types', 2, 'too few pool types')}; {holds}); {within}"
             + (f"; {others}" if others else "") + ". These are correlations between pool types, not causes.")
     consequence = correlations[(correlations["role"] == "consequence")].dropna(subset=["rho_over_types"])
     for _, r in consequence.iterrows():
@@ -399,7 +419,7 @@ def oracle_sentence(results: pd.DataFrame, baseline: str = BASELINE) -> str | No
     oracle = oracles[0]
     own = paired_test(seed_gains(results, baseline).query("init == @oracle")["gain"].to_numpy())
     text = (f"Where the oracle stands: {oracle} (a random draw with equal counts per class; it reads the labels) "
-            f"gains {own['mean_diff']:+.3f} AUBC over random (95% CI {own['ci_low']:+.3f} to {own['ci_high']:+.3f}).")
+            f"gains {own['mean_diff']:+.3f} AUBC over random ({interval(own['ci_low'], own['ci_high'])}).")
     for metric, what in (("initial", "at cycle 0"), ("aubc", "over the whole AUBC")):
         gains = seed_gains(results, oracle, metric)
         rows = [{"init": i, **paired_test(g["gain"].to_numpy())} for i, g in gains.groupby("init")
