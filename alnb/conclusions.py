@@ -36,8 +36,12 @@ def family_conclusion(results: pd.DataFrame, what: str, baseline: str = "random"
                                for _, r in rows.iterrows())
             said.append(f"{len(rows)} {outcome} than {baseline} ({listed})")
     unclear = family[family["outcome"] == "could not tell"]
-    if len(unclear):
+    if len(unclear) and unclear["detectable"].notna().any():
         said.append(f"could not tell for {len(unclear)} (largest observed difference "
                     f"{unclear['mean_diff'].abs().max():.3f}); at their Holm levels these tests could have detected "
                     f"differences of {verdict.value_range(unclear['detectable'])} AUBC with 80% power")
-    return f"{what} ({n} seeds; Holm over the {m} comparisons with {baseline}): " + "; ".join(said) + "."
+    elif len(unclear):
+        said.append(f"could not tell for {len(unclear)}: one seed allows no test (largest observed difference "
+                    f"{unclear['mean_diff'].abs().max():.3f})")
+    seeds = f"{n} seed" + ("s" if n != 1 else "")
+    return f"{what} ({seeds}; Holm over the {m} comparisons with {baseline}): " + "; ".join(said) + "."

@@ -441,8 +441,9 @@ def oracle_sentence(results: pd.DataFrame, baseline: str = BASELINE) -> str | No
 
 
 def collapse_sentence(quality: pd.DataFrame | None, results: pd.DataFrame, baseline: str = BASELINE) -> str | None:
-    """Why a pool collapses: the pools whose class coverage falls below the random pool's on average, with
-    how many of their images come from one class and how many classes they cover (range over seeds)."""
+    """Why a pool collapses: the (up to 3) pools whose class coverage falls furthest below the random pool's on
+    average, with how many of their images come from one class and how many classes they cover (range over
+    seeds); "collapses" when the worst takes half of its pool or more from one class."""
     if quality is None or not {"class_coverage", "max_class_share", "size", "n_classes"} <= set(quality.columns):
         return None
     q = quality[quality["init"].map(pool_kind) != "oracle"].assign(
@@ -467,8 +468,10 @@ def collapse_sentence(quality: pd.DataFrame | None, results: pd.DataFrame, basel
         said.append(f"{init} takes {span(rows['largest'])} of its {span(rows['size'])} images from one class and "
                     f"covers {span(rows['covered'])} of {k} classes{gain}")
     base = q[q["init"] == baseline]
-    return (f"Why a pool collapses: it concentrates on few classes. {'; '.join(said)}; a random pool covers "
-            f"{span(base['covered'])} of {k} (range over seeds).")
+    worst = q[q["init"] == low[0]]["max_class_share"].mean()
+    lead = ("Why a pool collapses: it concentrates on few classes." if worst >= 0.5 else
+            "The pools that cover fewer classes than a random one:")
+    return f"{lead} {'; '.join(said)}; a random pool covers {span(base['covered'])} of {k} (range over seeds)."
 
 
 SEED_STUDY = ("The seed study's authors concluded that a guided initial pool could not conclusively beat a random "

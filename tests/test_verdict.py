@@ -192,6 +192,7 @@ def test_explanations_of_collapse_oracle_and_the_seed_study():
                             for i, c, m in (("random", 8, 4), ("kmeans_equal", 10, 2), ("rotation", 4, 17),
                                             ("typiclust", 9, 3)) for s in range(6)])
     collapse = verdict.collapse_sentence(quality, results)
+    assert collapse.startswith("Why a pool collapses")
     assert "rotation takes 17 of its 20 images from one class and covers 4 of 10 classes" in collapse
     assert "a random pool covers 8 of 10" in collapse and "kmeans_equal" not in collapse
     oracle = verdict.oracle_sentence(results)
