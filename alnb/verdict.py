@@ -140,7 +140,7 @@ def phase_table(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame
     """Per pool (every init but ``baseline``): the cold-start gain (test accuracy at cycle 0) and the
     AL-phase gain (AUBC over cycles ≥ 1 only), each a per-seed mean over query methods with its 95%
     t-interval; the full AUBC gain split exactly into what its first trapezoid (cycle 0 to 1) holds
-    (``aubc_from_start``) and the rest; and the first labeled size at which the gain's interval includes 0."""
+    (``aubc_from_cycle0``) and the rest; and the first labeled size at which the gain's interval includes 0."""
     sizes = results.groupby("cycle")["n_labeled"].mean().sort_index()
     span = sizes.iloc[-1] - sizes.iloc[0] if len(sizes) > 1 else np.nan
     first_segment = (sizes.iloc[1] - sizes.iloc[0]) / span if len(sizes) > 1 else np.nan
@@ -237,9 +237,10 @@ def verdict_table(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFra
     secondary = secondary_family(results, baseline)
     counts = secondary.groupby("init")["outcome"].value_counts().unstack(fill_value=0)
     phases = phase_table(results, baseline).set_index("init")
+    gains = seed_gains(results, baseline)
     rows = []
     for init, phase in phases.iterrows():
-        test = paired_test(seed_gains(results, baseline).query("init == @init")["gain"].to_numpy())
+        test = paired_test(gains.loc[gains["init"] == init, "gain"].to_numpy())
         row = {"init": init, "kind": phase["kind"], "seeds": test["n_seeds"], "mean_gain": test["mean_diff"],
                "ci_low": test["ci_low"], "ci_high": test["ci_high"]}
         if init in primary.index:
