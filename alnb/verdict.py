@@ -103,7 +103,8 @@ def design_power(results: pd.DataFrame, baseline: str = BASELINE) -> dict[str, f
     at the first Holm step α/m (the strictest level any of its tests is run at); the same for the
     secondary family (``secondary_*``)."""
     out = {}
-    for prefix, family in (("", primary_family(results, baseline)), ("secondary_", secondary_family(results, baseline))):
+    families = (("", primary_family(results, baseline)), ("secondary_", secondary_family(results, baseline)))
+    for prefix, family in families:
         m = len(family)
         sd = float(np.sqrt(np.nanmean(family["sd_diff"] ** 2))) if m else float("nan")
         n = int(family["n_seeds"].min()) if m else 0
@@ -316,7 +317,8 @@ def _family_sentence(family: pd.DataFrame, phases: pd.DataFrame, scope: str) -> 
         best = better.loc[better["corrected_low"].idxmax()]
         level = f"{100 * (1 - best['level']):.1f}% interval"
         parts.append(f" The best, by the lower end of its interval at its Holm level, is {best['init']}: "
-                     f"{best['mean_diff']:+.3f} AUBC ({interval(best['corrected_low'], best['corrected_high'], level)}).")
+                     f"{best['mean_diff']:+.3f} AUBC "
+                     f"({interval(best['corrected_low'], best['corrected_high'], level)}).")
     else:
         parts.append(" No pool is named the best: none is significantly better than random.")
     shown = better if len(better) else family.sort_values("mean_diff", ascending=False).head(2)
@@ -330,7 +332,8 @@ def _family_sentence(family: pd.DataFrame, phases: pd.DataFrame, scope: str) -> 
             end = "its gain's interval excludes 0 at every cycle"
         else:
             end = "too few seeds for an interval"
-        split.append(f"{r['init']} gains {ph['cycle0_gain']:+.3f} at cycle 0 ({interval(ph['cycle0_low'], ph['cycle0_high'])}) "
+        split.append(f"{r['init']} gains {ph['cycle0_gain']:+.3f} at cycle 0 "
+                     f"({interval(ph['cycle0_low'], ph['cycle0_high'])}) "
                      f"and {ph['al_phase_gain']:+.3f} over the AL phase (cycles ≥ 1: "
                      f"{interval(ph['al_phase_low'], ph['al_phase_high'])}); {end}")
     parts.append(" Cold start against AL phase: " + "; ".join(split) + ".")
@@ -369,8 +372,10 @@ def _q3_sentence(correlations: pd.DataFrame) -> str:
               if np.isfinite(top["rho_within_type"]) else "within a pool type the correlation is undefined")
     others = "; ".join(f"{r['label']} ρ = {r['rho_over_types']:+.2f}" for _, r in ranked.iloc[1:].iterrows())
     text = (f"Over {int(top['pool_types'])} pool types (each the mean over its seeds), the AL-phase gain over random "
-            f"(AUBC over cycles ≥ 1) goes with {top['label']} most closely (Spearman ρ = {top['rho_over_types']:+.2f}, "
-            f"{interval(top['ci_low'], top['ci_high'], '95% bootstrap CI over pool types', 2, 'too few pool types')}; {holds}); {within}"
+            f"(AUBC over cycles ≥ 1) goes with {top['label']} most closely "
+            f"(Spearman ρ = {top['rho_over_types']:+.2f}, "
+            f"{interval(top['ci_low'], top['ci_high'], '95% bootstrap CI over pool types', 2, 'too few pool types')}; "
+            f"{holds}); {within}"
             + (f"; {others}" if others else "") + ". These are correlations between pool types, not causes.")
     consequence = correlations[(correlations["role"] == "consequence")].dropna(subset=["rho_over_types"])
     for _, r in consequence.iterrows():
@@ -461,7 +466,8 @@ def collapse_sentence(quality: pd.DataFrame | None, results: pd.DataFrame, basel
         return f"{values.min()}" if values.min() == values.max() else f"{values.min()}–{values.max()}"
 
     if not low:
-        return f"No pool covers fewer classes than a random one: every pool covers on average as many of the {k} classes."
+        return (f"No pool covers fewer classes than a random one: every pool covers on average as many of the {k} "
+                f"classes.")
     said = []
     for init in low:
         rows = q[q["init"] == init]
@@ -503,7 +509,8 @@ def seed_study_paragraph(results: pd.DataFrame, dataset: str, baseline: str = BA
     limit = (" The comparison is limited: digits (8×8 greyscale images, 10 classes, about 1,300 training images, a "
              "small CNN, tens to hundreds of labels) is not CIFAR-100 (32×32 colour images, 100 classes, 50,000 "
              "training images, a ResNet, thousands of labels)." if dataset == "digits" else
-             f" The comparison is limited to what {dataset} shares with CIFAR-100: the dataset, model and budgets differ.")
+             f" The comparison is limited to what {dataset} shares with CIFAR-100: the dataset, model and budgets "
+             f"differ.")
     return f"{SEED_STUDY} {first}{second}.{limit}"
 
 

@@ -48,8 +48,9 @@ def test_quick_study_renders_every_notebook(quick_study):
     assert set(pools["init"]) == {*al["inits"], *raw["pools"]["extra_inits"]}
     index = (report_dir / "index.html").read_text()
     assert "<img" in (report_dir / "03_al_runs.html").read_text()
-    for heading in ("The three questions", "Primary family: verdict per initial pool", "The cold start and the AL phase",
-                    "The seed study beside this one", "Pairwise penalty matrix", "What makes a pool good", "Full table"):
+    for heading in ("The three questions", "Primary family: verdict per initial pool",
+                    "The cold start and the AL phase", "The seed study beside this one", "Pairwise penalty matrix",
+                    "What makes a pool good", "Full table"):
         assert heading in index
     assert index.count('class="answer"') == 3 and "80% power" in index
     quality = pd.read_csv(tmp_path / "run" / "pool_quality.csv")  # written by notebook 03, read by 06 and the page
