@@ -165,8 +165,9 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
         body += ["<h2>What makes a pool good (question 3)</h2>",
                  "<p>Pools of one type across seeds are not independent, so the unit is the pool type: Spearman's ρ "
                  "between the type means (over seeds) of each property and of the AL-phase gain over random, with a "
-                 "95% bootstrap interval over pool types; beside it, the within-type ρ across seeds (deviations from "
-                 "each type's means) and its p-value. Properties are measured in notebook 03 (pool_quality.csv); "
+                 "95% bootstrap interval over pool types and an exact permutation p-value over them (with a handful "
+                 "of types the bootstrap interval can collapse onto ρ); beside it, the within-type ρ across seeds "
+                 "(deviations from each type's means) and its p-value. Properties are measured in notebook 03 (pool_quality.csv); "
                  "cycle-0 accuracy is a consequence of the pool and part of the AUBC, shown apart. Correlation, not "
                  "cause. — : undefined (a property constant across the types or within them).</p>",
                  _table_html(correlations.drop(columns="property"), 3)]

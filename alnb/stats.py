@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
@@ -116,12 +118,29 @@ def _spearman(x: np.ndarray, y: np.ndarray) -> float:
     return float(stats.spearmanr(x, y).statistic)
 
 
+def _permutation_p(x: np.ndarray, y: np.ndarray, exact_up_to: int = 8, draws: int = 20000, seed: int = 0) -> float:
+    """Two-sided permutation p-value of Spearman's ρ: exact over every ordering up to ``exact_up_to`` points
+    (a bootstrap over so few units cannot show the uncertainty), else from ``draws`` random orderings."""
+    rho = _spearman(x, y)
+    if not np.isfinite(rho):
+        return float("nan")
+    if len(x) <= exact_up_to:
+        orders = itertools.permutations(range(len(y)))
+    else:
+        rng = np.random.default_rng(seed)
+        orders = (rng.permutation(len(y)) for _ in range(draws))
+    values = np.array([_spearman(x, y[list(order)]) for order in orders])
+    return float(np.mean(np.abs(values) >= abs(rho) - 1e-12))
+
+
 def correlation_over_groups(x: np.ndarray, y: np.ndarray, groups: np.ndarray, n_boot: int = 2000,
                             seed: int = 0) -> dict[str, float]:
     """Pools of one type (a group) across seeds are not independent, so the unit is the type.
 
     ``between``: Spearman's ρ over the group means of (x, y), with a 95% percentile interval from
-    resampling whole groups (``between_low``, ``between_high``; NaN where a resample is constant);
+    resampling whole groups (``between_low``, ``between_high``; NaN where a resample is constant) and its
+    permutation p-value over the groups (``between_p``: with a handful of groups the bootstrap interval can
+    collapse onto ρ, the permutation test does not);
     ``within``: Spearman's ρ of the deviations from each group's means, pooled over groups (does a pool
     of one type that has more of x, on one seed, also gain more?) with its p-value. NaN where undefined.
     """
@@ -129,7 +148,7 @@ def correlation_over_groups(x: np.ndarray, y: np.ndarray, groups: np.ndarray, n_
     means = table.groupby("g")[["x", "y"]].mean()
     mx, my = means["x"].to_numpy(), means["y"].to_numpy()
     out = {"groups": len(means), "between": _spearman(mx, my), "between_low": float("nan"),
-           "between_high": float("nan")}
+           "between_high": float("nan"), "between_p": _permutation_p(mx, my)}
     if np.isfinite(out["between"]):
         rng = np.random.default_rng(seed)
         draws = [_spearman(mx[i], my[i]) for i in rng.integers(0, len(mx), (n_boot, len(mx)))]

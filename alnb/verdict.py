@@ -222,10 +222,11 @@ def quality_correlations(quality: pd.DataFrame, results: pd.DataFrame, baseline:
                 r = correlation_over_groups(table[prop], table["al_phase_gain"], table["init"])
                 rows.append({"property": prop, "label": label, "role": role, "pool_types": r["groups"],
                              "rho_over_types": r["between"], "ci_low": r["between_low"],
-                             "ci_high": r["between_high"], "rho_within_type": r["within"],
+                             "ci_high": r["between_high"], "permutation_p": r["between_p"],
+                             "rho_within_type": r["within"],
                              "within_p": r["within_p"], "pools": len(table)})
     return pd.DataFrame(rows, columns=["property", "label", "role", "pool_types", "rho_over_types", "ci_low",
-                                       "ci_high", "rho_within_type", "within_p", "pools"])
+                                       "ci_high", "permutation_p", "rho_within_type", "within_p", "pools"])
 
 
 def verdict_table(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
@@ -375,7 +376,7 @@ def _q3_sentence(correlations: pd.DataFrame) -> str:
             f"(AUBC over cycles ≥ 1) goes with {top['label']} most closely "
             f"(Spearman ρ = {top['rho_over_types']:+.2f}, "
             f"{interval(top['ci_low'], top['ci_high'], '95% bootstrap CI over pool types', 2, 'too few pool types')}; "
-            f"{holds}); {within}"
+            f"{holds}; permutation p over the {int(top['pool_types'])} types {p_text(top['permutation_p'])}); {within}"
             + (f"; {others}" if others else "") + ". These are correlations between pool types, not causes.")
     consequence = correlations[(correlations["role"] == "consequence")].dropna(subset=["rho_over_types"])
     for _, r in consequence.iterrows():
@@ -436,9 +437,9 @@ def oracle_sentence(results: pd.DataFrame, baseline: str = BASELINE) -> str | No
         above, below = family[family["outcome"] == "better"], family[family["outcome"] == "worse"]
         said = []
         if len(above):
-            said.append(f"{_named(above)} beat it")
+            said.append(f"{_named(above)} beat{'s' if len(above) == 1 else ''} it")
         if len(below):
-            said.append(f"{_named(below)} fall below it")
+            said.append(f"{_named(below)} fall{'s' if len(below) == 1 else ''} below it")
         rest = len(family) - len(above) - len(below)
         if rest:
             said.append(f"for {rest} of {len(family)} guided pools this study could not tell")

@@ -179,6 +179,7 @@ def test_quality_correlations_are_over_pool_types():
     assert row["pool_types"] == 4 and row["rho_over_types"] == pytest.approx(1.0)
     assert row["ci_low"] <= row["ci_high"] <= 1.0
     assert row["rho_within_type"] == pytest.approx(0.0, abs=1e-12)
+    assert row["permutation_p"] == pytest.approx(2 / 24)  # exact: 2 of the 4! orderings reach |ρ| = 1
     assert np.isnan(corr.loc["class_entropy", "rho_over_types"])  # constant: undefined, not a fake number
     assert corr.loc["cycle0_acc", "role"] == "consequence"
     q3 = verdict.answers(results, corr.reset_index())["q3"]
