@@ -44,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     estimate.add_argument("params")
     estimate.add_argument("--tflops", type=float, default=20.0,
                           help="sustained TFLOP/s of one GPU for the GPU-hours (default 20)")
+    pilot = estimate.add_mutually_exclusive_group()
+    pilot.add_argument("--pilot-sd", type=float, metavar="SD",
+                       help="also print what each family of tests detects at 80%% power at this paired SD of AUBC gains")
+    pilot.add_argument("--pilot-results", metavar="CSV",
+                       help="the same, with the pooled pool-level SD of an earlier run's results.csv")
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
@@ -58,7 +63,16 @@ def main(argv: list[str] | None = None) -> int:
             from alnb.run.validation import load_params
             from alnb.run.estimate import report
 
-            print(report(load_params(args.params, data_on_disk=False), args.tflops))
+            params = load_params(args.params, data_on_disk=False)
+            print(report(params, args.tflops))
+            if args.pilot_sd is not None or args.pilot_results:
+                from alnb.analysis.design import pilot_sd, power_report
+
+                if args.pilot_sd is not None and not args.pilot_sd > 0:
+                    print(f"alnb: --pilot-sd must be a positive number, got {args.pilot_sd}", file=sys.stderr)
+                    return 2
+                sd = args.pilot_sd if args.pilot_sd is not None else pilot_sd(args.pilot_results)
+                print(power_report(params, sd))
             return 0
         from alnb.report.render import NOTEBOOKS, NotebookFailed, StudyInterrupted, run_study
 

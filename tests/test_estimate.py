@@ -63,3 +63,18 @@ def test_cli_prints_the_figures_without_the_data_on_disk(tmp_path, capsys):
     assert main(["estimate", str(path), "--tflops", "50"]) == 0
     out = capsys.readouterr().out
     assert "resnet18 at 32×32" in out and "GPU-hours at 50 TFLOP/s" in out and "main grid" in out
+
+
+def test_estimate_prints_the_designs_detectable_difference_from_a_pilot_sd(tiny_file, capsys):
+    from alnb.analysis.stats import detectable_difference
+
+    raw = {**TINY, "al": {**TINY["al"], "seeds": list(range(10)), "inits": ["random", "kmeans_equal", "kmeans_prop",
+                                                                           "balanced_random"]}}
+    tiny_file.write_text(yaml.safe_dump(raw))
+    assert main(["estimate", str(tiny_file), "--pilot-sd", "0.023"]) == 0
+    out = capsys.readouterr().out
+    # 2 guided pools (the oracle and random are not in the primary family): level α/2, 10 seeds
+    primary = next(line for line in out.splitlines() if line.startswith("primary"))
+    assert primary.split()[-4:] == ["2", "10", "0.0250", f"{detectable_difference(0.023, 10, 0.025):.4f}"]
+    assert "needs 16 seeds at this SD (the design has 10)" in out and "misses the target" in out
+    assert main(["estimate", str(tiny_file), "--pilot-sd", "-1"]) == 2

@@ -20,3 +20,49 @@ def test_front_page_marks_the_oracle_in_every_table_and_figure(tmp_path):
     assert "balanced_random (oracle)" in cells and "balanced_random" not in cells
     penalty_svg = (tmp_path / "report" / "figures" / "index_penalty_matrix.svg").read_text()
     assert "(oracle)" in penalty_svg
+
+
+def _text(page: str) -> str:
+    """The page without its embedded images (base64 may spell anything)."""
+    return re.sub(r'src="data:[^"]*"', "", page)
+
+
+def test_front_page_states_the_primary_family_the_phases_and_question_3_without_nan(tmp_path):
+    import pandas as pd
+
+    from test_verdict import PRIMARY_GAINS
+
+    results = _grid(PRIMARY_GAINS)
+    params = params_from_dict({"study": "primary_page", "run_dir": str(tmp_path / "run"),
+                               "al": {"inits": ["random", *PRIMARY_GAINS], "queries": ["lc", "entropy"],
+                                      "seeds": list(range(6))}, "pretext": {"tasks": ["rotation", "simclr"]}},
+                              tmp_path)
+    params.run_path.mkdir(parents=True)
+    results.to_csv(params.run_path / "results.csv", index=False)
+    coverage = {"random": 0.8, "kmeans_equal": 1.0, "typiclust": 0.9, "rotation": 0.4, "balanced_random": 1.0}
+    pd.DataFrame([{"init": i, "seed": s, "size": 20, "n_classes": 10, "class_coverage": c, "class_entropy": c,
+                   "max_class_share": 0.85 if i == "rotation" else 0.2, "relative_density": 1.0 + 0.01 * s}
+                  for i, c in coverage.items() for s in range(6)]).to_csv(params.run_path / "pool_quality.csv",
+                                                                           index=False)
+    page = write_index(params, tmp_path / "report", ()).read_text()
+    text = _text(page)
+    assert "nan" not in text.lower()
+    for heading in ("Primary family: verdict per initial pool", "The cold start and the AL phase",
+                    "What the reader sees", "The seed study beside this one", "What makes a pool good (question 3)"):
+        assert heading in text
+    assert "Holm over the 3 guided pools" in text and "detects a gain of" in text
+    assert "Why a pool collapses" in text and "Where the oracle stands" in text and "not CIFAR-100" in text
+    assert "pool types" in text and "not causes" in text
+    assert "Wilcoxon" not in text and "wilcoxon_p" not in text  # never shown: an empty column is left out
+
+
+def test_readable_tables_show_a_dash_and_drop_empty_columns():
+    import pandas as pd
+
+    from alnb.analysis.readable import readable
+
+    table = pd.DataFrame({"a": [1.23456, float("nan")], "empty": [float("nan")] * 2,
+                          "n": pd.array([1, None], dtype="Int64")})
+    shown = readable(table, 2)
+    assert list(shown.columns) == ["a", "n"]
+    assert shown["a"].tolist() == [1.23, "—"] and shown["n"].tolist() == [1, "—"]

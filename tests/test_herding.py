@@ -154,7 +154,8 @@ def test_labeled_class_balance_is_cumulative_per_trial():
                             "index": [0, 1, 2, 4, 0, 2]})
     table = labeled_class_balance(labeled, labels, 3)
     a = table[table["init"] == "a"]
-    assert a["n_labeled"].tolist() == [2, 4] and a["classes_covered"].tolist() == [1, 3]
-    assert a["class_entropy"].tolist() == pytest.approx([0.0, -(0.5 * np.log(0.5) + 2 * 0.25 * np.log(0.25))])
-    assert table[table["init"] == "b"]["class_entropy"].tolist() == pytest.approx([0.0, np.log(2)])
+    assert a["n_labeled"].tolist() == [2, 4] and a["class_coverage"].tolist() == pytest.approx([1 / 3, 1.0])
+    nats = -(0.5 * np.log(0.5) + 2 * 0.25 * np.log(0.25))
+    assert a["class_entropy"].tolist() == pytest.approx([0.0, nats / np.log(3)])  # one scale: / log K
+    assert table[table["init"] == "b"]["class_entropy"].tolist() == pytest.approx([0.0, np.log(2) / np.log(3)])
     assert pool_label("balanced_random") == "balanced_random (oracle)" and pool_label("random") == "random"

@@ -1,5 +1,6 @@
 """Executes every notebook through papermill with params/quick.yaml, as `make study` does."""
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -47,10 +48,15 @@ def test_quick_study_renders_every_notebook(quick_study):
     assert set(pools["init"]) == {*al["inits"], *raw["pools"]["extra_inits"]}
     index = (report_dir / "index.html").read_text()
     assert "<img" in (report_dir / "03_al_runs.html").read_text()
-    for heading in ("The three questions", "Verdict per initial pool", "Pairwise penalty matrix",
+    for heading in ("The three questions", "Primary family: verdict per initial pool",
+                    "The cold start and the AL phase", "The seed study beside this one", "Pairwise penalty matrix",
                     "What makes a pool good", "Full table"):
         assert heading in index
     assert index.count('class="answer"') == 3 and "80% power" in index
+    quality = pd.read_csv(tmp_path / "run" / "pool_quality.csv")  # written by notebook 03, read by 06 and the page
+    assert set(quality["init"]) == {*al["inits"], *raw["pools"]["extra_inits"]}
+    assert "Conclusions" in (report_dir / "04_ablations.html").read_text()
+    assert "Conclusion" in (report_dir / "05_imbalance.html").read_text()
 
 
 @pytest.mark.slow
@@ -61,6 +67,8 @@ def test_reports_are_clean_readable_and_keep_their_figures(quick_reports):
         assert "it/s" not in text and "trial/s" not in text and "s/trial" not in text, f"progress bar in {page.name}"
         assert str(run_dir.parent) not in text and str(ROOT) not in text, f"absolute path in {page.name}"
         assert page.stat().st_mode & 0o044 == 0o044, f"{page.name} is not readable by others"
+        words = re.sub(r'src="data:[^"]*"', "", text)  # embedded images may spell anything
+        assert not re.search(r"\bnan\b", words, re.IGNORECASE), f"NaN shown in {page.name}"
     figures = report_dir / "figures"
     pngs = {p.stem for p in figures.glob("*.png")}
     assert pngs and pngs == {p.stem for p in figures.glob("*.svg")}

@@ -48,11 +48,15 @@ def aubc(results: pd.DataFrame, metric: str = "test_acc") -> pd.DataFrame:
 
 
 def trial_metric(results: pd.DataFrame, metric: str = "aubc", column: str = "test_acc") -> pd.DataFrame:
-    """One value per trial: ``aubc``, ``final`` (last cycle) or ``initial`` (cycle 0) of ``column``."""
+    """One value per trial: ``aubc``, ``al_phase`` (the AUBC over cycles ≥ 1 only: from the labeled size
+    after the first query to the last, divided by that range; ../shared/METHODS.md, Cold start vs AL
+    phase), ``final`` (last cycle) or ``initial`` (cycle 0) of ``column``."""
     if metric == "aubc":
         return aubc(results, column).rename(columns={"aubc": "value"})
+    if metric == "al_phase":
+        return aubc(results[results["cycle"] >= 1], column).rename(columns={"aubc": "value"})
     if metric not in ("final", "initial"):
-        raise ValueError(f"metric: unknown {metric!r}; valid: aubc, final, initial")
+        raise ValueError(f"metric: unknown {metric!r}; valid: aubc, al_phase, final, initial")
     keys = trial_columns(results)
     cycles = results.groupby(keys, dropna=False)["cycle"]
     idx = cycles.idxmax() if metric == "final" else cycles.idxmin()
@@ -134,16 +138,19 @@ def pool_overlap(labeled: pd.DataFrame) -> pd.DataFrame:
     return df.groupby(["dataset", "query", "cycle", "init_a", "init_b"], as_index=False)["jaccard"].mean()
 
 
-def class_coverage(pools: pd.DataFrame, labels: np.ndarray, n_classes: int) -> pd.DataFrame:
-    """Per (init, seed): pool size, classes covered, and the normalised entropy of its class histogram."""
-    rows = []
-    for (init, seed), grp in pools.groupby(["init", "seed"], sort=True):
-        counts = np.bincount(labels[grp["index"].to_numpy()], minlength=n_classes)
-        p = counts[counts > 0] / counts.sum()
-        rows.append({"init": init, "seed": seed, "size": int(counts.sum()), "classes_covered": int((counts > 0).sum()),
-                     "class_entropy": float(-(p * np.log(p)).sum() / np.log(n_classes)),
-                     "max_class_share": float(counts.max() / counts.sum())})
-    return pd.DataFrame(rows)
+def class_coverage(pools: pd.DataFrame, labels: np.ndarray | None, n_classes: int,
+                   by: tuple[str, ...] = ("init", "seed")) -> pd.DataFrame:
+    """Per ``by`` group of ``pools`` (one labeled set each): its size and class statistics
+    (``alnb.analysis.class_stats``: coverage, normalised entropy, largest class share, all in [0, 1]). A sample's
+    class is ``labels[index]``, or the table's own ``label`` column when ``labels`` is None."""
+    from alnb.analysis.class_stats import class_statistics
+
+    by = [c for c in by if c in pools]
+    classes = pools["label"].to_numpy() if labels is None else np.asarray(labels)[pools["index"].to_numpy()]
+    counts = (pools[by].assign(label=classes).groupby([*by, "label"], sort=True).size()
+              .unstack("label", fill_value=0).reindex(columns=range(n_classes), fill_value=0))
+    stats_table = class_statistics(counts.to_numpy())
+    return pd.concat([counts.index.to_frame(index=False), stats_table], axis=1)
 
 
 def class_histograms(pools: pd.DataFrame, labels: np.ndarray, n_classes: int) -> pd.DataFrame:

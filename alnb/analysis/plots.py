@@ -227,10 +227,11 @@ def score_distributions(scores: dict[str, np.ndarray],
     return _finish(fig, "score_distributions", title)
 
 
-def gain_curves(gains: pd.DataFrame, baseline: str = "random",
+def gain_curves(gains: pd.DataFrame, baseline: str = "random", ends: pd.Series | None = None,
                 title: str | None = "Gain over a random initial pool, per cycle (95% bands over seeds)"
                 ) -> plt.Figure:
-    """One line per initial pool: the test-accuracy gain over ``baseline`` against the number of labels."""
+    """One line per initial pool: the test-accuracy gain over ``baseline`` against the number of labels;
+    ``ends`` (init → labeled size) marks with a ring where each pool's gain interval first includes 0."""
     fig, ax = plt.subplots(figsize=(7.5, 4.4))
     colors = _colors(sorted(gains["init"].unique()))
     for init, grp in gains.groupby("init", sort=True):
@@ -239,7 +240,13 @@ def gain_curves(gains: pd.DataFrame, baseline: str = "random",
         ax.plot(grp["n_labeled"], grp["mean_gain"], marker="o", ms=3, color=colors[init], ls=":" if oracle else "-",
                 label=f"{init} (oracle)" if oracle else init)
         ax.fill_between(grp["n_labeled"], grp["ci_low"], grp["ci_high"], color=colors[init], alpha=0.12)
+        end = np.nan if ends is None else ends.get(init, np.nan)
+        if np.isfinite(end):
+            at = grp.loc[grp["n_labeled"] == end, "mean_gain"]
+            ax.plot([end], [at.iloc[0]], marker="o", ms=10, mfc="none", mec=colors[init], mew=1.6)
     ax.axhline(0, color="black", lw=1.2, ls="--", label=baseline)
+    if ends is not None and np.isfinite(ends.to_numpy(float)).any():
+        ax.plot([], [], marker="o", ms=10, mfc="none", mec="grey", ls="none", label="interval first includes 0")
     ax.set_xlabel("labeled samples")
     ax.set_ylabel(f"test accuracy − {baseline} (mean over query methods)")
     ax.grid(alpha=0.3)
@@ -270,21 +277,26 @@ def penalty_heatmap(matrix: pd.DataFrame,
 
 
 def quality_scatter(table: pd.DataFrame, labels: dict[str, str], correlations: pd.DataFrame | None = None,
-                    title: str | None = "What makes a pool good: pool properties against AUBC gain") -> plt.Figure:
-    """One panel per property: each (init, seed) pool's property against its AUBC gain over random."""
+                    title: str | None = "What makes a pool good: pool properties against the AL-phase gain"
+                    ) -> plt.Figure:
+    """One panel per property: each (init, seed) pool (small points) and each pool type's mean over seeds
+    (large points) against the AL-phase gain over random; the title gives Spearman's ρ over pool types."""
     props = [p for p in labels if p in table]
     fig, axes = _grid(len(props), width=4.2, height=3.4, max_cols=3)
     colors = _colors(sorted(table["init"].unique()))
-    rho = {} if correlations is None else correlations.set_index("property")["spearman"].to_dict()
+    rho = {} if correlations is None else correlations.set_index("property")["rho_over_types"].to_dict()
     for ax, prop in zip(axes, props):
         for init, grp in table.groupby("init", sort=True):
-            ax.scatter(grp[prop], grp["gain"], s=22, color=colors[init], label=init, alpha=0.85)
+            ax.scatter(grp[prop], grp["al_phase_gain"], s=10, color=colors[init], alpha=0.35)
+            ax.scatter(grp[prop].mean(), grp["al_phase_gain"].mean(), s=70, color=colors[init], label=init,
+                       edgecolor="black", linewidth=0.6)
         ax.axhline(0, color="black", lw=0.8)
         ax.set_xlabel(labels[prop], fontsize=8)
-        ax.set_title(f"Spearman ρ = {rho[prop]:+.2f}" if np.isfinite(rho.get(prop, np.nan)) else prop, fontsize=9)
+        ax.set_title(f"ρ over pool types = {rho[prop]:+.2f}" if np.isfinite(rho.get(prop, np.nan)) else prop,
+                     fontsize=9)
         ax.grid(alpha=0.3)
         ax.tick_params(labelleft=True)
-    axes[0].set_ylabel("AUBC gain over random")
+    axes[0].set_ylabel("AL-phase gain over random")
     handles, names = axes[0].get_legend_handles_labels()
     fig.legend(handles, names, title="initial pool", loc="center right", fontsize=7)
     return _finish(fig, "pool_quality", title, right=0.86)

@@ -1,14 +1,15 @@
 """What makes an initial pool good: measurable properties of a pool, computed without its AL results.
 
 For a pool P ⊂ U (positions into U) and an embedding of U:
-- class coverage and the normalised entropy of its class histogram (labels are read for the analysis
-  only, never to pick a pool);
-- relative density: the mean typicality of P's points divided by that of a seeded random sample of U,
-  where typicality(x) = 1 / mean distance from x to its k nearest neighbours in U (Hacohen et al. 2022);
-  above 1, the pool sits in denser regions than a random pick;
+- its class statistics (``alnb.analysis.class_stats``: class coverage, normalised class entropy and the largest
+  class share, all in [0, 1]; labels are read for the analysis only, never to pick a pool);
+- relative density: the mean TypiClust typicality of P's points divided by the mean over U, where
+  typicality(x) = 1 / (mean distance from x to its k = 20 nearest neighbours in U) is TypiClust's own
+  (Hacohen et al. 2022, ``alnb.methods.pools.typiclust.typicality``); above 1, the pool sits in denser regions
+  than an average point of U;
 - U-to-pool distance: the mean distance from each point of U to its nearest pool point (the k-center
   objective's average, Sener & Savarese 2018): small when the pool covers U.
-Both distances use L2-normalised embeddings and blocks of rows, never an N×N matrix.
+Both use L2-normalised embeddings and blocks of rows, never an N×N matrix.
 """
 
 from __future__ import annotations
@@ -16,26 +17,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from alnb.analysis.class_stats import CLASS_COLUMNS, class_statistics
+from alnb.methods.pools.clustering import l2_normalize
+from alnb.methods.pools.typiclust import typicality
+
 TYPICALITY_NEIGHBOURS = 20
-REFERENCE_SAMPLE = 2000
 BLOCK = 1024
-
-
-def _normalised(features: np.ndarray) -> torch.Tensor:
-    x = torch.as_tensor(np.asarray(features, dtype=np.float32))
-    return x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)
-
-
-def typicality(points: torch.Tensor, reference: torch.Tensor, k: int = TYPICALITY_NEIGHBOURS,
-               exclude_self: bool = True) -> np.ndarray:
-    """1 / mean distance of each point to its ``k`` nearest reference points (itself excluded)."""
-    k = min(k, len(reference) - int(exclude_self))
-    out = []
-    for start in range(0, len(points), BLOCK):
-        dist = torch.cdist(points[start:start + BLOCK], reference)
-        nearest = dist.topk(k + int(exclude_self), dim=1, largest=False).values[:, int(exclude_self):]
-        out.append(1.0 / nearest.mean(1).clamp_min(1e-12))
-    return torch.cat(out).numpy()
 
 
 def distance_to_pool(points: torch.Tensor, pool: torch.Tensor) -> np.ndarray:
@@ -44,25 +31,31 @@ def distance_to_pool(points: torch.Tensor, pool: torch.Tensor) -> np.ndarray:
                       for s in range(0, len(points), BLOCK)]).numpy()
 
 
+def typicality_of_u(features: np.ndarray, k: int = TYPICALITY_NEIGHBOURS) -> np.ndarray:
+    """TypiClust's typicality of every point of U (L2-normalised ``features``), k nearest neighbours in U."""
+    return typicality(l2_normalize(features), min(k, len(features) - 1))
+
+
 def pool_properties(positions: np.ndarray, labels: np.ndarray, features: np.ndarray, n_classes: int,
-                    rng: np.random.Generator) -> dict[str, float]:
-    """The properties above for one pool (``positions`` into U, ``labels`` and ``features`` of U)."""
+                    typicalities: np.ndarray | None = None) -> dict[str, float]:
+    """The properties above for one pool (``positions`` into U, ``labels`` and ``features`` of U);
+    ``typicalities``: :func:`typicality_of_u` of ``features`` when the caller has it already."""
+    typicalities = typicality_of_u(features) if typicalities is None else typicalities
     counts = np.bincount(labels[positions], minlength=n_classes)
-    share = counts[counts > 0] / counts.sum()
-    x = _normalised(features)
-    sample = rng.choice(len(x), size=min(REFERENCE_SAMPLE, len(x)), replace=False)
+    classes = class_statistics(counts[None, :]).iloc[0]
+    x = torch.as_tensor(l2_normalize(features))
     with torch.inference_mode():
-        density = typicality(x[positions], x).mean() / typicality(x[sample], x).mean()
-        spread = distance_to_pool(x, x[positions]).mean()
-    return {"classes_covered": int((counts > 0).sum()),
-            "class_entropy": float(-(share * np.log(share)).sum() / np.log(n_classes)),
-            "relative_density": float(density), "u_to_pool_distance": float(spread)}
+        spread = distance_to_pool(x, x[torch.as_tensor(positions)]).mean()
+    return {**{c: float(classes[c]) for c in CLASS_COLUMNS},
+            "relative_density": float(typicalities[positions].mean() / typicalities.mean()),
+            "u_to_pool_distance": float(spread)}
 
 
 PROPERTY_LABELS = {
-    "classes_covered": "classes covered",
+    "class_coverage": "class coverage (share of classes)",
     "class_entropy": "class-distribution entropy (normalised)",
-    "relative_density": "relative density (typicality vs random)",
+    "max_class_share": "largest class share",
+    "relative_density": "relative density (TypiClust typicality vs U)",
     "u_to_pool_distance": "mean distance from U to the pool",
-    "cycle0_acc": "cycle-0 test accuracy",
 }
+CONSEQUENCE_LABELS = {"cycle0_acc": "cycle-0 test accuracy (a consequence: part of the AUBC, not a cause)"}

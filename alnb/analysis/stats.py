@@ -2,14 +2,20 @@
 
 - ``paired_test``: mean difference, 95% t-interval, paired t-test and Wilcoxon signed-rank test.
 - ``holm``: Holm's (1979) step-down correction; every comparison counts in the family.
-- ``min_detectable_difference``: the smallest mean difference a paired t-test detects at 80% power.
-- ``spearman_with_bootstrap``: Spearman's ρ with a percentile bootstrap interval over seeds.
+- ``holm_levels``: the level at which Holm's procedure runs each test (α/m for the smallest p, ...).
+- ``detectable_difference``: the smallest mean difference a two-sided paired t-test detects with 80% power
+  at a given level, exactly, from the noncentral t.
+- ``correlation_over_groups``: Spearman's ρ over group means (pool types) with a bootstrap over groups,
+  and the within-group correlation (deviations from each group's mean, pooled).
 """
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
-from scipy import stats
+import pandas as pd
+from scipy import optimize, stats
 
 ALPHA = 0.05
 SPREAD_TOLERANCE = 1e-12  # below this a spread of accuracy differences is floating-point rounding
@@ -66,33 +72,96 @@ def holm(p_values: np.ndarray) -> np.ndarray:
     return adjusted
 
 
-def min_detectable_difference(sd: float, n: int, power: float = 0.8, alpha: float = ALPHA) -> float:
-    """≈ (t_{1−α/2, n−1} + t_{power, n−1}) · sd / √n: the smallest mean paired difference a two-sided
-    paired t-test detects with ``power`` (NaN below 2 seeds)."""
-    if n < 2 or not np.isfinite(sd):
+def holm_levels(p_values: np.ndarray, alpha: float = ALPHA) -> np.ndarray:
+    """The level each test is run at by Holm's step-down procedure: α/m for the smallest p-value,
+    α/(m − 1) for the next, ..., α for the largest (a missing p-value counts as 1)."""
+    p = np.nan_to_num(np.asarray(p_values, dtype=float), nan=1.0)
+    levels = np.empty(len(p))
+    levels[np.argsort(p, kind="stable")] = alpha / (len(p) - np.arange(len(p)))
+    return levels
+
+
+def detectable_difference(sd: float, n: int, alpha: float = ALPHA, power: float = 0.8) -> float:
+    """The smallest mean paired difference a two-sided paired t-test at level ``alpha`` detects with
+    ``power``: the d at which the noncentral t (df = n − 1, noncentrality d·√n / sd) exceeds the critical
+    value t_{1−α/2, n−1} in absolute value with probability ``power`` (NaN below 2 seeds or without an sd)."""
+    if n < 2 or not np.isfinite(sd) or sd < 0:
         return float("nan")
-    return float((stats.t.ppf(1 - alpha / 2, n - 1) + stats.t.ppf(power, n - 1)) * sd / np.sqrt(n))
+    if sd == 0:
+        return 0.0
+    df = n - 1
+    critical = stats.t.ppf(1 - alpha / 2, df)
+
+    def shortfall(effect: float) -> float:  # effect = d / sd
+        nc = effect * np.sqrt(n)
+        upper, lower = stats.nct.sf(critical, df, nc), stats.nct.sf(critical, df, -nc)  # P(T < −c) by symmetry
+        return float(np.nan_to_num(upper, nan=1.0) + np.nan_to_num(lower, nan=0.0)) - power
+
+    high = 1.0
+    while shortfall(high) < 0:
+        high *= 2
+    return float(optimize.brentq(shortfall, 0.0, high, xtol=1e-10) * sd)
 
 
-def spearman_with_bootstrap(x: np.ndarray, y: np.ndarray, groups: np.ndarray, n_boot: int = 1000,
-                            seed: int = 0) -> tuple[float, float, float]:
-    """Spearman's ρ of (x, y) and a 95% percentile interval from resampling whole ``groups`` (seeds).
+def seeds_needed(difference: float, sd: float, alpha: float = ALPHA, power: float = 0.8,
+                 most: int = 10_000) -> int:
+    """The fewest seeds whose paired t-test at level ``alpha`` detects ``difference`` with ``power``."""
+    n = 2
+    while n < most and detectable_difference(sd, n, alpha, power) > difference:
+        n += 1
+    return n
 
-    Resampling seeds, not points, keeps the pools of one seed together. NaN where ρ is undefined.
-    """
-    x, y, groups = np.asarray(x, float), np.asarray(y, float), np.asarray(groups)
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> float:
     if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return float("nan"), float("nan"), float("nan")
-    rho = float(stats.spearmanr(x, y).statistic)
-    labels = np.unique(groups)
-    members = [np.flatnonzero(groups == g) for g in labels]
-    rng = np.random.default_rng(seed)
-    draws = []
-    for _ in range(n_boot):
-        idx = np.concatenate([members[i] for i in rng.integers(0, len(labels), len(labels))])
-        if np.ptp(x[idx]) > 0 and np.ptp(y[idx]) > 0:
-            draws.append(stats.spearmanr(x[idx], y[idx]).statistic)
-    if not draws:
-        return rho, float("nan"), float("nan")
-    low, high = np.nanpercentile(draws, [2.5, 97.5])
-    return rho, float(low), float(high)
+        return float("nan")
+    return float(stats.spearmanr(x, y).statistic)
+
+
+def _permutation_p(x: np.ndarray, y: np.ndarray, exact_up_to: int = 8, draws: int = 20000, seed: int = 0) -> float:
+    """Two-sided permutation p-value of Spearman's ρ: exact over every ordering up to ``exact_up_to`` points
+    (a bootstrap over so few units cannot show the uncertainty), else from ``draws`` random orderings."""
+    rho = _spearman(x, y)
+    if not np.isfinite(rho):
+        return float("nan")
+    if len(x) <= exact_up_to:
+        orders = itertools.permutations(range(len(y)))
+    else:
+        rng = np.random.default_rng(seed)
+        orders = (rng.permutation(len(y)) for _ in range(draws))
+    values = np.array([_spearman(x, y[list(order)]) for order in orders])
+    return float(np.mean(np.abs(values) >= abs(rho) - 1e-12))
+
+
+def correlation_over_groups(x: np.ndarray, y: np.ndarray, groups: np.ndarray, n_boot: int = 2000,
+                            seed: int = 0) -> dict[str, float]:
+    """Pools of one type (a group) across seeds are not independent, so the unit is the type.
+
+    ``between``: Spearman's ρ over the group means of (x, y), with a 95% percentile interval from
+    resampling whole groups (``between_low``, ``between_high``; NaN where a resample is constant) and its
+    permutation p-value over the groups (``between_p``: with a handful of groups the bootstrap interval can
+    collapse onto ρ, the permutation test does not);
+    ``within``: Spearman's ρ of the deviations from each group's means, pooled over groups (does a pool
+    of one type that has more of x, on one seed, also gain more?) with its p-value. NaN where undefined.
+    """
+    table = pd.DataFrame({"x": np.asarray(x, float), "y": np.asarray(y, float), "g": np.asarray(groups)})
+    means = table.groupby("g")[["x", "y"]].mean()
+    mx, my = means["x"].to_numpy(), means["y"].to_numpy()
+    out = {"groups": len(means), "between": _spearman(mx, my), "between_low": float("nan"),
+           "between_high": float("nan"), "between_p": _permutation_p(mx, my)}
+    if np.isfinite(out["between"]):
+        rng = np.random.default_rng(seed)
+        draws = [_spearman(mx[i], my[i]) for i in rng.integers(0, len(mx), (n_boot, len(mx)))]
+        draws = np.asarray(draws)
+        if np.isfinite(draws).any():
+            out["between_low"], out["between_high"] = (float(v) for v in np.nanpercentile(draws, [2.5, 97.5]))
+    centred = table[["x", "y"]] - table.groupby("g")[["x", "y"]].transform("mean")
+    varies = table.groupby("g")["y"].transform("std").fillna(0) > SPREAD_TOLERANCE
+    dx, dy = centred.loc[varies, "x"].to_numpy(), centred.loc[varies, "y"].to_numpy()
+    if len(dx) >= 3 and np.ptp(dx) > SPREAD_TOLERANCE and np.ptp(dy) > SPREAD_TOLERANCE:
+        result = stats.spearmanr(dx, dy)
+        out["within"], out["within_p"] = float(result.statistic), float(result.pvalue)
+    else:
+        out["within"], out["within_p"] = float("nan"), float("nan")
+    out["within_points"] = int(varies.sum())
+    return out

@@ -1,8 +1,10 @@
 """``index.html``: the study's front page, with its answers first and every number computed.
 
-The three questions of the plan answered in a sentence each (``alnb.analysis.verdict``), the verdict table, the
-gain curves, the pairwise penalty matrix, what makes a pool good, the full table, and links to the
-rendered notebooks with their run times. Its figures are embedded and saved in ``figures/``.
+The three questions of the plan answered in words (``alnb.analysis.verdict``), the primary family's verdicts and
+its power, the cold-start and AL-phase gains, the gain curves, what the reader sees explained (why a pool
+collapses, where the oracle stands), the seed study's conclusion beside this one, the pairwise penalty
+matrix, question 3 over pool types, the full table, and links to the rendered notebooks with their run
+times. Its figures are embedded and saved in ``figures/``; its tables show "—" where a value does not apply.
 """
 
 from __future__ import annotations
@@ -45,15 +47,30 @@ def _figure_html(fig, name: str, figures_dir: Path, alt: str) -> str:
 
 
 def _table_html(table: pd.DataFrame, digits: int = 4) -> str:
-    table = table.round(digits).astype(object)
-    return table.where(table.notna(), "—").to_html(index=False, border=0)
+    from alnb.analysis.readable import readable
+
+    return readable(table, digits).to_html(index=False, border=0)
 
 
 def _verdict_html(verdicts: pd.DataFrame) -> str:
-    shown = verdicts.rename(columns={"init": "initial pool", "mean_gain": "AUBC gain", "ci_low": "95% CI low",
-                                     "ci_high": "95% CI high", "better": "better in", "same": "not different in",
-                                     "worse": "worse in"})
+    shown = verdicts.rename(columns={
+        "init": "initial pool", "mean_gain": "AUBC gain", "ci_low": "95% CI low", "ci_high": "95% CI high",
+        "p_holm": "Holm p (primary)", "outcome": "primary verdict", "detectable": "detectable at 80% power",
+        "better": "better in", "could not tell": "could not tell in", "worse": "worse in",
+        "cycle0_gain": "cycle-0 gain", "al_phase_gain": "AL-phase gain", "al_phase_low": "AL-phase 95% low",
+        "al_phase_high": "AL-phase 95% high", "advantage_ends_at": "interval first includes 0 at (labels)"})
     return _table_html(shown)
+
+
+def _phase_html(phases: pd.DataFrame) -> str:
+    shown = phases[["init", "kind", "cycle0_gain", "cycle0_low", "cycle0_high", "al_phase_gain", "al_phase_low",
+                    "al_phase_high", "aubc_gain", "aubc_from_cycle0", "aubc_after_cycle0", "advantage_ends_at"]]
+    return _table_html(shown.rename(columns={
+        "init": "initial pool", "cycle0_gain": "cycle-0 gain", "cycle0_low": "cycle-0 95% low",
+        "cycle0_high": "cycle-0 95% high", "al_phase_gain": "AL-phase gain", "al_phase_low": "AL-phase 95% low",
+        "al_phase_high": "AL-phase 95% high",
+        "aubc_gain": "AUBC gain", "aubc_from_cycle0": "of it, cycle 0", "aubc_after_cycle0": "of it, the rest",
+        "advantage_ends_at": "interval first includes 0 at (labels)"}))
 
 
 def load_timings(run_path: Path) -> dict[str, float]:
@@ -63,8 +80,8 @@ def load_timings(run_path: Path) -> dict[str, float]:
 
 def write_index(params: StudyParams, report_dir: Path, notebooks: tuple[str, ...]) -> Path:
     """Write ``report_dir/index.html`` from the run directory's tables; returns its path."""
-    from alnb.analysis import curves, plots, verdict
-    from alnb.methods.pools import pool_label
+    from alnb.analysis import verdict
+    from alnb.run.store import RunStore
 
     report_dir = Path(report_dir)
     figures_dir = report_dir / "figures"
@@ -73,44 +90,11 @@ def write_index(params: StudyParams, report_dir: Path, notebooks: tuple[str, ...
         f'<li><a href="{n}.html">{n}</a> <span class="t">({timings[n]:.0f} s)</span></li>' if n in timings else
         f'<li><a href="{n}.html">{n}</a></li>'
         for n in notebooks if (report_dir / f"{n}.html").is_file())
-    results_path = params.run_path / "results.csv"
-    results = pd.read_csv(results_path) if results_path.is_file() else pd.DataFrame()
+    store = RunStore(params.run_path)
+    results = store.results() if (params.run_path / "results.csv").is_file() else pd.DataFrame()
     body = ["<p>No results yet: run notebook 03.</p>"]
     if len(results) and (results["init"] == verdict.BASELINE).any() and results["init"].nunique() > 1:
-        quality_path = params.run_path / "pool_quality.csv"
-        quality = pd.read_csv(quality_path) if quality_path.is_file() else None
-        correlations = verdict.quality_correlations(quality, results) if quality is not None else None
-        verdicts = verdict.verdict_table(results)
-        answers = verdict.answers(results, correlations, verdicts=verdicts)
-        verdicts = verdicts.assign(init=lambda t: t["init"].map(pool_label))
-        body = ["<h2>The three questions</h2>"]
-        body += [f'<div class="answer"><b>{html.escape(QUESTIONS[q])}</b>{html.escape(answers[q])}</div>'
-                 for q in QUESTIONS]
-        body += ["<h2>Verdict per initial pool</h2>",
-                 "<p>AUBC gain: the mean paired difference to the random initial pool with the same query method "
-                 "(AUBC = area under the test-accuracy curve over the labeled range, read as a mean accuracy), "
-                 "averaged over query methods per seed, with its 95% t-interval over seeds. <i>Better / not "
-                 "different / worse in</i>: the number of query methods where the paired t-test, Holm-corrected over "
-                 "every pool × query comparison, is significant at 0.05. Rank by gain; oracle pools read the labels "
-                 "and are a reference, never ranked.</p>", _verdict_html(verdicts)]
-        gains = verdict.gain_curves(results)
-        body += ["<h2>Gain over random per cycle</h2>",
-                 _figure_html(plots.gain_curves(gains), "gain_curves", figures_dir, "gain curves")]
-        matrix = verdict.penalty_matrix(results).rename(index=pool_label, columns=pool_label)
-        body += ["<h2>Pairwise penalty matrix</h2>",
-                 "<p>After Lüth et al. (NeurIPS 2023): entry (row, column) is the share of (query method, cycle) "
-                 "points where the row's pool is significantly better than the column's (seed-paired t-test, "
-                 "α = 0.05). A small column sum means a pool is rarely beaten.</p>",
-                 _figure_html(plots.penalty_heatmap(matrix), "penalty_matrix", figures_dir, "penalty matrix")]
-        if correlations is not None and len(correlations):
-            body += ["<h2>What makes a pool good</h2>",
-                     "<p>Spearman rank correlation between each property of a pool (per initial pool and seed, "
-                     "measured in notebook 06) and its AUBC gain over random, with 95% bootstrap intervals over "
-                     "seeds.</p>", _table_html(correlations.drop(columns="property"), 3)]
-        body += ["<h2>Full table</h2>",
-                 "<p>Per initial pool and query method: AUBC and final accuracy (mean and std over seeds), the paired "
-                 "AUBC difference to random with its 95% interval and Holm-adjusted p-value.</p>",
-                 _table_html(curves.summary_table(results).assign(init=lambda t: t["init"].map(pool_label)))]
+        body = _answers_body(params, results, figures_dir)
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>alnb: {html.escape(params.study)}</title>
 <style>{STYLE}</style></head><body>
 <h1>alnb study: {html.escape(params.study)}</h1>
@@ -123,3 +107,80 @@ initial pools {html.escape(", ".join(params.al.inits))}; query methods {html.esc
     path = report_dir / "index.html"
     atomic_write_text(path, page)
     return path
+
+
+def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path) -> list[str]:
+    """The front page's sections computed from ``results`` (and ``pool_quality.csv`` when the study wrote it)."""
+    from alnb.analysis import curves as analysis
+    from alnb.analysis import plots
+    from alnb.analysis import verdict
+    from alnb.methods.pools import pool_label
+    from alnb.run.store import RunStore
+
+    quality = RunStore(params.run_path).read_table("pool_quality")
+    correlations = verdict.quality_correlations(quality, results) if quality is not None else None
+    answers = verdict.answers(results, correlations)
+    power = verdict.design_power(results)
+    label = lambda t: t.assign(init=t["init"].map(pool_label))  # noqa: E731
+    body = ["<h2>The three questions</h2>"]
+    body += [f'<div class="answer"><b>{html.escape(QUESTIONS[q])}</b>{html.escape(answers[q])}</div>'
+             for q in QUESTIONS]
+    body += ["<h2>Primary family: verdict per initial pool</h2>",
+             "<p>Declared in advance: one test per guided pool of its pool-level gain, the paired AUBC difference to "
+             "the random initial pool averaged over the query methods per seed (AUBC = area under the test-accuracy "
+             "curve over the labeled range, read as a mean accuracy), with Holm's correction over the guided pools "
+             "only. <i>Primary verdict</i>: better or worse where the corrected test says so, else <i>could not "
+             "tell</i>; <i>detectable at 80% power</i>: the gain the test detects at its Holm level (noncentral t). "
+             "<i>Better / could not tell / worse in</i>: the secondary family, per query method, Holm over every "
+             "guided pool × query test. Cycle-0 gain: test accuracy before any query; AL-phase gain: AUBC over "
+             "cycles ≥ 1 only. Oracle pools read the labels: their numbers stand beside, with no verdict (—); the "
+             "random pool is the baseline (—: nothing to compare).</p>",
+             f"<p>{html.escape(verdict.power_clause(power))}</p>",
+             _verdict_html(label(verdict.verdict_table(results)))]
+    phases = verdict.phase_table(results)
+    body += ["<h2>The cold start and the AL phase</h2>",
+             "<p>Per pool, mean over seeds of the per-seed mean over query methods, with 95% t-intervals: the gain "
+             "at cycle 0 (before any query), the AL-phase gain (the AUBC over cycles ≥ 1 only, from the labeled "
+             "size after the first query to the last, divided by that range), and the full AUBC gain split exactly "
+             "into what cycle 0 contributes through the first trapezoid and the rest. The last column is the first "
+             "labeled-set size at which the gain's 95% interval includes 0 (—: it excludes 0 at every cycle).</p>",
+             _phase_html(label(phases))]
+    gains = verdict.gain_curves(results)
+    body += ["<h2>Gain over random per cycle</h2>",
+             "<p>A ring marks where a pool's gain interval first includes 0: where its advantage (or "
+             "disadvantage) ends.</p>",
+             _figure_html(plots.gain_curves(gains, ends=verdict.advantage_ends(gains)), "gain_curves", figures_dir,
+                          "gain curves")]
+    said = [s for s in (verdict.collapse_sentence(quality, results), verdict.oracle_sentence(results)) if s]
+    if said:
+        body += ["<h2>What the reader sees</h2>"] + [f"<p>{html.escape(s)}</p>" for s in said]
+    body += ["<h2>The seed study beside this one</h2>",
+             f"<p>{html.escape(verdict.seed_study_paragraph(results, params.data.dataset))}</p>"]
+    matrix = verdict.penalty_matrix(results).rename(index=pool_label, columns=pool_label)
+    body += ["<h2>Pairwise penalty matrix</h2>",
+             "<p>After Lüth et al. (NeurIPS 2023): entry (row, column) is the share of (query method, cycle) points "
+             "where the row's pool is significantly better than the column's (seed-paired t-test, α = 0.05, "
+             "uncorrected: a descriptive summary, not a verdict). Cycle 0 precedes any query, so it counts once, "
+             "not once per query method. A small column sum means a pool is rarely beaten.</p>",
+             _figure_html(plots.penalty_heatmap(matrix), "penalty_matrix", figures_dir, "penalty matrix")]
+    if correlations is not None and len(correlations):
+        body += ["<h2>What makes a pool good (question 3)</h2>",
+                 "<p>Pools of one type across seeds are not independent, so the unit is the pool type: Spearman's ρ "
+                 "between the type means (over seeds) of each property and of the AL-phase gain over random, with a "
+                 "95% bootstrap interval over pool types and an exact permutation p-value over them (with a handful "
+                 "of types the bootstrap interval can collapse onto ρ); beside it, the within-type ρ across seeds "
+                 "(deviations from each type's means) and its p-value. Properties are measured in notebook 03 (pool_quality.csv); "
+                 "cycle-0 accuracy is a consequence of the pool and part of the AUBC, shown apart. Correlation, not "
+                 "cause. — : undefined (a property constant across the types or within them).</p>",
+                 _table_html(correlations.drop(columns="property"), 3)]
+    secondary = verdict.secondary_family(results)
+    full = analysis.summary_table(results).drop(columns="t_p_holm").merge(
+        secondary[[*analysis.curve_columns(results), "p_holm", "outcome"]], on=analysis.curve_columns(results),
+        how="left")
+    body += ["<h2>Full table</h2>",
+             "<p>Per initial pool and query method: AUBC and final accuracy (mean and std over seeds), the paired "
+             "AUBC difference to random with its 95% interval, and the secondary family's Holm-adjusted p-value and "
+             "outcome (Holm over every guided pool × query test). — : the random pool itself (no difference to "
+             "itself) and oracle pools (a reference, not in the family).</p>",
+             _table_html(label(full))]
+    return body

@@ -256,18 +256,30 @@ class Workspace:
 
     def pool_quality(self, inits: list[str] | None = None, seeds: list[int] | None = None) -> pd.DataFrame:
         """Per (init, seed): the pool's properties (``alnb.analysis.quality``) in ``quality_representation()``."""
-        from alnb.analysis.quality import pool_properties
+        from alnb.analysis.quality import pool_properties, typicality_of_u
 
         pools = self.build_initial_pools(inits, seeds)
         labels = self.dataset.train_labels.numpy()
         rows = []
-        for (init, seed), grp in pools.groupby(["init", "seed"], sort=True):
+        for seed, of_seed in pools.groupby("seed", sort=True):
             pool_idx = self.splits(seed).pool
-            positions = np.searchsorted(pool_idx, grp["index"].to_numpy())
-            props = pool_properties(positions, labels[pool_idx], self.features(seed, self.quality_representation()),
-                                    self.dataset.n_classes, seeding.rng(seed, "pool_quality"))
-            rows.append({"init": init, "seed": seed, **props})
-        return pd.DataFrame(rows)
+            features = self.features(seed, self.quality_representation())
+            typicalities = typicality_of_u(features)
+            for init, grp in of_seed.groupby("init", sort=True):
+                positions = np.searchsorted(pool_idx, grp["index"].to_numpy())
+                props = pool_properties(positions, labels[pool_idx], features, self.dataset.n_classes, typicalities)
+                rows.append({"init": init, "seed": seed, "size": len(positions), "n_classes": self.dataset.n_classes,
+                             **props})
+        return pd.DataFrame(rows).sort_values(["init", "seed"]).reset_index(drop=True)
+
+    def write_pool_quality(self) -> pd.DataFrame:
+        """Measure the properties of every initial pool of the study (``al.inits`` and ``pools.extra_inits``,
+        × ``al.seeds``) and write them to ``pool_quality.csv``, which question 3 and the front page read
+        (pools without AL runs are described, not correlated); returns the table."""
+        inits = list(dict.fromkeys([*self.params.al.inits, *self.params.pools.extra_inits]))
+        quality = self.pool_quality(inits, list(self.params.al.seeds))
+        self.store.write_table("pool_quality", quality)
+        return quality
 
     def other_results(self, run_dir: str) -> pd.DataFrame:
         """``results.csv`` of another study's run directory (relative paths: to the project root)."""

@@ -1,0 +1,48 @@
+"""Written conclusions of the sub-study notebooks (04 ablations, 05 imbalance), generated from their numbers.
+
+Each sub-study's table is one family: its paired AUBC tests against a reference pool, Holm-corrected over
+the table. A conclusion says "better" or "worse" only where the corrected test does, and otherwise "could
+not tell", with the difference each test could have detected at 80% power at its Holm level.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from alnb.analysis import curves as analysis
+from alnb.analysis import verdict
+
+
+def _where(row: pd.Series, context: list[str]) -> str:
+    shown = [f"{k} {row[k]:g}" if isinstance(row[k], float) else f"{k} {row[k]}" for k in context]
+    return f"{row['init']} ({', '.join(shown)})" if shown else str(row["init"])
+
+
+def family_conclusion(results: pd.DataFrame, what: str, baseline: str = "random", column: str = "test_acc") -> str:
+    """One paragraph on ``results``: every pool against ``baseline`` by the paired AUBC of ``column``, Holm
+    over the table, in words with the power of each test."""
+    if not len(results) or baseline not in set(results["init"]):
+        return f"{what}: not run in this study."
+    table = analysis.paired_comparison(results, "aubc", baseline, column).drop(columns="t_p_holm")
+    if not len(table):
+        return f"{what}: nothing to compare with {baseline}."
+    family = verdict.with_holm(table)
+    context = [c for c in analysis.context_columns(results) if c != "dataset"]
+    n, m = int(family["n_seeds"].min()), len(family)
+    said = []
+    for outcome in ("better", "worse"):
+        rows = family[family["outcome"] == outcome]
+        if len(rows):
+            listed = ", ".join(f"{_where(r, context)} {r['mean_diff']:+.3f} (Holm p {verdict.p_text(r['p_holm'])})"
+                               for _, r in rows.iterrows())
+            said.append(f"{len(rows)} {outcome} than {baseline} ({listed})")
+    unclear = family[family["outcome"] == "could not tell"]
+    if len(unclear) and unclear["detectable"].notna().any():
+        said.append(f"could not tell for {len(unclear)} (largest observed difference "
+                    f"{unclear['mean_diff'].abs().max():.3f}); at their Holm levels these tests could have detected "
+                    f"differences of {verdict.value_range(unclear['detectable'])} AUBC with 80% power")
+    elif len(unclear):
+        said.append(f"could not tell for {len(unclear)}: one seed allows no test (largest observed difference "
+                    f"{unclear['mean_diff'].abs().max():.3f})")
+    seeds = f"{n} seed" + ("s" if n != 1 else "")
+    return f"{what} ({seeds}; Holm over the {m} comparisons with {baseline}): " + "; ".join(said) + "."
