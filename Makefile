@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PARAMS ?= params/default.yaml
 STAMP  := $(VENV)/.alnb-installed
 
-.PHONY: study test check lab bench clean
+.PHONY: study test test-fast check lab bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,11 @@ $(STAMP): pyproject.toml
 study: $(STAMP)  ## run the six notebooks of PARAMS and render reports/<study>/*.html
 	$(PY) -m alnb study $(PARAMS)
 
-test: $(STAMP)  ## the test suite (includes a papermill run of params/quick.yaml)
-	$(PY) -m pytest
+test: $(STAMP)  ## the whole test suite (includes a papermill run of params/quick.yaml); prints the 15 slowest tests
+	$(PY) -m pytest --durations=15
+
+test-fast: $(STAMP)  ## the fast lane while you work: no kernel, subprocess, Ray or multi-trial study (marked slow)
+	$(PY) -m pytest -m "not slow"
 
 check: $(STAMP)  ## validate PARAMS without running anything
 	$(PY) -m alnb check $(PARAMS)

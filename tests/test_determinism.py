@@ -7,6 +7,8 @@ import pytest
 from alnb.run.validation import params_from_dict
 from alnb.run.study import Study
 
+pytestmark = pytest.mark.slow  # starts processes, Ray or multi-trial studies
+
 TIMINGS = ["train_seconds", "query_seconds"]
 
 

@@ -1,8 +1,11 @@
+import pytest
 import numpy as np
 import torch
 
 from alnb.run.validation import params_from_dict
 from alnb.run.study import Study
+
+pytestmark = pytest.mark.slow  # starts processes, Ray or multi-trial studies
 
 
 def make_study(tmp_path, name, executor, seeds=(0, 1)):

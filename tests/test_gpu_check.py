@@ -12,6 +12,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import gpu_check  # noqa: E402
 from bench_training import synthetic_dataset  # noqa: E402
 
+pytestmark = pytest.mark.slow  # starts processes, Ray or multi-trial studies
+
 CPU = torch.device("cpu")
 
 

@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 
 from alnb.analysis.quality import pool_properties, typicality_of_u
-from alnb.methods.pools.clustering import l2_normalize
-from alnb.methods.pools.typiclust import typicality
+from alnb.methods.geometry import l2_normalize, typicality
 
 
 def test_pool_properties_known_answers():

@@ -6,6 +6,8 @@ import pytest
 from alnb.run.validation import params_from_dict
 from alnb.run.study import Study, TrialsFailed
 
+pytestmark = pytest.mark.slow  # starts processes, Ray or multi-trial studies
+
 ray = pytest.importorskip("ray")
 
 TIMES = ["train_seconds", "query_seconds"]

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # starts processes, Ray or multi-trial studies
+
 REPO = Path(__file__).resolve().parents[1]
 
 

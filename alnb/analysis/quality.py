@@ -18,8 +18,7 @@ import numpy as np
 import torch
 
 from alnb.analysis.class_stats import CLASS_COLUMNS, class_statistics
-from alnb.methods.pools.clustering import l2_normalize
-from alnb.methods.pools.typiclust import typicality
+from alnb.methods.geometry import l2_normalize, typicality
 
 TYPICALITY_NEIGHBOURS = 20
 BLOCK = 1024

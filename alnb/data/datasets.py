@@ -84,7 +84,8 @@ def load_dataset(name: str, root: str | Path = "data", download: bool = False, t
     elif name == "imagefolder":
         from alnb.data.imagefolder import load_imagefolder
 
-        dataset = load_imagefolder(Path(root), image_size, test_size)
+        x_tr, y_tr, x_te, y_te, classes = load_imagefolder(Path(root), image_size, test_size)
+        dataset = Dataset("imagefolder", *_tensors(x_tr, y_tr), *_tensors(x_te, y_te), classes)
     else:
         dataset = loaders[name](Path(root), download)
     if imbalance_factor is not None:

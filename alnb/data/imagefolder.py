@@ -14,7 +14,6 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from alnb.data.checks import DatasetError
 
@@ -108,10 +107,10 @@ def _cache_path(root: Path, image_size: int) -> Path:
     return root / "alnb_cache" / f"{image_size}px_{listing.hexdigest()[:16]}.npz"
 
 
-def load_imagefolder(root: Path, image_size: int, test_size: float | int):
-    """The image folder as a :class:`alnb.data.datasets.Dataset` (decoded once, then read from the cache)."""
-    from alnb.data.datasets import Dataset
-
+def load_imagefolder(root: Path, image_size: int, test_size: float | int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]:
+    """The image folder's arrays ``(x_train, y_train, x_test, y_test, class names)``, decoded once, then read from
+    the cache; ``alnb.data.datasets`` builds the Dataset from them."""
     root = Path(root)
     train, test = scan(root)
     classes = list(train)
@@ -132,8 +131,7 @@ def load_imagefolder(root: Path, image_size: int, test_size: float | int):
         tmp = cache.with_suffix(".tmp.npz")
         np.savez(tmp, x_tr=x_tr, y_tr=y_tr, x_te=x_te, y_te=y_te)
         tmp.replace(cache)
-    return Dataset("imagefolder", torch.from_numpy(np.ascontiguousarray(x_tr)), torch.from_numpy(y_tr),
-                   torch.from_numpy(np.ascontiguousarray(x_te)), torch.from_numpy(y_te), tuple(classes))
+    return x_tr, y_tr, x_te, y_te, tuple(classes)
 
 
 def _split(x: np.ndarray, y: np.ndarray, n_classes: int, test_size: float | int):

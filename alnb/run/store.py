@@ -187,6 +187,11 @@ class RunStore:
         atomic_write_csv(table, path)
         return path
 
+    def read_table(self, name: str) -> pd.DataFrame | None:
+        """The table written by :meth:`write_table`; None when absent or damaged (then computed again)."""
+        path = self.root / f"{name}.csv"
+        return pd.read_csv(path) if self._intact_table(path, [], "computed again") else None
+
     # -- initial pools
     @property
     def pools_path(self) -> Path:
