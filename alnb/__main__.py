@@ -48,11 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check":
             from alnb.config import load_params
-            from alnb.validation import check_data_files
+            from alnb.validation import check_data_files, notes
 
             params = load_params(args.params)
             check_data_files(params)
             print(f"{args.params}: ok (study {params.study!r}, run directory {params.run_path})")
+            for note in notes(params):
+                print(f"note: {note}")
             return 0
         if args.command == "estimate":
             from alnb.config import load_params

@@ -72,6 +72,12 @@ def resolve_arch(arch: str, image_size: int) -> str:
     return arch
 
 
+def resolve_pretext_arch(pretext_arch: str, model_arch: str, image_size: int) -> str:
+    """The self-supervised encoders' architecture: ``auto`` follows ``model.arch`` (itself resolved by the image
+    size), so a study that picks the small CNN for speed also trains small-CNN encoders."""
+    return resolve_arch(model_arch if pretext_arch == "auto" else pretext_arch, image_size)
+
+
 def build_backbone(arch: str, in_channels: int, image_size: int) -> nn.Module:
     """A feature extractor with attribute ``feature_dim``; shared by classifiers and pretext models."""
     arch = resolve_arch(arch, image_size)
