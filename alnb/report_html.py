@@ -14,7 +14,7 @@ from jinja2 import DictLoader
 TEMPLATE_NAME = "alnb_report.html.j2"
 
 STYLE = """
-details.alnb-code > summary { cursor: pointer; color: #6a6a6a; font-size: 80%; margin: 2px 0 2px 4px;
+details.alnb-code > summary { cursor: pointer; color: #6a6a6a; font: 80% sans-serif; margin: 2px 0 2px 4px;
   list-style-position: inside; user-select: none; }
 details.alnb-code > summary:hover { color: #1f5fa8; }
 details.alnb-code:not([open]) + .jp-Cell-outputWrapper { margin-top: 0; }
