@@ -143,4 +143,8 @@ def test_the_cpu_params_file_runs_through_the_notebooks_on_cifar10_files(tmp_pat
     assert len(encoders) == 2 and {load_result(folder).settings["arch"] for folder in encoders} == {"smallcnn"}
     index = (report_dir / "index.html").read_text()
     assert "stratified subset of 100 train images" in index
-    assert "UMAP map" in (report_dir / "06_visualization.html").read_text()
+    assert {"06_visualization_pool_maps", "06_visualization_pool_maps_2"} <= {p.stem for p in
+                                                                            (report_dir / "figures").glob("*.png")}
+    maps = {p.name.split("_")[2] for p in (tmp_path / "run" / "maps").glob("seed0_pixels_*.npy")}
+    assert maps == {"tsne", "umap"}  # 06 shows UMAP beside t-SNE; each map cached under its method
+    assert "Traceback" not in "".join(p.read_text() for p in report_dir.glob("*.html"))
