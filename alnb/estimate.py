@@ -207,8 +207,9 @@ def report(params: StudyParams, tflops: float) -> str:
         encoder = pretext_arch(params, model["side"])
         lines.append(f"self-supervised models ({encoder} encoders): {pretext / total:.0%} of the FLOPs "
                      f"({pretext / 1e15:.3g} PFLOP)")
-    lines.append(f"GPU-hours at {tflops:g} TFLOP/s sustained: {gpu_hours(total, tflops):,.0f} (an upper bound: "
-                 f"every training runs all {params.training.max_epochs} epochs)")
+    hours = gpu_hours(total, tflops)
+    lines.append(f"GPU-hours at {tflops:g} TFLOP/s sustained: {f'{hours:,.0f}' if hours >= 10 else f'{hours:.2g}'} "
+                 f"(an upper bound: every training runs all {params.training.max_epochs} epochs)")
     return "\n".join(lines)
 
 
