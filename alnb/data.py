@@ -6,6 +6,7 @@ train split minus the validation indices; the test split is separate and never i
 
 from __future__ import annotations
 
+import os
 import warnings
 import zipfile
 from dataclasses import dataclass, replace
@@ -101,8 +102,6 @@ def load_dataset(name: str, root: str | Path = "data", download: bool = False, t
 def default_cache_dir() -> Path:
     """The user's cache folder for alnb: ``$XDG_CACHE_HOME/alnb``, else ``~/.cache/alnb`` (on Windows
     ``%LOCALAPPDATA%/alnb/cache``)."""
-    import os
-
     if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
         return Path(os.environ["LOCALAPPDATA"]) / "alnb" / "cache"
     base = os.environ.get("XDG_CACHE_HOME")
