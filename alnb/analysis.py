@@ -172,7 +172,11 @@ def embed_2d(features: np.ndarray, method: str = "tsne", seed: int = 0) -> np.nd
         perplexity = float(min(30, max(5, (len(features) - 1) // 3)))
         return TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(reduced)
     if method == "umap":
-        import umap
+        import warnings
+
+        with warnings.catch_warnings():  # tqdm.auto, imported by umap, warns in a kernel without ipywidgets
+            warnings.filterwarnings("ignore", message="IProgress not found")
+            import umap
 
         return umap.UMAP(random_state=seed, n_jobs=1).fit_transform(reduced)
     raise ValueError(f"visualization.method: unknown {method!r}; valid: tsne, umap, pca")
