@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PARAMS ?= params/default.yaml
+LAB_ARGS ?=
 STAMP  := $(VENV)/.alnb-installed
 
 .PHONY: study test test-fast check lab bench clean
@@ -24,8 +25,8 @@ test-fast: $(STAMP)  ## the fast lane while you work: no kernel, subprocess, Ray
 check: $(STAMP)  ## validate PARAMS without running anything
 	$(PY) -m alnb check $(PARAMS)
 
-lab: $(STAMP)  ## JupyterLab on the same environment
-	$(PY) -m jupyter lab notebooks/
+lab: $(STAMP)  ## JupyterLab on the same environment, opened on notebooks/ (as root: --allow-root); LAB_ARGS="--port=8890 --no-browser"
+	$(PY) -m jupyter lab notebooks/ $$(test "$$(id -u)" = 0 && echo --allow-root) $(LAB_ARGS)
 
 bench: $(STAMP)  ## every benchmark as one table (< 10 min on 2 cores) -> benchmarks/results/<machine>.csv
 	$(PY) benchmarks/run_all.py

@@ -52,12 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
-            from alnb.run.validation import load_params
-            from alnb.run.validation import check_data_files
+            from alnb.run.validation import check_data_files, load_params, notes
 
             params = load_params(args.params)
             check_data_files(params)
             print(f"{args.params}: ok (study {params.study!r}, run directory {params.run_path})")
+            for note in notes(params):
+                print(f"note: {note}")
             return 0
         if args.command == "estimate":
             from alnb.run.validation import load_params

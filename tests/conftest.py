@@ -5,6 +5,14 @@ import torch
 torch.set_num_threads(1)
 
 
+@pytest.fixture(autouse=True)
+def user_cache(tmp_path_factory, monkeypatch):
+    """The user's cache folder (image-folder arrays) of every test is a temporary one, never ~/.cache."""
+    folder = tmp_path_factory.mktemp("user_cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    return folder / "alnb"
+
+
 @pytest.fixture(scope="session")
 def digits():
     from alnb.data.datasets import load_dataset

@@ -51,24 +51,29 @@ def test_pixels_are_the_written_ones_at_the_native_size(tmp_path):
     assert torch.equal(data.test_images, torch.from_numpy(x[order]))
 
 
-def test_without_test_folder_a_fixed_stratified_split(tmp_path):
+def test_without_test_folder_a_fixed_stratified_split(tmp_path, user_cache):
     root = folder_with(tmp_path, n_train=40, n_test=None)
     first = load_dataset("imagefolder", root, test_size=0.25, image_size=16)
     per_class = np.bincount(structured_images(40, 3, 3, 16, seed=1)[1])
     assert np.bincount(first.test_labels.numpy()).tolist() == np.rint(per_class * 0.25).astype(int).tolist()
     assert first.n_train + first.test_labels.numel() == 40
     assert np.bincount(first.train_labels.numpy()).tolist() == train_class_counts(root, 0.25).tolist()
-    for cache in (root / "alnb_cache").glob("*.npz"):
+    for cache in (user_cache / "imagefolder").glob("*.npz"):
         cache.unlink()
     second = load_dataset("imagefolder", root, test_size=0.25, image_size=16)
     assert torch.equal(first.test_images, second.test_images) and torch.equal(first.train_labels,
                                                                              second.train_labels)
 
 
-def test_decoded_once_into_a_cache_keyed_by_size_and_listing(tmp_path):
+def listing(folder: Path) -> list[tuple[str, int, int]]:
+    """Every path under ``folder`` with its size and modification time."""
+    return sorted((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*"))
+
+
+def test_decoded_once_into_a_cache_keyed_by_size_and_listing(tmp_path, user_cache):
     root = folder_with(tmp_path)
     load_dataset("imagefolder", root, image_size=16)
-    caches = list((root / "alnb_cache").glob("*.npz"))
+    caches = list((user_cache / "imagefolder").glob("*.npz"))
     assert len(caches) == 1
     stamp = caches[0].stat().st_mtime_ns
     load_dataset("imagefolder", root, image_size=16)
@@ -76,7 +81,35 @@ def test_decoded_once_into_a_cache_keyed_by_size_and_listing(tmp_path):
     load_dataset("imagefolder", root, image_size=8)
     Image.new("RGB", (16, 16)).save(root / "train" / "cat" / "extra.png")
     assert load_dataset("imagefolder", root, image_size=16).n_train == 31
-    assert len(list((root / "alnb_cache").glob("*.npz"))) == 3
+    assert len(list((user_cache / "imagefolder").glob("*.npz"))) == 3
+    assert not any("cache" in p.name for p in root.rglob("*"))
+
+
+def test_cache_dir_names_where_the_arrays_go_and_a_read_only_root_is_never_written(tmp_path, user_cache):
+    root = folder_with(tmp_path)
+    before = listing(root)
+    for folder in [root, *root.rglob("*")]:
+        if folder.is_dir():
+            folder.chmod(0o555)
+    try:  # as root chmod does not stop writes: the listing below shows that nothing was written
+        first = load_dataset("imagefolder", root, image_size=16, cache_dir=tmp_path / "cache")
+        again = load_dataset("imagefolder", root, image_size=16, cache_dir=tmp_path / "cache")
+    finally:
+        for folder in [root, *root.rglob("*")]:
+            if folder.is_dir():
+                folder.chmod(0o755)
+    assert listing(root) == before
+    assert len(list((tmp_path / "cache" / "imagefolder").glob("*.npz"))) == 1 and not user_cache.exists()
+    assert torch.equal(first.train_images, again.train_images)
+
+
+def test_a_cache_dir_inside_the_data_is_refused(tmp_path):
+    root = folder_with(tmp_path)
+    raw = {"data": {"dataset": "imagefolder", "root": str(root), "image_size": 16, "val_size": 3,
+                    "cache_dir": str(root / "cache")},
+           "al": {"initial_size": 3, "budget": 3, "cycles": 1, "seeds": [0]}}
+    with pytest.raises(ParamsError, match="data.cache_dir: .* lies inside data.root"):
+        params_from_dict(raw)
 
 
 @pytest.mark.parametrize("damage, message", [
@@ -118,8 +151,12 @@ def test_params_check_image_size_and_layout_before_any_compute(tmp_path):
 
 
 @pytest.mark.slow
-def test_study_on_a_folder_of_pngs_runs_end_to_end(tmp_path):
+def test_study_on_a_read_only_folder_of_pngs_runs_end_to_end(tmp_path, user_cache):
     root = folder_with(tmp_path, n_train=120, n_test=30, size=20)
+    before = listing(root)
+    for folder in [root, *root.rglob("*")]:
+        if folder.is_dir():
+            folder.chmod(0o555)
     raw = {"study": "folder", "run_dir": str(tmp_path / "run"),
            "data": {"dataset": "imagefolder", "root": str(root), "image_size": 16, "val_size": 15},
            "model": {"arch": "smallcnn"},
@@ -129,7 +166,14 @@ def test_study_on_a_folder_of_pngs_runs_end_to_end(tmp_path):
            "executor": {"kind": "serial", "threads": 1}, "visualization": {"method": "pca", "max_points": 100}}
     params_file = tmp_path / "folder.yaml"
     params_file.write_text(yaml.safe_dump(raw))
-    run_study(params_file, report_dir=tmp_path / "reports", log=lambda *_: None)
+    try:
+        run_study(params_file, report_dir=tmp_path / "reports", log=lambda *_: None)
+    finally:
+        for folder in [root, *root.rglob("*")]:
+            if folder.is_dir():
+                folder.chmod(0o755)
+    assert listing(root) == before  # nothing written into data.root (as root, chmod alone would not stop it)
+    assert len(list((user_cache / "imagefolder").glob("*.npz"))) == 1
     results = pd.read_csv(tmp_path / "run" / "results.csv")
     assert len(results) == 2 * 2 * 3 and set(results["cycle"]) == {0, 1, 2}
     assert results.loc[results["cycle"] == 2, "test_acc"].mean() > 1 / 3

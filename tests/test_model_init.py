@@ -48,10 +48,15 @@ def test_scratch_keeps_the_protocol_and_the_trial_keys():
 
 @pytest.mark.parametrize("raw, message", [
     ({"model": {"init": "vae"}, "pretext": {"tasks": ["rotation"]}}, "model.init: unknown name 'vae'"),
-    ({"model": {"init": "rotation", "arch": "resnet18"}, "pretext": {"tasks": ["rotation"]}},
+    ({"model": {"init": "rotation", "arch": "resnet18"}, "pretext": {"tasks": ["rotation"], "arch": "smallcnn"}},
      "model.init: 'rotation' loads the smallcnn encoder"),
     ({"ablations": {"model_inits": ["scratch", "simclr"]}}, "ablations.model_inits: unknown name 'simclr'"),
 ])
 def test_validation_refuses_an_init_the_study_cannot_load(raw, message):
     with pytest.raises(ParamsError, match=message):
         params_from_dict(raw)
+
+
+def test_pretext_arch_auto_gives_the_encoder_the_classifiers_architecture():
+    raw = {"model": {"init": "rotation", "arch": "resnet18"}, "pretext": {"tasks": ["rotation"]}}
+    assert params_from_dict(raw).pretext.arch == "auto"  # resnet18 encoders at 8×8, loadable into the classifier

@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 import pytest
 import yaml
@@ -38,6 +39,11 @@ def test_quick_study_renders_every_notebook(quick_study):
     for name in NOTEBOOKS:
         text = (report_dir / f"{name}.html").read_text()
         assert "Traceback" not in text
+        executed = nbformat.read(run_dir / "notebooks" / f"{name}.ipynb", as_version=4)
+        code_cells = sum(cell.cell_type == "code" for cell in executed.cells)  # parameters and injected included
+        assert text.count('<details class="alnb-code"><summary>code</summary>') == code_cells, name
+        assert 'id="alnb-code-toggle"' in text and "<details class=\"alnb-code\" open" not in text
+        assert "<th>0</th>" not in text, f"a table of {name} shows row numbers"
     results = pd.read_csv(tmp_path / "run" / "results.csv")
     al = raw["al"]
     expected = {(i, q, s, c) for i in al["inits"] for q in al["queries"] for s in al["seeds"]

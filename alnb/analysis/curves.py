@@ -164,7 +164,8 @@ def class_histograms(pools: pd.DataFrame, labels: np.ndarray, n_classes: int) ->
 
 
 def embed_2d(features: np.ndarray, method: str = "tsne", seed: int = 0) -> np.ndarray:
-    """A 2-D map of ``features`` by t-SNE, UMAP (optional extra ``umap``) or PCA."""
+    """A 2-D map of ``features`` (first reduced to 50 PCA components) by t-SNE (van der Maaten & Hinton 2008),
+    UMAP (McInnes et al. 2018; seeded, so single-threaded) or PCA."""
     from sklearn.decomposition import PCA
 
     features = np.asarray(features, dtype=np.float32)
@@ -177,10 +178,11 @@ def embed_2d(features: np.ndarray, method: str = "tsne", seed: int = 0) -> np.nd
         perplexity = float(min(30, max(5, (len(features) - 1) // 3)))
         return TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(reduced)
     if method == "umap":
-        try:
+        import warnings
+
+        with warnings.catch_warnings():  # tqdm.auto, imported by umap, warns in a kernel without ipywidgets
+            warnings.filterwarnings("ignore", message="IProgress not found")
             import umap
-        except ImportError:
-            raise RuntimeError("visualization.method: 'umap' needs the optional dependency: "
-                               "pip install 'alnb[umap]'") from None
-        return umap.UMAP(random_state=seed).fit_transform(reduced)
+
+        return umap.UMAP(random_state=seed, n_jobs=1).fit_transform(reduced)
     raise ValueError(f"visualization.method: unknown {method!r}; valid: tsne, umap, pca")

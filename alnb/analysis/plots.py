@@ -26,7 +26,8 @@ def _finish(fig: plt.Figure, name: str, title: str | None, right: float = 1.0) -
     ``alnb study``, save it as PNG and SVG."""
     if title:
         fig.suptitle(title, fontsize=12)
-    fig.tight_layout(rect=(0, 0, right, 1))
+    top = 1 - 0.45 / fig.get_figheight() if title else 1  # room for the title however tall the figure
+    fig.tight_layout(rect=(0, 0, right, top))
     folder = os.environ.get(FIGURES_ENV)
     if folder:
         stem = f"{os.environ.get(NOTEBOOK_ENV, 'figure')}_{name}"

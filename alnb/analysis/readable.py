@@ -1,6 +1,7 @@
 """Tables as a reader sees them: numbers rounded, a value that does not apply shown as "—" (never NaN),
-and a column that is empty for the whole table left out. Reports (the front page and the rendered
-notebooks) show every table through :func:`readable`; their captions say why a cell is "—"."""
+a column that is empty for the whole table left out, and no index that only numbers the rows. Reports (the
+front page and the rendered notebooks) show every table through :func:`readable` (notebooks: :func:`show`);
+their captions say why a cell is "—"."""
 
 from __future__ import annotations
 
@@ -15,3 +16,18 @@ def readable(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     kept = table.loc[:, table.notna().any(axis=0)] if len(table) else table
     shown = kept.round(digits).astype(object)
     return shown.where(shown.notna(), MISSING)
+
+
+def has_row_numbers(table: pd.DataFrame) -> bool:
+    """Whether the index only numbers the rows (unnamed integers): it means nothing to a reader."""
+    index = table.index
+    return (not isinstance(index, pd.MultiIndex) and index.name is None
+            and pd.api.types.is_integer_dtype(index.dtype))
+
+
+def show(table: pd.DataFrame, digits: int = 4) -> None:
+    """Display ``table`` in a notebook as :func:`readable` makes it, without an index that only numbers rows."""
+    from IPython.display import display
+
+    styler = readable(table, digits).style.format(precision=digits)
+    display(styler.hide(axis="index") if has_row_numbers(table) else styler)

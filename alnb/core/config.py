@@ -2,7 +2,7 @@
 
 Every section is a frozen dataclass whose fields are the valid keys and whose annotations are the
 valid types. ``load_params`` reports the first problem as one :class:`ParamsError` line naming the
-key, the value and the valid choices. Relative paths in a params file (``run_dir``, ``data.root``)
+key, the value and the valid choices. Relative paths in a params file (``run_dir``, ``data.root``, ``data.cache_dir``)
 are resolved against the project root: the nearest folder above the file holding ``pyproject.toml``.
 """
 
@@ -30,7 +30,10 @@ class ParamsError(ValueError):
 class DataParams:
     """``verify``: compare the files with the md5 sums torchvision publishes for its releases (mnist, cifar).
     ``image_size``: the side (pixels) to which an ``imagefolder``'s images are resized; its ``root`` is the
-    folder holding ``train/<class>/`` (and optionally ``test/<class>/``)."""
+    folder holding ``train/<class>/`` (and optionally ``test/<class>/``); its decoded arrays are cached in
+    ``cache_dir`` (default: the user's cache folder, ``$XDG_CACHE_HOME/alnb`` or ``~/.cache/alnb``), never in
+    ``root``. ``train_subset``: keep only this many train images (a count, or a fraction), stratified by class
+    and drawn with a fixed seed, e.g. to fit a CPU's hour."""
 
     dataset: str = "digits"
     root: str = "data"
@@ -40,6 +43,8 @@ class DataParams:
     imbalance_factor: float | None = None
     image_size: int | None = None
     verify: bool = False
+    train_subset: int | float | None = None
+    cache_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -195,6 +200,14 @@ class StudyParams:
     def data_root(self) -> Path:
         root = Path(self.data.root)
         return root if root.is_absolute() else Path(self.project_root) / root
+
+    @property
+    def cache_path(self) -> Path | None:
+        """``data.cache_dir`` (relative: to the project root), or None for the user's cache folder."""
+        if self.data.cache_dir is None:
+            return None
+        path = Path(self.data.cache_dir).expanduser()
+        return path if path.is_absolute() else Path(self.project_root) / path
 
     def replace(self, **sections: dict[str, Any]) -> "StudyParams":
         """A copy with some fields of some sections overridden, e.g. ``replace(al={"cycles": 2})``."""

@@ -6,6 +6,7 @@ train split minus the validation indices; the test split is separate and never i
 
 from __future__ import annotations
 
+import os
 import warnings
 import zipfile
 from dataclasses import dataclass, replace
@@ -68,12 +69,15 @@ class DatasetNotFound(FileNotFoundError):
 
 
 def load_dataset(name: str, root: str | Path = "data", download: bool = False, test_size: float | int = 0.25,
-                 imbalance_factor: float | None = None, image_size: int | None = None) -> Dataset:
-    """Load ``name`` into memory; ``imbalance_factor`` makes its train split long-tailed (Cui et al. 2019).
+                 imbalance_factor: float | None = None, image_size: int | None = None,
+                 train_subset: int | float | None = None, cache_dir: str | Path | None = None) -> Dataset:
+    """Load ``name`` into memory; ``train_subset`` keeps a seeded, stratified subset of its train split,
+    ``imbalance_factor`` then makes that long-tailed (Cui et al. 2019).
 
     ``test_size`` applies to ``digits`` and to an ``imagefolder`` without a test folder, which have no
     official test split: the test split is then carved with a fixed seed, identical for every trial.
-    ``image_size`` is the side to which an ``imagefolder``'s images are resized (``root`` is that folder).
+    ``image_size`` is the side to which an ``imagefolder``'s images are resized (``root`` is that folder);
+    its decoded arrays are cached in ``cache_dir`` (default :func:`default_cache_dir`), never under ``root``.
     """
     loaders = {"digits": _load_digits, "mnist": _load_mnist, "cifar10": _load_cifar10,
                "cifar100": _load_cifar100, "tinyimagenet": _load_tinyimagenet}
@@ -84,13 +88,53 @@ def load_dataset(name: str, root: str | Path = "data", download: bool = False, t
     elif name == "imagefolder":
         from alnb.data.imagefolder import load_imagefolder
 
-        x_tr, y_tr, x_te, y_te, classes = load_imagefolder(Path(root), image_size, test_size)
+        x_tr, y_tr, x_te, y_te, classes = load_imagefolder(Path(root), image_size, test_size,
+                                                           Path(cache_dir) if cache_dir else default_cache_dir())
         dataset = Dataset("imagefolder", *_tensors(x_tr, y_tr), *_tensors(x_te, y_te), classes)
     else:
         dataset = loaders[name](Path(root), download)
+    if train_subset is not None:
+        dataset = subset_of_train(dataset, train_subset)
     if imbalance_factor is not None:
         dataset = long_tailed(dataset, imbalance_factor)
     return dataset
+
+
+def default_cache_dir() -> Path:
+    """The user's cache folder for alnb: ``$XDG_CACHE_HOME/alnb``, else ``~/.cache/alnb`` (on Windows
+    ``%LOCALAPPDATA%/alnb/cache``)."""
+    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "alnb" / "cache"
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache") / "alnb"
+
+
+SUBSET_SEED = 20260102
+
+
+def subset_counts(class_counts: np.ndarray, size: int | float) -> np.ndarray:
+    """Images kept per class by ``data.train_subset``: each class's share of ``size`` (a count, or a fraction
+    of the train split), by largest remainders so that the counts add up to the whole."""
+    class_counts = np.asarray(class_counts, dtype=np.int64)
+    total = int(class_counts.sum())
+    n = resolve_size(size, total, "data.train_subset")
+    exact = class_counts * (n / total)
+    counts = np.floor(exact).astype(np.int64)
+    order = np.argsort(-(exact - counts), kind="stable")
+    counts[order[:n - counts.sum()]] += 1
+    return counts
+
+
+def subset_of_train(dataset: Dataset, size: int | float) -> Dataset:
+    """A stratified subset of the train split (``data.train_subset``), drawn with the fixed seed ``SUBSET_SEED``
+    so that every trial, seed and notebook sees the same images; the test split is kept whole."""
+    labels = dataset.train_labels.numpy()
+    counts = subset_counts(np.bincount(labels, minlength=dataset.n_classes), size)
+    rng = np.random.default_rng(SUBSET_SEED)
+    keep = np.sort(np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:counts[c]]
+                                   for c in range(dataset.n_classes)]))
+    keep_t = torch.from_numpy(keep)
+    return replace(dataset, train_images=dataset.train_images[keep_t], train_labels=dataset.train_labels[keep_t])
 
 
 def long_tail_counts(n_max: int, n_classes: int, imbalance_factor: float) -> np.ndarray:

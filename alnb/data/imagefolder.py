@@ -3,9 +3,10 @@
 Class names are the sorted subfolder names of ``train``. Without a ``test`` folder the test split is carved
 from the train images with a fixed seed, stratified by class (``data.test_size`` of each class), the same for
 every trial. Each image is cropped to a square at its centre and resized to ``data.image_size`` pixels
-(bilinear); all are grayscale → one channel, else RGB. The decoded arrays are cached once in
-``root/alnb_cache/``, keyed by the image size and the folder's listing (names, sizes, modification times),
-so a changed folder is decoded again.
+(bilinear); all are grayscale → one channel, else RGB. The decoded arrays are cached once in a cache folder
+(``data.cache_dir``, by default the user's cache folder; never inside ``root``, which may be read-only or shared),
+keyed by the folder's path, the image size and its listing (names, sizes, modification times), so a changed
+folder is decoded again. This module returns arrays; :mod:`alnb.data` makes the :class:`~alnb.data.Dataset`.
 """
 
 from __future__ import annotations
@@ -98,23 +99,23 @@ def _decode(files: dict[str, list[Path]], classes: list[str], image_size: int) -
     return np.stack(images), np.asarray(labels, dtype=np.int64), all_gray
 
 
-def _cache_path(root: Path, image_size: int) -> Path:
-    listing = hashlib.sha1()
+def _cache_path(root: Path, image_size: int, cache_dir: Path) -> Path:
+    listing = hashlib.sha1(f"{root.resolve()}\n".encode())
     for path in sorted(p for split in ("train", "test") if (root / split).is_dir()
                        for p in (root / split).rglob("*") if p.is_file()):
         stat = path.stat()
         listing.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return root / "alnb_cache" / f"{image_size}px_{listing.hexdigest()[:16]}.npz"
+    return cache_dir / "imagefolder" / f"{root.name}_{image_size}px_{listing.hexdigest()[:16]}.npz"
 
 
-def load_imagefolder(root: Path, image_size: int, test_size: float | int
+def load_imagefolder(root: Path, image_size: int, test_size: float | int, cache_dir: Path
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]:
-    """The image folder's arrays ``(x_train, y_train, x_test, y_test, class names)``, decoded once, then read from
-    the cache; ``alnb.data.datasets`` builds the Dataset from them."""
+    """The image folder's arrays ``(x_train, y_train, x_test, y_test, class names)``: images uint8 ``[N, C, S, S]``,
+    decoded once and then read from ``cache_dir``; ``alnb.data.datasets`` builds the Dataset from them."""
     root = Path(root)
     train, test = scan(root)
     classes = list(train)
-    cache = _cache_path(root, image_size)
+    cache = _cache_path(root, image_size, Path(cache_dir))
     if cache.is_file():
         arrays = np.load(cache)
         x_tr, y_tr, x_te, y_te = arrays["x_tr"], arrays["y_tr"], arrays["x_te"], arrays["y_te"]
@@ -127,7 +128,7 @@ def load_imagefolder(root: Path, image_size: int, test_size: float | int
             x_te, y_te, gray_te = _decode(test, classes, image_size)
         if gray_tr and gray_te:
             x_tr, x_te = x_tr[:, :1], x_te[:, :1]
-        cache.parent.mkdir(exist_ok=True)
+        cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(".tmp.npz")
         np.savez(tmp, x_tr=x_tr, y_tr=y_tr, x_te=x_te, y_te=y_te)
         tmp.replace(cache)

@@ -73,6 +73,15 @@ def _phase_html(phases: pd.DataFrame) -> str:
         "advantage_ends_at": "interval first includes 0 at (labels)"}))
 
 
+def _subset_note(params: StudyParams) -> str:
+    """How much of the train split the study uses (``data.train_subset``); empty when all of it."""
+    size = params.data.train_subset
+    if size is None:
+        return ""
+    share = f"{size:,} train images" if isinstance(size, int) else f"{size:.0%} of the train images"
+    return f" (a stratified subset of {share}, drawn once with a fixed seed: data.train_subset)"
+
+
 def load_timings(run_path: Path) -> dict[str, float]:
     path = run_path / "timings.json"
     return json.loads(path.read_text()) if path.is_file() else {}
@@ -99,7 +108,7 @@ def write_index(params: StudyParams, report_dir: Path, notebooks: tuple[str, ...
 <style>{STYLE}</style></head><body>
 <h1>alnb study: {html.escape(params.study)}</h1>
 <p>{html.escape(params.description)}</p>
-<p class="note">Dataset <b>{html.escape(params.data.dataset)}</b>;
+<p class="note">Dataset <b>{html.escape(params.data.dataset)}</b>{_subset_note(params)};
 initial pools {html.escape(", ".join(params.al.inits))}; query methods {html.escape(", ".join(params.al.queries))}; seeds {html.escape(str(params.al.seeds))}.</p>
 {"".join(body)}
 <h2>Notebooks</h2><ol>{links}</ol>

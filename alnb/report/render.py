@@ -23,17 +23,19 @@ NOTEBOOKS = ("01_pretext_training", "02_initial_pools", "03_al_runs", "04_ablati
 
 
 def render_html(notebook_path: Path, html_path: Path, shown_params: str | None = None) -> None:
-    """Render an executed notebook to HTML; its injected parameters cell shows ``shown_params`` (a path
-    relative to the project, or the file's name) instead of the path on the machine that ran it."""
+    """Render an executed notebook to HTML for readers (code cells folded: :mod:`alnb.report_html`); its
+    injected parameters cell shows ``shown_params`` (a path relative to the project, or the file's name)
+    instead of the path on the machine that ran it."""
     import nbformat
-    from nbconvert import HTMLExporter
+
+    from alnb.report.html import report_exporter
 
     notebook = nbformat.read(notebook_path, as_version=4)
     if shown_params is not None:
         for cell in notebook.cells:
             if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
                 cell.source = f"# Parameters injected by alnb study\nparams_path = {shown_params!r}\n"
-    body, _ = HTMLExporter().from_notebook_node(notebook)
+    body, _ = report_exporter().from_notebook_node(notebook)
     atomic_write_text(html_path, body)
 
 

@@ -21,7 +21,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from alnb.core.config import StudyParams
 from alnb.data.datasets import resolve_size
-from alnb.models.networks import build_classifier, resolve_arch
+from alnb.models.networks import build_classifier, resolve_arch, resolve_pretext_arch
 
 # (channels, side, test images) of each dataset; digits and imagefolder are read from disk.
 _CHANNELS_AND_TEST_SIZE = {"mnist": (1, 10000), "cifar10": (3, 10000), "cifar100": (3, 10000),
@@ -43,7 +43,7 @@ class GridCost:
 
 def dataset_shape(params: StudyParams) -> tuple[int, int, int, int]:
     """(channels, side, classes, test images) of the configured dataset, without decoding it."""
-    from alnb.run.validation import _train_class_sizes, image_side
+    from alnb.run.validation import _dataset_class_counts, _train_class_sizes, image_side
 
     name = params.data.dataset
     _, n_classes, _ = _train_class_sizes(params)
@@ -57,7 +57,7 @@ def dataset_shape(params: StudyParams) -> tuple[int, int, int, int]:
 
         train, test = scan(params.data_root)
         n_all = sum(len(f) for f in train.values())
-        n_test = sum(len(f) for f in test.values()) if test else n_all - _train_class_sizes(params)[0]
+        n_test = sum(len(f) for f in test.values()) if test else n_all - int(_dataset_class_counts(params).sum())
         return 3, image_side(params), n_classes, n_test
     channels, n_test = _CHANNELS_AND_TEST_SIZE[name]
     return channels, image_side(params), n_classes, n_test
@@ -78,18 +78,23 @@ def classifier_flops(params: StudyParams, channels: int, side: int, n_classes: i
     return forward_flops(model, channels, params.training.random_resized_crop or side)
 
 
+def pretext_arch(params: StudyParams, side: int) -> str:
+    """The self-supervised encoders' architecture at ``side`` pixels (``auto`` follows ``model.arch``)."""
+    return resolve_pretext_arch(params.pretext.arch, params.model.arch, side)
+
+
 def pretext_step_flops(task: str, params: StudyParams, channels: int, side: int, n_classes: int) -> float:
     """FLOPs of one training image of a self-supervised task: its loss and backward pass, per image."""
     from alnb.models.networks import build_backbone
 
     settings = params.pretext.settings.get(task, {})
     if task == "deepcluster":  # classification of pseudo-labels: ≈ 3× the encoder, plus a feature pass
-        encoder = build_backbone(params.pretext.arch, channels, side)
+        encoder = build_backbone(pretext_arch(params, side), channels, side)
         return 4 * forward_flops(encoder, channels, side)
     from alnb.methods.pretext.training import _MODULES
 
     options = {k: v for k, v in settings.items() if k not in _TRAINING_KEYS}
-    model = _MODULES[task].build(params.pretext.arch, channels, side, torch.zeros(channels), torch.ones(channels),
+    model = _MODULES[task].build(pretext_arch(params, side), channels, side, torch.zeros(channels), torch.ones(channels),
                                  **options)
     batch = torch.rand(2, channels, side, side)
     with FlopCounterMode(display=False) as counter:
@@ -197,8 +202,14 @@ def report(params: StudyParams, tflops: float) -> str:
     lines.append(f"{'total':<34} {sum(g.trials for g in grids):>7,} {sum(g.trainings for g in grids):>10,} "
                  f"{sum(g.train_images for g in grids):>16,} {sum(g.forward_images for g in grids):>16,} "
                  f"{total / 1e15:>10.3g}")
-    lines.append(f"GPU-hours at {tflops:g} TFLOP/s sustained: {gpu_hours(total, tflops):,.0f} (an upper bound: "
-                 f"every training runs all {params.training.max_epochs} epochs)")
+    pretext = sum(g.flops for g in grids if g.name.startswith("pretext models"))
+    if pretext:
+        encoder = pretext_arch(params, model["side"])
+        lines.append(f"self-supervised models ({encoder} encoders): {pretext / total:.0%} of the FLOPs "
+                     f"({pretext / 1e15:.3g} PFLOP)")
+    hours = gpu_hours(total, tflops)
+    lines.append(f"GPU-hours at {tflops:g} TFLOP/s sustained: {f'{hours:,.0f}' if hours >= 10 else f'{hours:.2g}'} "
+                 f"(an upper bound: every training runs all {params.training.max_epochs} epochs)")
     return "\n".join(lines)
 
 

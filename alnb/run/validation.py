@@ -12,8 +12,8 @@ import numpy as np
 
 from alnb.run.executors import KINDS as EXECUTOR_KINDS
 from alnb.core.config import PRECISIONS, ALParams, ParamsError, StudyParams, _build, build_params, read_params
-from alnb.data.datasets import DATASETS, check_dataset_files, load_dataset, long_tail_counts
-from alnb.models.networks import ARCHITECTURES, resolve_arch
+from alnb.data.datasets import DATASETS, check_dataset_files, load_dataset, long_tail_counts, subset_counts
+from alnb.models.networks import ARCHITECTURES, resolve_arch, resolve_pretext_arch
 from alnb.methods.registry import check_options, unknown_name_message
 
 OPTIMIZERS = ("adam", "sgd")
@@ -26,9 +26,7 @@ def image_side(params: StudyParams) -> int:
     """The side in pixels of the images the models see: the dataset's own, or an imagefolder's ``data.image_size``."""
     return params.data.image_size if params.data.dataset == "imagefolder" else IMAGE_SIZES[params.data.dataset]
 
-# Train-split size, class count and largest class of each downloadable dataset.
-_TRAIN_SIZES = {"mnist": (60000, 10, 6742), "cifar10": (50000, 10, 5000), "cifar100": (50000, 100, 500),
-                "tinyimagenet": (100000, 200, 500)}
+
 _EXPECTED_FILES = {
     "mnist": ("MNIST/raw", ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
                             "t10k-labels-idx1-ubyte"]),
@@ -52,25 +50,63 @@ def _check_size(key: str, value: int | float, total: int | None = None) -> int |
     return value
 
 
-def _train_class_sizes(params: StudyParams) -> tuple[int, int, int]:
-    """(train images, classes, images of the largest class) of the configured dataset before any long-tail cut."""
+# Train images per class of the downloadable datasets (MNIST's classes differ in size).
+_CLASS_COUNTS = {"mnist": [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949], "cifar10": [5000] * 10,
+                 "cifar100": [500] * 100, "tinyimagenet": [500] * 200}
+
+
+def _dataset_class_counts(params: StudyParams) -> np.ndarray:
+    """Train images per class of the configured dataset, before ``data.train_subset`` and any long-tail cut."""
     data = params.data
     if data.dataset == "digits":  # bundled and small: load it and count exactly
         try:
             labels = load_dataset("digits", test_size=data.test_size).train_labels.numpy()
         except ValueError as err:
             _fail(str(err))
-        counts = np.bincount(labels)
-        return int(counts.sum()), len(counts), int(counts.max())
+        return np.bincount(labels)
     if data.dataset == "imagefolder":  # the researcher's folder: count its files per class
         from alnb.data.imagefolder import ImageFolderError, train_class_counts
 
         try:
-            counts = train_class_counts(params.data_root, data.test_size)
+            return train_class_counts(params.data_root, data.test_size)
         except ImageFolderError as err:
             _fail(str(err))
-        return int(counts.sum()), len(counts), int(counts.max())
-    return _TRAIN_SIZES[data.dataset]
+    return np.asarray(_CLASS_COUNTS[data.dataset])
+
+
+def _train_class_sizes(params: StudyParams) -> tuple[int, int, int]:
+    """(train images, classes, images of the largest class) of the configured dataset, after
+    ``data.train_subset`` and before any long-tail cut."""
+    counts = _dataset_class_counts(params)
+    if params.data.train_subset is not None:
+        counts = subset_counts(counts, params.data.train_subset)
+    return int(counts.sum()), len(counts), int(counts.max())
+
+
+def _check_train_subset(params: StudyParams) -> None:
+    """``data.train_subset`` is a count or a fraction of the train split that leaves every class an image."""
+    size = params.data.train_subset
+    if size is None:
+        return
+    counts = _dataset_class_counts(params)
+    total = int(counts.sum())
+    if isinstance(size, float) and not 0 < size <= 1:
+        _fail(f"data.train_subset: a fraction must lie in (0, 1], got {size}")
+    if isinstance(size, int) and not 0 < size <= total:
+        _fail(f"data.train_subset: a count must lie in [1, {total}] ({params.data.dataset} has {total:,} train "
+              f"images), got {size}")
+    kept = subset_counts(counts, size)
+    if kept.min() < 1:
+        _fail(f"data.train_subset: {size} leaves class {int(kept.argmin())} of {params.data.dataset} without a "
+              f"train image (the subset is stratified); ask for more")
+
+
+def _check_cache_dir(params: StudyParams) -> None:
+    """The decode cache never goes into the user's data (a read-only or shared folder)."""
+    cache = params.cache_path
+    if cache is not None and cache.resolve().is_relative_to(params.data_root.resolve()):
+        _fail(f"data.cache_dir: {params.data.cache_dir} lies inside data.root ({params.data.root}); alnb never "
+              f"writes into the data folder: name a folder outside it, or leave the key out for the user's cache")
 
 
 def expected_train_size(params: StudyParams, imbalance_key: str = "data.imbalance_factor") -> int:
@@ -143,6 +179,8 @@ def check_params(params: StudyParams, data_on_disk: bool = True) -> None:
         _fail(f"device: {params.device!r} is not one of auto, cpu, cuda, cuda:N, mps")
     _check_choice("data.dataset", params.data.dataset, DATASETS)
     _check_image_size(params.data.dataset, params.data.image_size)
+    _check_cache_dir(params)
+    _check_train_subset(params)
     if params.data.verify and params.data.dataset in ("tinyimagenet", "imagefolder"):
         _fail(f"data.verify: torchvision publishes no checksums of {params.data.dataset}'s files; it can verify "
               "mnist, cifar10 and cifar100 (digits is bundled and needs none)")
@@ -223,8 +261,6 @@ def check_params(params: StudyParams, data_on_disk: bool = True) -> None:
     if im.seeds is not None:
         _check_seeds("imbalance.seeds", im.seeds)
     _check_choice("visualization.method", params.visualization.method, MAP_METHODS)
-    if params.visualization.method == "umap":
-        _check_installed("visualization.method", "umap", "umap", "umap")
     if params.visualization.max_points < 10:
         _fail(f"visualization.max_points: must be at least 10, got {params.visualization.max_points}")
     _check_methods_in_use(params)
@@ -288,11 +324,25 @@ def _check_model_init(key: str, init: str, params: StudyParams) -> None:
         _fail(unknown_name_message(key, init, ["scratch", *params.pretext.tasks]) +
               " (a backbone starts from scratch or from a self-supervised model listed in pretext.tasks)")
     size = image_side(params)
-    classifier, encoder = resolve_arch(params.model.arch, size), resolve_arch(params.pretext.arch, size)
+    classifier = resolve_arch(params.model.arch, size)
+    encoder = resolve_pretext_arch(params.pretext.arch, params.model.arch, size)
     if classifier != encoder:
         _fail(f"{key}: {init!r} loads the {encoder} encoder (pretext.arch: {params.pretext.arch}) into the "
               f"classifier, whose backbone is a {classifier} (model.arch: {params.model.arch}) on "
               f"{params.data.dataset}; give both the same architecture")
+
+
+def notes(params: StudyParams) -> list[str]:
+    """Valid but deliberate choices that ``alnb check`` points out (one line each)."""
+    if not params.pretext.tasks or params.pretext.arch == "auto":
+        return []
+    size = image_side(params)
+    classifier, encoder = resolve_arch(params.model.arch, size), resolve_arch(params.pretext.arch, size)
+    if classifier == encoder:
+        return []
+    return [f"pretext.arch: {params.pretext.arch} trains {encoder} encoders while the classifier is a {classifier} "
+            f"(model.arch: {params.model.arch}) at {size}×{size}; pretext.arch: auto would train {classifier} "
+            f"encoders"]
 
 
 def _queries_in_use(params: StudyParams) -> dict[str, list[str]]:

@@ -24,7 +24,7 @@ from alnb.core import seeding
 from alnb.core.config import StudyParams
 from alnb.data.datasets import Dataset, Splits, load_dataset, make_splits
 from alnb.run.loop import check_selection, check_splits, cycle_sizes, run_trial
-from alnb.models.networks import resolve_device
+from alnb.models.networks import resolve_device, resolve_pretext_arch
 from alnb.methods.pools import PoolContext, resolve_pool
 from alnb.methods.pretext import (PRETEXT_TASKS, SELF_SUPERVISED_METHODS, DeepClusterResult, PretextResult, has_deepcluster,
                           has_result, load_deepcluster, load_result, save_deepcluster, save_result, train_deepcluster,
@@ -65,7 +65,13 @@ class Workspace:
     def dataset(self) -> Dataset:
         d = self.params.data
         return load_dataset(d.dataset, self.params.data_root, d.download, d.test_size, d.imbalance_factor,
-                            d.image_size)
+                            d.image_size, d.train_subset, self.params.cache_path)
+
+    @cached_property
+    def pretext_arch(self) -> str:
+        """The self-supervised encoders' architecture (``pretext.arch``; ``auto`` follows ``model.arch``)."""
+        p = self.params
+        return resolve_pretext_arch(p.pretext.arch, p.model.arch, self.dataset.image_size)
 
     @cached_property
     def device(self) -> torch.device:
@@ -130,7 +136,7 @@ class Workspace:
         """Cache folder of a self-supervised model, keyed by its settings and the pool: changing either retrains."""
         pool = self.splits(seed).pool
         digest = hashlib.sha1(json.dumps({"settings": self.params.pretext.settings.get(method, {}),
-                                          "arch": self.params.pretext.arch,
+                                          "arch": self.pretext_arch,
                                           "pool": hashlib.sha1(pool.tobytes()).hexdigest()},
                                          sort_keys=True).encode()).hexdigest()[:10]
         return self.store.self_supervised_folder(self.dataset.name, seed, method, digest)
@@ -148,7 +154,7 @@ class Workspace:
             except FileNotFoundError:  # none saved, or a damaged one (reported)
                 with torch_threads(self.threads):
                     result = train_pretext(task, self._pool_images(seed), seed, self.device,
-                                           arch=self.params.pretext.arch, **self.params.pretext.settings.get(task, {}))
+                                           arch=self.pretext_arch, **self.params.pretext.settings.get(task, {}))
                 save_result(result, folder)
                 self._pretext[key] = result
         return self._pretext[key]
@@ -162,7 +168,7 @@ class Workspace:
             if result is None:
                 with torch_threads(self.threads):
                     result = train_deepcluster(self._pool_images(seed), self.dataset.n_classes, seed, self.device,
-                                               arch=self.params.pretext.arch,
+                                               arch=self.pretext_arch,
                                                **self.params.pretext.settings.get("deepcluster", {}))
                 save_deepcluster(result, folder)
             self._pretext[key] = result
@@ -225,9 +231,10 @@ class Workspace:
         pools = self.build_initial_pools([init], [seed])
         return pools["index"].to_numpy(dtype=np.int64)
 
-    def pool_map(self, seed: int, inits: list[str] | None = None, representation: str = "pixels"
-                 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """A 2-D map (``visualization.method``) of U with each initial pool marked.
+    def pool_map(self, seed: int, inits: list[str] | None = None, representation: str = "pixels",
+                 method: str | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """A 2-D map (``method``: tsne, umap or pca; default ``visualization.method``) of U with each initial
+        pool marked; cached per seed, representation, method and points.
 
         Returns (coords ``[m, 2]``, class labels ``[m]``, {init: rows of coords in its pool}); U is
         subsampled to ``visualization.max_points`` plus every pooled sample.
@@ -240,7 +247,7 @@ class Workspace:
                      for init, grp in pools.groupby("init", sort=False)}
         sample = seeding.rng(seed, "map").permutation(len(pool_idx))[:self.params.visualization.max_points]
         keep = np.unique(np.concatenate([sample, *positions.values()]))
-        method = self.params.visualization.method
+        method = method or self.params.visualization.method
         digest = hashlib.sha1(keep.tobytes()).hexdigest()[:10]
         coords = self.store.map_coords(seed, representation, method, digest)  # notebooks 02 and 06 share it
         if coords is None:
@@ -329,11 +336,12 @@ class Workspace:
     def protocol(self) -> dict:
         """The parameters that decide a trial's numbers (not which trials run, nor how they are scheduled).
 
-        ``model.init`` is recorded only when it is not ``scratch``, so run directories made before it
-        existed keep their protocol."""
+        ``model.init`` is recorded only when it is not ``scratch``, and ``data.train_subset`` only when set, so
+        run directories made before they existed keep their protocol."""
         p = self.params
         al = {k: v for k, v in dataclasses.asdict(p.al).items() if k not in ("seeds", "inits", "queries")}
-        data = {k: v for k, v in dataclasses.asdict(p.data).items() if k != "verify"}  # checks files, not numbers
+        data = {k: v for k, v in dataclasses.asdict(p.data).items()  # verify and cache_dir decide no number;
+                if k not in ("verify", "cache_dir") and (k != "train_subset" or v is not None)}  # nor an absent subset
         model = {k: v for k, v in dataclasses.asdict(p.model).items() if k != "init" or v != "scratch"}
         return {"data": data, "model": model,
                 "training": dataclasses.asdict(p.training), "al": al, "pretext": dataclasses.asdict(p.pretext),
