@@ -22,17 +22,21 @@ NOTEBOOKS = ("01_pretext_training", "02_initial_pools", "03_al_runs", "04_ablati
              "06_visualization")
 
 
-def render_html(notebook_path: Path, html_path: Path, shown_params: str | None = None) -> None:
+def render_html(notebook_path: Path, html_path: Path, shown_params: str | None = None,
+                shown_cell: str | None = None) -> None:
     """Render an executed notebook to HTML; its injected parameters cell shows ``shown_params`` (a path
-    relative to the project, or the file's name) instead of the path on the machine that ran it."""
+    relative to the project, or the file's name) instead of the path on the machine that ran it, or the
+    whole ``shown_cell`` source when given."""
     import nbformat
     from nbconvert import HTMLExporter
 
     notebook = nbformat.read(notebook_path, as_version=4)
     if shown_params is not None:
+        shown_cell = f"# Parameters injected by alnb study\nparams_path = {shown_params!r}\n"
+    if shown_cell is not None:
         for cell in notebook.cells:
             if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
-                cell.source = f"# Parameters injected by alnb study\nparams_path = {shown_params!r}\n"
+                cell.source = shown_cell
     body, _ = HTMLExporter().from_notebook_node(notebook)
     atomic_write_text(html_path, body)
 
