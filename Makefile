@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PARAMS ?= params/default.yaml
 STAMP  := $(VENV)/.alnb-installed
 
-.PHONY: study test check lab bench clean
+.PHONY: study test check lab bench select clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ check: $(STAMP)  ## validate PARAMS without running anything
 
 lab: $(STAMP)  ## JupyterLab on the same environment
 	$(PY) -m jupyter lab notebooks/
+
+select: $(STAMP)  ## which images to label first: make select FOLDER=path BUDGET=50 [METHOD=.. EMBEDDINGS=.. LABELED=.. OUT=..]
+	@test -n "$(FOLDER)" -a -n "$(BUDGET)" || { echo "make select: give FOLDER=<images folder> BUDGET=<number>" >&2; exit 2; }
+	$(PY) -m alnb select "$(FOLDER)" --budget "$(BUDGET)" $(if $(METHOD),--method "$(METHOD)") \
+		$(if $(EMBEDDINGS),--embeddings "$(EMBEDDINGS)") $(if $(LABELED),--labeled "$(LABELED)") \
+		$(if $(OUT),--out "$(OUT)") $(if $(SEED),--seed "$(SEED)") $(if $(SIMULATE),--simulate)
 
 bench: $(STAMP)  ## every benchmark as one table (< 10 min on 2 cores) -> benchmarks/results/<machine>.csv
 	$(PY) benchmarks/run_all.py

@@ -3,8 +3,9 @@
 SimCLR (Chen et al., ICML 2020) is the study's own code (:func:`alnb.pretext.train_pretext`). Its settings
 scale with the folder: images are the centre square resized to ``IMAGE_SIZE`` pixels, the small CNN encoder,
 and about ``TRAINING_VIEWS`` image-views of training in all (epochs = that / N, between ``MIN_EPOCHS`` and
-``MAX_EPOCHS``). The time it expects is measured on one training batch before it starts. The result is
-cached by the folder's listing hash and the settings, under the output folder (never inside FOLDER).
+``MAX_EPOCHS``). The time it expects is measured on two training batches before it starts. The result is
+cached by the folder's listing hash, the image size, the encoder and the seed, under the output folder (never
+inside FOLDER); the settings it was trained with are kept with it and recorded in the manifest.
 
 The user's vectors (``--embeddings FILE``): an ``.npy`` ``[N, d]`` with a path list ``FILE.txt`` beside it
 (one path per line), a CSV whose first column is the path and whose other columns are the vector (a header
@@ -27,8 +28,8 @@ from alnb.select.folder import SelectError
 
 IMAGE_SIZE = 32
 ARCH = "smallcnn"
-TRAINING_VIEWS = 150_000
-MIN_EPOCHS, MAX_EPOCHS = 5, 50
+TRAINING_VIEWS = 50_000
+MIN_EPOCHS, MAX_EPOCHS = 3, 50
 BATCH_SIZE = 256
 
 
@@ -68,16 +69,16 @@ def expected_seconds(pixels: np.ndarray, settings: dict, seed: int) -> float:
 
 def ssl_encoder(pixels: np.ndarray, listing_hash: str, cache_dir: Path, seed: int, log=print):
     """The SimCLR :class:`~alnb.pretext.PretextResult` of ``pixels`` (embeddings ``[N, 128]``, per-image
-    losses, settings), read from ``cache_dir`` when this listing and these settings were trained before, else
-    trained (the expected time is logged first)."""
+    losses, settings), read from ``cache_dir`` when this listing was trained on before, else trained (the
+    expected time is logged first)."""
     from alnb.pretext import has_result, load_result, save_result, train_pretext
 
-    settings = encoder_settings(len(pixels))
-    key = hashlib.sha1(f"{listing_hash}|{IMAGE_SIZE}|{seed}|{sorted(settings.items())}".encode()).hexdigest()[:16]
+    key = hashlib.sha1(f"{listing_hash}|{IMAGE_SIZE}|{ARCH}|{seed}".encode()).hexdigest()[:16]
     folder = Path(cache_dir) / f"simclr_{key}"
     if has_result(folder):
         log(f"[alnb select] encoder read from the cache ({folder.name})")
         return load_result(folder)
+    settings = encoder_settings(len(pixels))
     seconds = expected_seconds(pixels, settings, seed)
     log(f"[alnb select] training SimCLR on {len(pixels):,} images of {IMAGE_SIZE}×{IMAGE_SIZE} "
         f"({settings['epochs']} epochs, {settings['arch']}): expected about {_duration(seconds)}")
