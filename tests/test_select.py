@@ -244,3 +244,31 @@ def test_the_command_on_a_folder_writes_every_output_and_a_second_run_is_the_sam
     assert "expected about" not in capsys.readouterr().out  # the encoder comes from the cache
     assert {name: (out / name).read_bytes() for name in OUTPUT_FILES} == first
     assert not any(p.name == "alnb_cache" or p.suffix in (".npz", ".csv") for p in folder.rglob("*"))
+
+
+@pytest.mark.slow
+def test_simulate_runs_a_small_study_on_class_folders_and_reports_its_verdict(tmp_path, monkeypatch, capsys):
+    from alnb.select import embeddings, simulate
+
+    monkeypatch.setattr(embeddings, "MAX_EPOCHS", 2)
+    monkeypatch.setattr(simulate, "CANDIDATES", ("maxherding",))
+    monkeypatch.setattr(simulate, "SEEDS", (0, 1))
+    rng = np.random.default_rng(0)
+    for c, colour in enumerate([[200, 30, 30], [30, 200, 30], [30, 30, 200]]):
+        (tmp_path / "classes" / f"c{c}").mkdir(parents=True)
+        for i in range(30):
+            pixels = np.clip(np.array(colour) + rng.integers(-40, 40, (12, 12, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "classes" / f"c{c}" / f"{i}.png")
+    out = tmp_path / "out"
+    assert main(["select", str(tmp_path / "classes"), "--budget", "6", "--out", str(out), "--simulate"]) == 0
+    page = (out / "selection.html").read_text()
+    assert "maxherding" in page and "mean_gain" in page and "Not run for this selection" not in page
+    assert not (tmp_path / "classes" / "alnb_cache").exists()
+
+
+def test_simulate_needs_class_subfolders(folder, tmp_path, capsys):
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(flat / "a.png")
+    assert main(["select", str(flat), "--budget", "1", "--simulate", "--out", str(tmp_path / "o")]) == 2
+    assert "--simulate: FOLDER" in capsys.readouterr().err and not (tmp_path / "o").exists()
