@@ -96,7 +96,7 @@ def cluster_bars(counts: pd.DataFrame) -> plt.Figure:
     ax.set_xticks(x)
     ax.set_xlabel("cluster (k-means on the embeddings)")
     ax.set_ylabel("share")
-    ax.legend(fontsize=9)
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
     return _finish(fig, "clusters", "Cluster sizes against picks per cluster")
 
 

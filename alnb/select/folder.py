@@ -103,7 +103,8 @@ def decode_images(listing: Listing, image_size: int, decode: bool = True) -> Ima
         try:
             array, gray = _read(listing.root / path, image_size)
         except ImageFolderError as err:
-            skipped[path] = "unreadable: " + str(err).split(": ", 2)[-1]
+            reason = str(err).split(": ", 2)[-1].replace(str(listing.root / path), path)  # no machine path
+            skipped[path] = "unreadable: " + reason
             for copy in duplicates.pop(path, []):
                 skipped[copy] = f"unreadable (the same bytes as {path})"
             continue
