@@ -272,3 +272,19 @@ def test_simulate_needs_class_subfolders(folder, tmp_path, capsys):
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(flat / "a.png")
     assert main(["select", str(flat), "--budget", "1", "--simulate", "--out", str(tmp_path / "o")]) == 2
     assert "--simulate: FOLDER" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
+def test_the_simulation_sentence_claims_only_what_its_tests_allow():
+    import pandas as pd
+
+    from alnb.select.simulate import verdict_sentence
+
+    def table(ci_low, better):
+        return pd.DataFrame([{"init": "maxherding", "kind": "self-supervised", "seeds": 3, "mean_gain": 0.04,
+                              "ci_low": ci_low, "ci_high": 0.08, "better": better},
+                             {"init": "random", "kind": "baseline", "seeds": 3, "mean_gain": 0.0, "ci_low": np.nan,
+                              "ci_high": np.nan, "better": 0}])
+
+    assert "no method is shown to beat random" in verdict_sentence(table(-0.01, 0))
+    assert "though no Holm-corrected test is significant" in verdict_sentence(table(0.01, 0))
+    assert "beats random in a Holm-corrected paired test" in verdict_sentence(table(0.01, 1))

@@ -79,3 +79,20 @@ def simulation_verdict(out: Path):
     if not results.is_file():
         return None
     return verdict_table(pd.read_csv(results))
+
+
+def verdict_sentence(table) -> str:
+    """One sentence from the verdict table, claiming no more than its intervals and Holm-corrected tests allow."""
+    guided = table[table["kind"].isin(["self-supervised", "guided"])]
+    if guided.empty:
+        return "No candidate method was compared with random."
+    best = guided.sort_values("mean_gain", ascending=False).iloc[0]
+    seeds = int(best["seeds"])
+    if best["better"] > 0:
+        claim = "and beats random in a Holm-corrected paired test"
+    elif best["ci_low"] > 0:
+        claim = "and its 95% interval excludes 0, though no Holm-corrected test is significant"
+    else:
+        claim = "but its 95% interval includes 0: on this folder no method is shown to beat random"
+    return (f"The largest AUBC gain over random is {best['init']}'s, {best['mean_gain']:+.3f} "
+            f"({best['ci_low']:+.3f} to {best['ci_high']:+.3f} over {seeds} seeds), {claim}.")
