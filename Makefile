@@ -6,7 +6,7 @@ PARAMS ?= params/default.yaml
 LAB_ARGS ?=
 STAMP  := $(VENV)/.alnb-installed
 
-.PHONY: study test test-fast check lab bench clean
+.PHONY: study test test-fast check lab bench select clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ check: $(STAMP)  ## validate PARAMS without running anything
 
 lab: $(STAMP)  ## JupyterLab on the same environment, opened on notebooks/ (as root: --allow-root); LAB_ARGS="--port=8890 --no-browser"
 	$(PY) -m jupyter lab notebooks/ $$(test "$$(id -u)" = 0 && echo --allow-root) $(LAB_ARGS)
+
+select: $(STAMP)  ## which images to label first: make select FOLDER=path BUDGET=50 [METHOD=.. EMBEDDINGS=.. LABELED=.. OUT=..]
+	@test -n "$(FOLDER)" -a -n "$(BUDGET)" || { echo "make select: give FOLDER=<images folder> BUDGET=<number>" >&2; exit 2; }
+	$(PY) -m alnb select "$(FOLDER)" --budget "$(BUDGET)" $(if $(METHOD),--method "$(METHOD)") \
+		$(if $(EMBEDDINGS),--embeddings "$(EMBEDDINGS)") $(if $(LABELED),--labeled "$(LABELED)") \
+		$(if $(OUT),--out "$(OUT)") $(if $(SEED),--seed "$(SEED)") $(if $(SIMULATE),--simulate)
 
 bench: $(STAMP)  ## every benchmark as one table (< 10 min on 2 cores) -> benchmarks/results/<machine>.csv
 	$(PY) benchmarks/run_all.py

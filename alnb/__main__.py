@@ -1,5 +1,6 @@
 """Command line: ``python -m alnb study PARAMS`` runs and renders a study; ``check PARAMS`` only validates;
-``estimate PARAMS`` prints what the study costs (trainings, image-steps, FLOPs, GPU-hours)."""
+``estimate PARAMS`` prints what the study costs (trainings, image-steps, FLOPs, GPU-hours); ``select FOLDER
+--budget B`` ranks a folder's images for labeling (which to label first) and writes the ranking and a report."""
 
 from __future__ import annotations
 
@@ -49,7 +50,23 @@ def main(argv: list[str] | None = None) -> int:
                        help="also print what each family of tests detects at 80%% power at this paired SD of AUBC gains")
     pilot.add_argument("--pilot-results", metavar="CSV",
                        help="the same, with the pooled pool-level SD of an earlier run's results.csv")
+    select = sub.add_parser("select", help="rank the images of FOLDER for labeling (which to label first)")
+    select.add_argument("folder", help="a folder (any tree) of PNG/JPEG images")
+    select.add_argument("--budget", type=int, required=True, help="how many images to rank (the list's length)")
+    select.add_argument("--method", default=None,
+                        help="an initial-pool strategy that reads no labels (default: maxherding)")
+    select.add_argument("--embeddings", help="your own vectors: FILE.npy with FILE.txt (paths) beside it, or a "
+                        ".csv / .parquet of path + vector (default: SimCLR trained on the folder)")
+    select.add_argument("--labeled", help="a file listing images already labeled (paths relative to FOLDER)")
+    select.add_argument("--out", help="output folder (default: selections/<folder name>/)")
+    select.add_argument("--seed", type=int, default=0)
+    select.add_argument("--clusters", type=int, default=10,
+                        help="groups you expect: ProbCover's pseudo-labels and the report's clusters (default 10)")
+    select.add_argument("--simulate", action="store_true",
+                        help="FOLDER has class subfolders: also run a small study of random against the candidates")
     args = parser.parse_args(argv)
+    if args.command == "select":
+        return _select(args)
     try:
         if args.command == "check":
             from alnb.run.validation import check_data_files, load_params, notes
@@ -98,6 +115,43 @@ def main(argv: list[str] | None = None) -> int:
     except (DatasetError, DatasetNotFound) as err:
         print(f"alnb: invalid dataset: {err}", file=sys.stderr)
         return 2
+
+
+def _select(args: argparse.Namespace) -> int:
+    """``alnb select``: check everything (exit 2, nothing written), rank and write the files (training the encoder
+    when needed, its expected time printed first), optionally simulate, then run and render notebook 07."""
+    from alnb.report.render import NotebookFailed
+    from alnb.select import SelectError, SelectRequest, check_request, run_selection
+    from alnb.select.ranking import DEFAULT_METHOD
+
+    request = SelectRequest(args.folder, args.budget, args.method or DEFAULT_METHOD, args.embeddings, args.labeled,
+                            args.out, args.seed, args.clusters, args.simulate)
+    try:
+        check_request(request)
+        selection = run_selection(request)
+    except SelectError as err:
+        print(f"alnb select: {err}", file=sys.stderr)
+        return 2
+    if request.simulate:
+        from alnb.select.simulate import run_simulation
+
+        try:
+            run_simulation(selection.listing.root, request.out_path, len(selection.ranking.order),
+                           len(selection.paths), request.method)
+        except (NotebookFailed, ParamsError, DatasetError) as err:
+            print(f"alnb select --simulate: {err}", file=sys.stderr)
+            return 1
+    from alnb.select.notebook import run_select_notebook
+
+    try:
+        page = run_select_notebook(request)
+    except NotebookFailed as err:
+        print(f"alnb select: {err}", file=sys.stderr)
+        return 1
+    out = request.out_path
+    print(f"[alnb select] {len(selection.ranking.order)} images ranked by {request.method}: label them in the order "
+          f"of {out / 'to_label.txt'}; report {page}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import time
 import numpy as np
 import torch
 
-from alnb.methods.query.kcenter import k_center_greedy
+from alnb.methods.k_center_greedy import k_center_greedy
 
 
 def make_features(kind: str, n: int, dim: int, n_clusters: int, rng: np.random.Generator) -> np.ndarray:

@@ -5,7 +5,7 @@ Columns: benchmark, alnb, baseline, ratio (the speed-up of alnb: baseline time /
 Each pair is measured side by side in the same process (alternating rounds, median after a warm-up);
 torch runs on one thread on both sides.
 
-    python benchmarks/run_all.py [--only training scoring coreset clustering study]
+    python benchmarks/run_all.py [--only training scoring coreset clustering study select]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import Row, cpu_model, load_average, machine_name  # noqa: E402
 
 MODULES = {"training": "bench_training", "scoring": "bench_scoring", "coreset": "bench_coreset",
-           "clustering": "bench_clustering", "study": "bench_study"}
+           "clustering": "bench_clustering", "study": "bench_study", "select": "bench_select"}
 RESULTS = Path(__file__).resolve().parent / "results"
 
 

@@ -26,7 +26,7 @@ SHAPES = {"mnist": (1, 28), "cifar10": (3, 32), "cifar100": (3, 32), "tinyimagen
 # One member of each pool family: the AL grid starts from `random` (whose labels cover the classes, so a few steps
 # learn), notebook 02 builds the others from the ResNet18 pretext encoders.
 EXTRA_INITS = ["rotation", "kmeans_rotation_equal", "deepcluster_equal", "probcover_rotation", "typiclust_rotation",
-               "maxherding_rotation", "balanced_random"]
+               "maxherding_rotation", "kcenter_rotation", "balanced_random"]
 
 
 def write_dataset(name: str, root: Path) -> None:

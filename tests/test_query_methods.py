@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from alnb.methods.query import QUERY_METHODS, QueryContext, get_query_method, scores
 from alnb.methods.query.badge import badge_select, gradient_embedding_factors
-from alnb.methods.query.kcenter import k_center_greedy
+from alnb.methods.k_center_greedy import k_center_greedy
 from alnb.methods.query.vaal import VaalConfig, VaalVAE, padded_size, vaal_labeled_probability
 
 FAST_VAAL = {"vaal_epochs": 0.2, "vaal_width": 8}

@@ -6,7 +6,7 @@ import nbformat
 import pandas as pd
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from alnb.report.render import render_html
+from alnb.report.render import injected_cell, render_html
 from alnb.analysis.readable import has_row_numbers, show
 
 
@@ -26,7 +26,7 @@ def executed_notebook(path):
 
 def test_code_cells_are_folded_with_a_toggle_and_everything_else_shown(tmp_path):
     html_path = tmp_path / "nb.html"
-    render_html(executed_notebook(tmp_path / "nb.ipynb"), html_path, "params/default.yaml")
+    render_html(executed_notebook(tmp_path / "nb.ipynb"), html_path, injected_cell({"params_path": "params/default.yaml"}))
     text = html_path.read_text()
     folded = re.findall(r'<details class="alnb-code"><summary>code</summary>(.*?)</details>', text, re.S)
     assert len(folded) == 5  # every code cell, the parameters and the injected one included, is closed
@@ -42,7 +42,7 @@ def test_code_cells_are_folded_with_a_toggle_and_everything_else_shown(tmp_path)
 def test_the_ipynb_is_left_as_it_was(tmp_path):
     path = executed_notebook(tmp_path / "nb.ipynb")
     before = path.read_bytes()
-    render_html(path, tmp_path / "nb.html", "params/default.yaml")
+    render_html(path, tmp_path / "nb.html", injected_cell({"params_path": "params/default.yaml"}))
     assert path.read_bytes() == before
 
 

@@ -21,7 +21,7 @@ FIGURES_ENV, NOTEBOOK_ENV = "ALNB_FIGURES_DIR", "ALNB_NOTEBOOK"
 _saved: dict[str, int] = {}
 
 
-def _finish(fig: plt.Figure, name: str, title: str | None, right: float = 1.0) -> plt.Figure:
+def finish_figure(fig: plt.Figure, name: str, title: str | None, right: float = 1.0) -> plt.Figure:
     """Title the figure, lay it out (up to ``right``, leaving room for a figure legend) and, under
     ``alnb study``, save it as PNG and SVG."""
     if title:
@@ -77,7 +77,7 @@ def learning_curves(curves: pd.DataFrame, panel: str = "query", line: str = "ini
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(ylabel)
     axes[0].legend(fontsize=8, title=line)
-    return _finish(fig, "learning_curves", title)
+    return finish_figure(fig, "learning_curves", title)
 
 
 def class_histograms(hist: pd.DataFrame, class_names: list[str] | None = None,
@@ -93,7 +93,7 @@ def class_histograms(hist: pd.DataFrame, class_names: list[str] | None = None,
             ax.set_xticks(range(len(class_names)), class_names, fontsize=7, rotation=90)
         ax.set_xlabel("class")
     axes[0].set_ylabel("samples (mean over seeds)")
-    return _finish(fig, "class_histograms", title)
+    return finish_figure(fig, "class_histograms", title)
 
 
 def paired_differences(paired: pd.DataFrame, value: str = "AUBC",
@@ -119,7 +119,7 @@ def paired_differences(paired: pd.DataFrame, value: str = "AUBC",
         ax.set_xlabel(f"{value}: guided − random")
         ax.grid(alpha=0.3, axis="x")
     axes[0].set_ylabel("initial pool")
-    return _finish(fig, "paired_differences", title)
+    return finish_figure(fig, "paired_differences", title)
 
 
 def overlap_curves(overlap: pd.DataFrame, baseline: str = "random",
@@ -141,7 +141,7 @@ def overlap_curves(overlap: pd.DataFrame, baseline: str = "random",
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(f"Jaccard overlap with {baseline}")
     axes[0].legend(fontsize=8, title="init")
-    return _finish(fig, "overlap_curves", title)
+    return finish_figure(fig, "overlap_curves", title)
 
 
 def pool_maps(coords: np.ndarray, labels: np.ndarray, pools: dict[str, np.ndarray],
@@ -163,7 +163,7 @@ def pool_maps(coords: np.ndarray, labels: np.ndarray, pools: dict[str, np.ndarra
         norm = plt.Normalize(labels.min(), labels.max())
         handles = [plt.Line2D([], [], ls="", marker="o", color=cmap(norm(c)), label=str(c)) for c in classes]
         fig.legend(handles=handles, title="class", loc="center right", fontsize=7)
-    return _finish(fig, "pool_maps", title, right=0.9 if len(classes) <= 20 else 1.0)
+    return finish_figure(fig, "pool_maps", title, right=0.9 if len(classes) <= 20 else 1.0)
 
 
 def image_grid(images: np.ndarray, titles: list[str] | None = None, cols: int = 10,
@@ -179,7 +179,7 @@ def image_grid(images: np.ndarray, titles: list[str] | None = None, cols: int = 
         ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray" if img.shape[-1] == 1 else None)
         if titles is not None:
             ax.set_title(titles[i], fontsize=7)
-    return _finish(fig, "image_grid", suptitle)
+    return finish_figure(fig, "image_grid", suptitle)
 
 
 def metric_by(values: pd.DataFrame, x: str, y: str = "mean", hue: str = "init", err: str = "std",
@@ -197,7 +197,7 @@ def metric_by(values: pd.DataFrame, x: str, y: str = "mean", hue: str = "init", 
         ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, title=hue)
-    return _finish(fig, "metric_by", title)
+    return finish_figure(fig, "metric_by", title)
 
 
 def training_curves(histories: dict[str, list[list[float]]],
@@ -212,7 +212,7 @@ def training_curves(histories: dict[str, list[list[float]]],
         ax.grid(alpha=0.3)
         ax.tick_params(labelleft=True)
     axes[0].set_ylabel("training loss")
-    return _finish(fig, "training_curves", title)
+    return finish_figure(fig, "training_curves", title)
 
 
 def score_distributions(scores: dict[str, np.ndarray],
@@ -225,7 +225,7 @@ def score_distributions(scores: dict[str, np.ndarray],
         ax.set_xlabel("per-sample loss")
         ax.tick_params(labelleft=True)
     axes[0].set_ylabel("samples")
-    return _finish(fig, "score_distributions", title)
+    return finish_figure(fig, "score_distributions", title)
 
 
 def gain_curves(gains: pd.DataFrame, baseline: str = "random", ends: pd.Series | None = None,
@@ -252,7 +252,7 @@ def gain_curves(gains: pd.DataFrame, baseline: str = "random", ends: pd.Series |
     ax.set_ylabel(f"test accuracy − {baseline} (mean over query methods)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, title="initial pool", loc="center left", bbox_to_anchor=(1.01, 0.5))
-    return _finish(fig, "gain_curves", title)
+    return finish_figure(fig, "gain_curves", title)
 
 
 def penalty_heatmap(matrix: pd.DataFrame,
@@ -274,7 +274,7 @@ def penalty_heatmap(matrix: pd.DataFrame,
     ax.set_xlabel("than (column sum: how often beaten)")
     ax.set_ylabel("significantly better")
     fig.colorbar(image, ax=ax, label="share of (query method, cycle) points", shrink=0.8)
-    return _finish(fig, "penalty_matrix", title)
+    return finish_figure(fig, "penalty_matrix", title)
 
 
 def quality_scatter(table: pd.DataFrame, labels: dict[str, str], correlations: pd.DataFrame | None = None,
@@ -300,4 +300,4 @@ def quality_scatter(table: pd.DataFrame, labels: dict[str, str], correlations: p
     axes[0].set_ylabel("AL-phase gain over random")
     handles, names = axes[0].get_legend_handles_labels()
     fig.legend(handles, names, title="initial pool", loc="center right", fontsize=7)
-    return _finish(fig, "pool_quality", title, right=0.86)
+    return finish_figure(fig, "pool_quality", title, right=0.86)

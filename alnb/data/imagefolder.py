@@ -74,7 +74,7 @@ def train_class_counts(root: Path, test_size: float | int) -> np.ndarray:
     return counts if test is not None else counts - _test_counts(counts, test_size)
 
 
-def _read(path: Path, image_size: int) -> tuple[np.ndarray, bool]:
+def read_image(path: Path, image_size: int) -> tuple[np.ndarray, bool]:
     """``[3, S, S]`` uint8 of the centre square resized to S, and whether the image is grayscale."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -92,7 +92,7 @@ def _decode(files: dict[str, list[Path]], classes: list[str], image_size: int) -
     images, labels, all_gray = [], [], True
     for label, name in enumerate(classes):
         for path in files.get(name, []):
-            array, gray = _read(path, image_size)
+            array, gray = read_image(path, image_size)
             images.append(array)
             labels.append(label)
             all_gray &= gray

@@ -22,19 +22,19 @@ NOTEBOOKS = ("01_pretext_training", "02_initial_pools", "03_al_runs", "04_ablati
              "06_visualization")
 
 
-def render_html(notebook_path: Path, html_path: Path, shown_params: str | None = None) -> None:
-    """Render an executed notebook to HTML for readers (code cells folded: :mod:`alnb.report_html`); its
-    injected parameters cell shows ``shown_params`` (a path relative to the project, or the file's name)
-    instead of the path on the machine that ran it."""
+def render_html(notebook_path: Path, html_path: Path, shown_cell: str | None = None) -> None:
+    """Render an executed notebook to HTML for readers (code cells folded: :mod:`alnb.report.html`); its
+    injected parameters cell shows ``shown_cell`` (paths relative to the project, or the files' names) instead
+    of the paths on the machine that ran it."""
     import nbformat
 
     from alnb.report.html import report_exporter
 
     notebook = nbformat.read(notebook_path, as_version=4)
-    if shown_params is not None:
+    if shown_cell is not None:
         for cell in notebook.cells:
             if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
-                cell.source = f"# Parameters injected by alnb study\nparams_path = {shown_params!r}\n"
+                cell.source = shown_cell
     body, _ = report_exporter().from_notebook_node(notebook)
     atomic_write_text(html_path, body)
 
@@ -99,6 +99,33 @@ def _environment(variables: dict[str, str]):
                 os.environ[key] = value
 
 
+def injected_cell(parameters: dict, command: str = "alnb study") -> str:
+    """The parameters cell as a report shows it: ``parameters`` as already made presentable by the caller."""
+    lines = [f"# Parameters injected by {command}"] + [f"{name} = {value!r}" for name, value in parameters.items()]
+    return "\n".join(lines) + "\n"
+
+
+def execute_notebook(source: Path, executed: Path, html_path: Path, parameters: dict, cwd: Path,
+                     environment: dict[str, str], shown_cell: str) -> None:
+    """Run the notebook ``source`` with papermill into ``executed`` (a kernel of this interpreter over Unix
+    sockets, ``environment`` set for it), then render ``html_path`` showing ``shown_cell`` as its parameters,
+    also when it fails. A failing cell raises :class:`NotebookFailed` naming the cell and the page."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    _kernel_env()
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with _environment(environment), _unix_socket_kernel() as kernel:
+            papermill.execute_notebook(str(source), str(executed), parameters=parameters, cwd=str(cwd),
+                                       kernel_name="python3", progress_bar=False, **kernel)
+    except PapermillExecutionError as err:
+        raise NotebookFailed(_failure_message(Path(source).stem, err, html_path)) from None
+    finally:
+        if executed.is_file():
+            render_html(executed, html_path, shown_cell)
+
+
 def run_study(params_path: str | Path, notebooks: tuple[str, ...] = NOTEBOOKS, log=print,
               report_dir: Path | None = None) -> Path:
     """Execute ``notebooks`` in order with ``params_path``; write ``reports/<study>/NN_name.html`` and an index.
@@ -109,9 +136,6 @@ def run_study(params_path: str | Path, notebooks: tuple[str, ...] = NOTEBOOKS, l
     SIGTERM interrupts the running notebook (its trials end, workers included) and raises
     :class:`StudyInterrupted`; a rerun resumes, skipping the finished trials.
     """
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
     from alnb.run.validation import check_data_files
 
     params_path = Path(params_path).resolve()
@@ -121,35 +145,29 @@ def run_study(params_path: str | Path, notebooks: tuple[str, ...] = NOTEBOOKS, l
     nb_dir = root / "notebooks"
     out_dir = params.run_path / "notebooks"
     report_dir = Path(report_dir) if report_dir else root / "reports" / params.study
-    _kernel_env()
     timings = load_timings(params.run_path)
     progress_file = params.run_path / ".progress.json"  # the kernels report progress here (alnb.core.progress)
-    shown_params = (str(params_path.relative_to(root)) if params_path.is_relative_to(root)
-                    else params_path.name)  # reports show no absolute path of the machine
+    shown_cell = injected_cell({"params_path": str(params_path.relative_to(root)) if params_path.is_relative_to(root)
+                                else params_path.name})  # reports show no absolute path of the machine
     with stop_on_signals() as stop:
         for name in notebooks:
             if stop.signal is not None:
                 raise StudyInterrupted(stop.signal, name)
-            executed = out_dir / f"{name}.ipynb"
-            executed.parent.mkdir(parents=True, exist_ok=True)
             log(f"[alnb] running {name} ...")
             start = time.perf_counter()
             try:
-                with _environment({PROGRESS_ENV: str(progress_file), FIGURES_ENV: str(report_dir / "figures"),
-                                   NOTEBOOK_ENV: name}), TerminalProgress(progress_file, name[:2]), \
-                        _unix_socket_kernel() as kernel:
-                    papermill.execute_notebook(str(nb_dir / f"{name}.ipynb"), str(executed),
-                                               parameters={"params_path": str(params_path)}, cwd=str(nb_dir),
-                                               kernel_name="python3", progress_bar=False, **kernel)
-            except PapermillExecutionError as err:
+                with TerminalProgress(progress_file, name[:2]):
+                    execute_notebook(nb_dir / f"{name}.ipynb", out_dir / f"{name}.ipynb", report_dir / f"{name}.html",
+                                     {"params_path": str(params_path)}, nb_dir,
+                                     {PROGRESS_ENV: str(progress_file), FIGURES_ENV: str(report_dir / "figures"),
+                                      NOTEBOOK_ENV: name}, shown_cell)
+            except NotebookFailed:
                 if stop.signal is not None:
                     raise StudyInterrupted(stop.signal, name) from None
-                raise NotebookFailed(_failure_message(name, err, report_dir / f"{name}.html")) from None
+                raise
             finally:
                 timings[name] = time.perf_counter() - start
                 atomic_write_text(params.run_path / "timings.json", json.dumps(timings, indent=1))
-                if executed.is_file():
-                    render_html(executed, report_dir / f"{name}.html", shown_params)
             if stop.signal is not None:
                 raise StudyInterrupted(stop.signal, name)
             log(f"[alnb] {name} done in {timings[name]:.1f} s -> {report_dir / (name + '.html')}")

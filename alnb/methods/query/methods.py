@@ -8,7 +8,7 @@ from alnb.core import seeding
 from alnb.methods.query import scores
 from alnb.methods.query.badge import badge_select
 from alnb.methods.query.base import QueryContext, register_query
-from alnb.methods.query.kcenter import k_center_greedy
+from alnb.methods.k_center_greedy import k_center_greedy
 from alnb.methods.selection import top_k
 from alnb.methods.query.vaal import VaalConfig, vaal_labeled_probability
 from alnb.methods.registry import Option, read_options

@@ -1,0 +1,70 @@
+"""Does the default ``alnb select`` give a useful ranking on natural photos? Class coverage of its first picks on
+the real CIFAR-10 images of ``../shared/data/cifar10_subset`` against random orders.
+
+Writes the first ``--n`` images as PNGs (labels kept aside, used only to score), runs ``alnb select`` on them
+(default encoder and method, or ``--method``), and prints how many of the 10 classes the first 10, 20 and 50
+picks cover, beside the mean (and range) over 20 seeded random orders. Other methods are ranked from the same
+cached encoder with ``--also``.
+
+    python benchmarks/select_cifar_coverage.py --work /tmp/cifar_select [--also typiclust probcover kcenter]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_select import CIFAR, ROOT, write_cifar_pngs  # noqa: E402
+
+CUTS = (10, 20, 50)
+
+
+def labels_of(n: int) -> np.ndarray:
+    import pickle
+
+    labels = []
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        with open(CIFAR / name, "rb") as fh:
+            labels.append(np.asarray(pickle.load(fh, encoding="latin1")["labels"]))
+    return np.concatenate(labels)[:n]
+
+
+def coverage(classes: np.ndarray) -> list[int]:
+    return [len(np.unique(classes[:cut])) for cut in CUTS]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=Path, required=True, help="a folder for the PNGs and the selection")
+    parser.add_argument("--n", type=int, default=5_000)
+    parser.add_argument("--also", nargs="*", default=[], help="further methods, ranked from the cached encoder")
+    parser.add_argument("--seeds", type=int, default=20)
+    args = parser.parse_args()
+    if not CIFAR.is_dir():
+        sys.exit(f"no CIFAR-10 subset at {CIFAR}")
+    folder, labels = args.work / "cifar", labels_of(args.n)
+    if not folder.is_dir():
+        write_cifar_pngs(folder, args.n)
+    label_of = {f"{i // 1000:02d}/{i:05d}.png": int(y) for i, y in enumerate(labels)}
+    rows = []
+    for method in ["maxherding", *args.also]:
+        out = args.work / "selection"  # one output folder: every method reads the same cached encoder
+        subprocess.run([sys.executable, "-m", "alnb", "select", str(folder), "--budget", str(max(CUTS)), "--method",
+                        method, "--out", str(out)], check=True, cwd=ROOT)
+        picks = pd.read_csv(out / "selection.csv")["path"]
+        rows.append([method, *coverage(np.array([label_of[p] for p in picks]))])
+    randoms = np.array([coverage(labels[np.random.default_rng(seed).permutation(len(labels))])
+                        for seed in range(args.seeds)])
+    rows.append([f"random (mean of {args.seeds} seeds)", *randoms.mean(0).round(2)])
+    rows.append(["random (min–max)", *[f"{lo}–{hi}" for lo, hi in zip(randoms.min(0), randoms.max(0))]])
+    print(pd.DataFrame(rows, columns=["method", *(f"classes in first {c}" for c in CUTS)]).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
