@@ -9,8 +9,8 @@ import torch
 from alnb.data.datasets import load_dataset
 from alnb.models.networks import SmallCNN
 from alnb.methods.pretext import (PRETEXT_TASKS, build_model, has_result, load_result, save_result, train_pretext)
-from alnb.methods.pretext.augment import (adjust_colour, fixed_views, gaussian_blur, grayscale, random_resized_crop,
-                                  simclr_view)
+from alnb.methods.pretext.augment import adjust_colour, fixed_views, gaussian_blur, grayscale, simclr_view
+from alnb.models.training import random_resized_crop
 from alnb.methods.pretext.base import upsampling_plan
 from alnb.methods.pretext.inpainting import central_region
 from alnb.methods.pretext.simclr import nt_xent
@@ -187,7 +187,7 @@ def test_blur_and_crop():
     x = torch.rand(2, 3, 8, 8, generator=torch.Generator().manual_seed(1))
     blurred = gaussian_blur(x, torch.tensor([1.0, 1.0]))
     assert blurred.std() < x.std()
-    whole = random_resized_crop(x, torch.Generator().manual_seed(0), scale=(1.0, 1.0), ratio=(1.0, 1.0))
+    whole = random_resized_crop(x, x.shape[-1], torch.Generator().manual_seed(0), scale=(1.0, 1.0), ratio=(1.0, 1.0))
     torch.testing.assert_close(whole, x)
 
 

@@ -1,6 +1,6 @@
 """Analysis of a study's tidy tables: learning curves, AUBC, paired ALG-vs-ALR statistics, pool overlap.
 
-Definitions follow ../shared/METHODS.md: AUBC is the trapezoid area under test accuracy against the
+Definitions (README, "The statistics"): AUBC is the trapezoid area under test accuracy against the
 number of labels divided by the range of that axis; paired comparisons take per-seed differences
 against ``random`` with the same query method, a 95% t-interval, the paired t-test and the Wilcoxon
 signed-rank test, and Holm's step-down correction over the family of comparisons (``alnb.analysis.stats``).
@@ -49,7 +49,7 @@ def aubc(results: pd.DataFrame, metric: str = "test_acc") -> pd.DataFrame:
 
 def trial_metric(results: pd.DataFrame, metric: str = "aubc", column: str = "test_acc") -> pd.DataFrame:
     """One value per trial: ``aubc``, ``al_phase`` (the AUBC over cycles ≥ 1 only: from the labeled size
-    after the first query to the last, divided by that range; ../shared/METHODS.md, Cold start vs AL
+    after the first query to the last, divided by that range; README, "The statistics", cold start vs AL
     phase), ``final`` (last cycle) or ``initial`` (cycle 0) of ``column``."""
     if metric == "aubc":
         return aubc(results, column).rename(columns={"aubc": "value"})
@@ -97,14 +97,6 @@ def paired_comparison(results: pd.DataFrame, metric: str = "aubc", baseline: str
     out = _paired(trial_metric(results, metric, column), baseline, [])
     out["t_p_holm"] = holm(out["t_p"].to_numpy()) if len(out) else []
     return out
-
-
-def paired_by_cycle(results: pd.DataFrame, baseline: str = "random", column: str = "test_acc") -> pd.DataFrame:
-    """``paired_comparison`` of ``column`` at every cycle (a budget point) instead of one value per trial."""
-    values = results[[*trial_columns(results), "cycle", "n_labeled", column]].rename(columns={column: "value"})
-    labels = values.groupby("cycle")["n_labeled"].mean()
-    out = _paired(values.drop(columns="n_labeled"), baseline, ["cycle"])
-    return out.assign(n_labeled=out["cycle"].map(labels))
 
 
 def summary_table(results: pd.DataFrame, baseline: str = "random") -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """The power of a study's design before it runs: what each family of tests can detect, from a pilot SD.
 
-The primary family (../shared/METHODS.md, Statistics) is one paired t-test per guided pool of ``al.inits``
+The primary family (README, "The statistics") is one paired t-test per guided pool of ``al.inits``
 (random and oracle pools excluded) on the pool-level AUBC gain, Holm over those m pools; its strictest
 level is α/m. The secondary family is one test per (guided pool, query method), Holm over m × queries.
 The sub-studies are families of their own. The smallest difference each detects at 80% power is the

@@ -1,4 +1,4 @@
-"""Statistics of seed-paired comparisons, with every degenerate case defined (../shared/METHODS.md).
+"""Statistics of seed-paired comparisons, with every degenerate case defined.
 
 - ``paired_test``: mean difference, 95% t-interval, paired t-test and Wilcoxon signed-rank test.
 - ``holm``: Holm's (1979) step-down correction; every comparison counts in the family.

@@ -1,6 +1,6 @@
 """The study's answers, computed from its results: the pre-specified primary family and its power, the
 secondary per-query tests, the cold-start and AL-phase gains, the penalty matrix, gain curves, question 3
-over pool types, and the three questions of the plan answered in words (../shared/METHODS.md, Statistics).
+over pool types, and the three questions of the plan answered in words (README, "The statistics").
 
 - **Primary family** (declared in advance): one test per guided pool of its pool-level gain, the per-seed
   AUBC gain over random averaged over the query methods, Holm over the guided pools only (oracle and

@@ -18,10 +18,8 @@ import torch
 from alnb.data import checks
 from alnb.core import seeding
 from alnb.data.checks import DatasetError
+from alnb.data.specs import DATASETS, SPECS
 from alnb.core.durable import atomic_save_npz
-
-DATASETS = ("digits", "mnist", "cifar10", "cifar100", "tinyimagenet", "imagefolder")
-
 
 @dataclass(frozen=True)
 class Dataset:
@@ -204,8 +202,7 @@ def _missing(name: str, folder: Path, files: list[str]) -> DatasetNotFound:
         f"{', '.join(files)}. Put the files there or set data.download: true.")
 
 
-MNIST_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-               "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+MNIST_FILES = {"train": SPECS["mnist"].train_files, "test": SPECS["mnist"].test_files}
 
 
 def _mnist_present(raw: Path) -> bool:
@@ -213,20 +210,21 @@ def _mnist_present(raw: Path) -> bool:
 
 
 def _read_mnist_split(raw: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """Images ``[n, 1, 28, 28]`` and labels of one split, read from the idx files and checked."""
+    """Images ``[n, 1, 28, 28]`` (``SPECS["mnist"]``) and labels of one split, read from the idx files and checked."""
     images_name, labels_name = MNIST_FILES[split]
     images = checks.read_idx(raw / images_name, 3)
-    if images.shape[1:] != (28, 28):
-        raise DatasetError(f"{raw / images_name}: expected 28×28 images, found {images.shape[1]}×{images.shape[2]}")
-    labels = checks.check_labels(checks.read_idx(raw / labels_name, 1), len(images), 10, raw / labels_name)
+    side, n_classes = SPECS["mnist"].side, SPECS["mnist"].n_classes
+    if images.shape[1:] != (side, side):
+        raise DatasetError(f"{raw / images_name}: expected {side}×{side} images, found {images.shape[1]}×{images.shape[2]}")
+    labels = checks.check_labels(checks.read_idx(raw / labels_name, 1), len(images), n_classes, raw / labels_name)
     return images[:, None], labels
 
 
 def _load_mnist(root: Path, download: bool) -> Dataset:
-    raw = root / "MNIST" / "raw"
+    raw = root / SPECS["mnist"].folder
     if not _mnist_present(raw):
         if not download:
-            raise _missing("mnist", raw, [f for pair in MNIST_FILES.values() for f in pair])
+            raise _missing("mnist", raw, list(SPECS["mnist"].files))
         from torchvision.datasets import MNIST
 
         MNIST(str(root), train=True, download=True)  # fetches both splits
@@ -236,21 +234,22 @@ def _load_mnist(root: Path, download: bool) -> Dataset:
 
 def _cifar_layout(root: Path, name: str) -> tuple[Path, list[str], list[str], str, str, str, int]:
     """(folder, train files, test files, meta file, label key, class-names key, classes) of a CIFAR release."""
-    if name == "cifar10":
-        return (root / "cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)], ["test_batch"],
-                "batches.meta", "labels", "label_names", 10)
-    return root / "cifar-100-python", ["train"], ["test"], "meta", "fine_labels", "fine_label_names", 100
+    spec = SPECS[name]
+    label_key, names_key = ("labels", "label_names") if name == "cifar10" else ("fine_labels", "fine_label_names")
+    return (root / spec.folder, list(spec.train_files), list(spec.test_files), spec.other_files[0], label_key,
+            names_key, spec.n_classes)
 
 
 def _read_cifar_batches(folder: Path, files: list[str], label_key: str, n_classes: int
                         ) -> tuple[np.ndarray, np.ndarray]:
+    channels, side = SPECS["cifar10"].channels, SPECS["cifar10"].side  # CIFAR-100 has the same shape
     images, labels = [], []
     for name in files:
         path = folder / name
         batch = checks.check_keys(checks.read_pickle(path), ("data", label_key), path)
-        data = checks.check_image_array(batch["data"], (3 * 32 * 32,), path, "data")
+        data = checks.check_image_array(batch["data"], (channels * side * side,), path, "data")
         labels.append(checks.check_labels(batch[label_key], len(data), n_classes, f"{path} {label_key!r}"))
-        images.append(data.reshape(-1, 3, 32, 32))
+        images.append(data.reshape(-1, channels, side, side))
     return np.concatenate(images), np.concatenate(labels)
 
 
@@ -286,12 +285,12 @@ def _load_cifar100(root: Path, download: bool) -> Dataset:
     return _load_cifar(root, download, "cifar100")
 
 
-TINY_FOLDER = "tiny-imagenet-200"
+TINY_FOLDER = SPECS["tinyimagenet"].folder
 _TINY_EXPECTED = ["wnids.txt", "train/<wnid>/images/*.JPEG", "val/images/*.JPEG", "val/val_annotations.txt"]
 
 
 def _tiny_present(folder: Path) -> bool:
-    return all((folder / f).is_file() for f in ("wnids.txt", "val/val_annotations.txt")) and (folder / "train").is_dir()
+    return all((folder / f).is_file() for f in SPECS["tinyimagenet"].files) and (folder / "train").is_dir()
 
 
 def _read_text(path: Path) -> str:
@@ -398,7 +397,7 @@ def check_dataset_files(name: str, root: str | Path = "data", download: bool = F
     """
     root = Path(root)
     if name == "mnist":
-        raw = root / "MNIST" / "raw"
+        raw = root / SPECS["mnist"].folder
         if download and not _mnist_present(raw):
             return
         _load_mnist(root, download=False)

@@ -25,6 +25,7 @@ from torch import nn
 
 from alnb.core.config import StudyParams, TrainingParams
 from alnb.data.datasets import Dataset
+from alnb.data.specs import SPECS
 from alnb.models.networks import Classifier, build_classifier
 
 _DTYPES = {"fp32": None, "bf16": torch.bfloat16}  # config.PRECISIONS
@@ -121,8 +122,9 @@ def to_layout(x: torch.Tensor) -> torch.Tensor:
 
 
 def default_hflip(dataset_name: str) -> bool:
-    """Horizontal flips change a digit, so they are off for digits and MNIST and on elsewhere."""
-    return not dataset_name.split("_lt")[0] in ("digits", "mnist")
+    """Whether training flips images horizontally by default: not where a flip changes the class (digits, MNIST),
+    long-tailed variants (``<name>_lt``) like their dataset."""
+    return SPECS[dataset_name.split("_lt")[0]].flips
 
 
 def make_optimizer(model: nn.Module, cfg: TrainingParams) -> torch.optim.Optimizer:

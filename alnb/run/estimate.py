@@ -21,11 +21,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from alnb.core.config import StudyParams
 from alnb.data.datasets import resolve_size
+from alnb.data.specs import SPECS
 from alnb.models.networks import build_classifier, resolve_arch, resolve_pretext_arch
 
-# (channels, side, test images) of each dataset; digits and imagefolder are read from disk.
-_CHANNELS_AND_TEST_SIZE = {"mnist": (1, 10000), "cifar10": (3, 10000), "cifar100": (3, 10000),
-                           "tinyimagenet": (3, 10000)}
 _TRAINING_KEYS = ("epochs", "batch_size", "lr", "weight_decay")
 
 
@@ -51,16 +49,16 @@ def dataset_shape(params: StudyParams) -> tuple[int, int, int, int]:
         from alnb.data.datasets import load_dataset
 
         data = load_dataset("digits", test_size=params.data.test_size)
-        return 1, image_side(params), n_classes, len(data.test_labels)
+        return SPECS[name].channels, image_side(params), n_classes, len(data.test_labels)
     if name == "imagefolder":
         from alnb.data.imagefolder import scan
 
         train, test = scan(params.data_root)
         n_all = sum(len(f) for f in train.values())
         n_test = sum(len(f) for f in test.values()) if test else n_all - int(_dataset_class_counts(params).sum())
-        return 3, image_side(params), n_classes, n_test
-    channels, n_test = _CHANNELS_AND_TEST_SIZE[name]
-    return channels, image_side(params), n_classes, n_test
+        return SPECS[name].channels, image_side(params), n_classes, n_test
+    spec = SPECS[name]
+    return spec.channels, image_side(params), n_classes, spec.n_test
 
 
 def forward_flops(model: torch.nn.Module, channels: int, side: int) -> float:

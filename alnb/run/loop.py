@@ -74,11 +74,10 @@ def cycle_sizes(n_pool: int, params: StudyParams, initial_size: int | float | No
 
 def run_trial(data: ImageTensors, splits: Splits, initial_pool: np.ndarray, query: QueryMethod,
               params: StudyParams, seed: int, n_classes: int, hflip: bool, keys: dict,
-              progress=None, backbone_state: dict | None = None) -> TrialResult:
+              backbone_state: dict | None = None) -> TrialResult:
     """Run one trial and return its tidy rows (one per cycle) and the labeled indices per cycle.
 
-    ``keys`` (dataset, init, query, seed) are copied into every row. ``progress`` is an optional
-    callable receiving each row as it is produced. ``backbone_state`` is loaded into the backbone of every
+    ``keys`` (dataset, init, query, seed) are copied into every row. ``backbone_state`` is loaded into the backbone of every
     model of every cycle (``model.init``); the head always starts from the seed.
     """
     n_train = data.train.shape[0]
@@ -130,6 +129,4 @@ def run_trial(data: ImageTensors, splits: Splits, initial_pool: np.ndarray, quer
             labeled.extend(int(i) for i in picked)
             acquired.extend((cycle + 1, int(i)) for i in picked)
         rows.append(row)
-        if progress is not None:
-            progress(row)
     return TrialResult(rows, acquired)

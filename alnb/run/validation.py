@@ -12,28 +12,18 @@ import numpy as np
 
 from alnb.run.executors import KINDS as EXECUTOR_KINDS
 from alnb.core.config import PRECISIONS, ALParams, ParamsError, StudyParams, _build, build_params, read_params
-from alnb.data.datasets import DATASETS, check_dataset_files, load_dataset, long_tail_counts, subset_counts
+from alnb.data.specs import DATASETS, SPECS
+from alnb.data.datasets import check_dataset_files, load_dataset, long_tail_counts, subset_counts
 from alnb.models.networks import ARCHITECTURES, resolve_arch, resolve_pretext_arch
 from alnb.methods.registry import check_options, unknown_name_message
 
 OPTIMIZERS = ("adam", "sgd")
 MAP_METHODS = ("tsne", "umap", "pca")
 
-IMAGE_SIZES = {"digits": 8, "mnist": 28, "cifar10": 32, "cifar100": 32, "tinyimagenet": 64}  # side in pixels
-
 
 def image_side(params: StudyParams) -> int:
     """The side in pixels of the images the models see: the dataset's own, or an imagefolder's ``data.image_size``."""
-    return params.data.image_size if params.data.dataset == "imagefolder" else IMAGE_SIZES[params.data.dataset]
-
-
-_EXPECTED_FILES = {
-    "mnist": ("MNIST/raw", ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                            "t10k-labels-idx1-ubyte"]),
-    "cifar10": ("cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]),
-    "cifar100": ("cifar-100-python", ["train", "test", "meta"]),
-    "tinyimagenet": ("tiny-imagenet-200", ["wnids.txt", "val/val_annotations.txt"]),
-}
+    return SPECS[params.data.dataset].side or params.data.image_size
 
 
 def _fail(message: str) -> None:
@@ -48,11 +38,6 @@ def _check_size(key: str, value: int | float, total: int | None = None) -> int |
     if value <= 0:
         _fail(f"{key}: must be a positive count, got {value}")
     return value
-
-
-# Train images per class of the downloadable datasets (MNIST's classes differ in size).
-_CLASS_COUNTS = {"mnist": [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949], "cifar10": [5000] * 10,
-                 "cifar100": [500] * 100, "tinyimagenet": [500] * 200}
 
 
 def _dataset_class_counts(params: StudyParams) -> np.ndarray:
@@ -71,7 +56,7 @@ def _dataset_class_counts(params: StudyParams) -> np.ndarray:
             return train_class_counts(params.data_root, data.test_size)
         except ImageFolderError as err:
             _fail(str(err))
-    return np.asarray(_CLASS_COUNTS[data.dataset])
+    return np.asarray(SPECS[data.dataset].class_counts)
 
 
 def _train_class_sizes(params: StudyParams) -> tuple[int, int, int]:
@@ -181,9 +166,10 @@ def check_params(params: StudyParams, data_on_disk: bool = True) -> None:
     _check_image_size(params.data.dataset, params.data.image_size)
     _check_cache_dir(params)
     _check_train_subset(params)
-    if params.data.verify and params.data.dataset in ("tinyimagenet", "imagefolder"):
+    if params.data.verify and not SPECS[params.data.dataset].checksums and params.data.dataset != "digits":
+        verifiable = ", ".join(name for name, spec in SPECS.items() if spec.checksums)
         _fail(f"data.verify: torchvision publishes no checksums of {params.data.dataset}'s files; it can verify "
-              "mnist, cifar10 and cifar100 (digits is bundled and needs none)")
+              f"{verifiable} (digits is bundled and needs none)")
     _check_choice("model.arch", params.model.arch, ("auto", *ARCHITECTURES))
     if not 0 <= params.model.dropout < 1:
         _fail(f"model.dropout: must lie in [0, 1), got {params.model.dropout}")
@@ -499,15 +485,14 @@ def _check_pretext_needs(params: StudyParams) -> None:
 
 
 def _check_data_on_disk(params: StudyParams) -> None:
-    name = params.data.dataset
-    if name in ("digits", "imagefolder") or params.data.download:
+    spec = SPECS[params.data.dataset]
+    if not spec.on_disk or params.data.download:
         return
-    folder, files = _EXPECTED_FILES[name]
-    base = params.data_root / folder
-    missing = [f for f in files if not (base / f).is_file() and not (base / f"{f}.gz").is_file()]
+    base = params.data_root / spec.folder
+    missing = [f for f in spec.files if not (base / f).is_file() and not (base / f"{f}.gz").is_file()]
     if missing:
-        _fail(f"data.root: {name} is not on disk and data.download is false. Expected in {base}: "
-              f"{', '.join(files)}")
+        _fail(f"data.root: {spec.name} is not on disk and data.download is false. Expected in {base}: "
+              f"{', '.join(spec.files)}")
 
 
 def params_from_dict(raw: dict, project_root: str | Path = ".", data_on_disk: bool = True) -> StudyParams:

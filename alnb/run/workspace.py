@@ -201,8 +201,7 @@ class Workspace:
             candidates=pool, budget=budget, rng=seeding.rng(seed, "pool", init),
             n_classes=self.dataset.n_classes, features=lambda rep: self.features(seed, rep),
             scores=lambda task: self.pretext_scores(seed, task), clusters=lambda method: self.clusters(seed, method),
-            options=dict(self.params.pools.options),
-            seed=seeding.stream_seed(seed, "pool_model", init), oracle_labels=oracle_labels)
+            options=dict(self.params.pools.options), oracle_labels=oracle_labels)
 
     def build_initial_pool(self, init: str, seed: int) -> np.ndarray:
         """Global indices of the initial pool ``init`` for ``seed`` (independent of the query method)."""

@@ -40,7 +40,6 @@ class PoolContext:
     scores: Callable[[str], np.ndarray]
     clusters: Callable[[str], np.ndarray] | None = None
     options: dict[str, Any] = field(default_factory=dict)
-    seed: int = 0
     oracle_labels: Callable[[], np.ndarray] | None = None
 
 

@@ -11,6 +11,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from alnb.models.training import random_resized_crop
+
 # ITU-R BT.601 luma weights (as torchvision's rgb_to_grayscale) and the RGB ↔ YIQ matrices for hue rotation.
 _LUMA = (0.299, 0.587, 0.114)
 _RGB_TO_YIQ = ((0.299, 0.587, 0.114), (0.596, -0.274, -0.322), (0.211, -0.523, 0.312))
@@ -61,22 +63,6 @@ def gaussian_blur(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
     return flat.reshape(b, c, h, w)
 
 
-def random_resized_crop(x: torch.Tensor, generator: torch.Generator, scale: tuple[float, float] = (0.2, 1.0),
-                        ratio: tuple[float, float] = (3 / 4, 4 / 3)) -> torch.Tensor:
-    """A crop of random area fraction and aspect ratio at a random place, resized (bilinear) to the input size."""
-    b, device = x.shape[0], x.device
-    area = _uniform(b, scale[0], scale[1], generator, device)
-    aspect = torch.exp(_uniform(b, math.log(ratio[0]), math.log(ratio[1]), generator, device))
-    width = torch.sqrt(area * aspect).clamp(max=1.0)
-    height = torch.sqrt(area / aspect).clamp(max=1.0)
-    centre_x = (1.0 - width) * _uniform(b, -1.0, 1.0, generator, device)
-    centre_y = (1.0 - height) * _uniform(b, -1.0, 1.0, generator, device)
-    theta = torch.zeros(b, 2, 3, device=device, dtype=x.dtype)
-    theta[:, 0, 0], theta[:, 0, 2], theta[:, 1, 1], theta[:, 1, 2] = width, centre_x, height, centre_y
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
-
-
 def simclr_view(x: torch.Tensor, generator: torch.Generator, crop_scale: tuple[float, float] = (0.2, 1.0),
                 jitter_strength: float = 0.5) -> torch.Tensor:
     """One random view: resized crop, horizontal flip (p 0.5), colour jitter (p 0.8: brightness, contrast,
@@ -86,7 +72,7 @@ def simclr_view(x: torch.Tensor, generator: torch.Generator, crop_scale: tuple[f
     def chosen(p: float) -> torch.Tensor:
         return _per_sample(torch.rand(b, generator=generator, device=device) < p)
 
-    x = random_resized_crop(x, generator, crop_scale)
+    x = random_resized_crop(x, x.shape[-1], generator, crop_scale)
     x = torch.where(chosen(0.5), x.flip(3), x)
     if x.shape[1] == 3:
         s = jitter_strength

@@ -1,0 +1,64 @@
+"""What alnb knows of each dataset before reading it: one table, read by the loaders, the checks of a params
+file and ``alnb estimate``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One dataset's facts.
+
+    ``side`` is None where ``data.image_size`` decides it (an image folder); ``class_counts`` (train images per
+    class) and ``n_test`` are None where they are counted from the data (digits, an image folder). ``folder`` is
+    where the files lie under ``data.root``; ``train_files``, ``test_files`` and ``other_files`` are the files
+    that must be there (``train/<wnid>/`` of TinyImageNet is checked by its loader). ``flips``: whether a
+    horizontal flip keeps the class (not for digits); ``checksums``: whether torchvision publishes md5 sums of
+    its files (``data.verify``).
+    """
+
+    name: str
+    channels: int
+    side: int | None
+    class_counts: tuple[int, ...] | None = None
+    n_test: int | None = None
+    folder: str | None = None
+    train_files: tuple[str, ...] = ()
+    test_files: tuple[str, ...] = ()
+    other_files: tuple[str, ...] = ()
+    flips: bool = True
+    checksums: bool = False
+
+    @property
+    def n_classes(self) -> int | None:
+        return None if self.class_counts is None else len(self.class_counts)
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Every file that must be on disk, in the order the messages list them."""
+        return (*self.train_files, *self.test_files, *self.other_files)
+
+    @property
+    def on_disk(self) -> bool:
+        """Whether the dataset is read from files under ``data.root`` that may be absent (not bundled, not yours)."""
+        return self.folder is not None
+
+
+SPECS = {spec.name: spec for spec in (
+    DatasetSpec("digits", channels=1, side=8, flips=False),
+    DatasetSpec("mnist", channels=1, side=28,
+                class_counts=(5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949), n_test=10_000,
+                folder="MNIST/raw", train_files=("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+                test_files=("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"), flips=False, checksums=True),
+    DatasetSpec("cifar10", channels=3, side=32, class_counts=(5000,) * 10, n_test=10_000,
+                folder="cifar-10-batches-py", train_files=tuple(f"data_batch_{i}" for i in range(1, 6)),
+                test_files=("test_batch",), other_files=("batches.meta",), checksums=True),
+    DatasetSpec("cifar100", channels=3, side=32, class_counts=(500,) * 100, n_test=10_000,
+                folder="cifar-100-python", train_files=("train",), test_files=("test",), other_files=("meta",),
+                checksums=True),
+    DatasetSpec("tinyimagenet", channels=3, side=64, class_counts=(500,) * 200, n_test=10_000,
+                folder="tiny-imagenet-200", other_files=("wnids.txt", "val/val_annotations.txt")),
+    DatasetSpec("imagefolder", channels=3, side=None),
+)}
+DATASETS = tuple(SPECS)
