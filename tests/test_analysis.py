@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alnb.analysis import curves as analysis
+from alnb.analysis import curves
 from alnb.analysis import stats
 
 
@@ -19,13 +19,13 @@ def _results(diffs):
 
 def test_aubc_trapezoid_normalised():
     res = _results([0.0])
-    area = analysis.aubc(res).set_index("init")["aubc"]
+    area = curves.aubc(res).set_index("init")["aubc"]
     # (0.5+0.6)/2*10 + (0.6+0.7)/2*20 = 5.5 + 13 = 18.5 over a range of 30
     assert area["random"] == pytest.approx(18.5 / 30)
 
 
 def test_paired_comparison_detects_a_constant_gain():
-    paired = analysis.paired_comparison(_results([0.05, 0.04, 0.06, 0.05, 0.05, 0.07]))
+    paired = curves.paired_comparison(_results([0.05, 0.04, 0.06, 0.05, 0.05, 0.07]))
     row = paired.iloc[0]
     assert row["init"] == "guided" and row["n_seeds"] == 6 and row["mean_diff"] == pytest.approx(0.05333, abs=1e-4)
     assert row["ci_low"] > 0 and row["t_p"] < 0.001 and row["guided_wins"] == 6 and row["wilcoxon_p"] < 0.05
@@ -41,20 +41,20 @@ def test_holm_counts_a_degenerate_comparison_in_the_family():
 
 def test_two_point_shift_on_every_seed_is_found_with_five_seeds():
     noise = np.random.default_rng(3).normal(0, 0.003, 5)
-    row = analysis.paired_comparison(_results(0.02 + noise)).iloc[0]
+    row = curves.paired_comparison(_results(0.02 + noise)).iloc[0]
     assert row["mean_diff"] == pytest.approx(0.02, abs=0.003)
     assert row["ci_low"] < 0.02 < row["ci_high"] and row["ci_low"] > 0
     assert row["t_p"] < 0.05 and row["t_p_holm"] < 0.05
 
 
 def test_identical_curves_give_zero_difference_and_a_defined_p_value():
-    row = analysis.paired_comparison(_results([0.0] * 5)).iloc[0]
+    row = curves.paired_comparison(_results([0.0] * 5)).iloc[0]
     assert row["mean_diff"] == 0 and row["ci_low"] == 0 and row["ci_high"] == 0
     assert row["t_p"] == 1.0 and row["t_p_holm"] == 1.0
 
 
 def test_constant_nonzero_difference_uses_the_exact_sign_test():
-    row = analysis.paired_comparison(_results([0.03] * 5)).iloc[0]
+    row = curves.paired_comparison(_results([0.03] * 5)).iloc[0]
     assert row["t_p"] == pytest.approx(2 * 0.5 ** 5)
 
 
@@ -63,36 +63,36 @@ def test_sub_studies_are_never_merged_into_one_curve():
     large = _results([0.0, 0.0, 0.0]).assign(initial_size=40)
     large["test_acc"] += 0.2
     both = pd.concat([small, large], ignore_index=True)
-    area = analysis.aubc(both)
-    assert len(area) == 2 * len(analysis.aubc(small))
+    area = curves.aubc(both)
+    assert len(area) == 2 * len(curves.aubc(small))
     by_size = area[area["init"] == "random"].groupby("initial_size")["aubc"].mean()
     assert by_size[40] - by_size[10] == pytest.approx(0.2)
-    table = analysis.summary_table(both)
+    table = curves.summary_table(both)
     assert len(table) == 4 and set(table["initial_size"]) == {10, 40}
-    curves = analysis.learning_curves(both)
-    assert (curves["seeds"] == 3).all() and len(curves) == 2 * 2 * 3
-    assert len(analysis.paired_comparison(both)) == 2
+    lc = curves.learning_curves(both)
+    assert (lc["seeds"] == 3).all() and len(lc) == 2 * 2 * 3
+    assert len(curves.paired_comparison(both)) == 2
 
 
 def test_summary_table_and_curves():
     res = _results([0.05, 0.02, 0.03])
-    table = analysis.summary_table(res).set_index("init")
+    table = curves.summary_table(res).set_index("init")
     assert table.loc["guided", "aubc_vs_random"] == pytest.approx(np.mean([0.05, 0.02, 0.03]))
-    curves = analysis.learning_curves(res)
-    assert curves.loc[(curves["init"] == "random") & (curves["cycle"] == 0), "mean"].item() == pytest.approx(0.51)
+    lc = curves.learning_curves(res)
+    assert lc.loc[(lc["init"] == "random") & (lc["cycle"] == 0), "mean"].item() == pytest.approx(0.51)
 
 
 def test_pool_overlap_jaccard():
     labeled = pd.DataFrame({"dataset": "d", "query": "lc", "seed": 0,
                             "init": ["random"] * 4 + ["guided"] * 4, "cycle": [0, 0, 1, 1] * 2,
                             "index": [1, 2, 3, 4, 2, 5, 3, 6]})
-    ov = analysis.pool_overlap(labeled).set_index("cycle")["jaccard"]
+    ov = curves.pool_overlap(labeled).set_index("cycle")["jaccard"]
     assert ov[0] == pytest.approx(1 / 3) and ov[1] == pytest.approx(2 / 6)
 
 
 def test_class_coverage():
     pools = pd.DataFrame({"init": "a", "seed": 0, "index": [0, 1, 2, 3]})
-    cov = analysis.class_coverage(pools, np.array([0, 0, 1, 1, 2]), 3).iloc[0]
+    cov = curves.class_coverage(pools, np.array([0, 0, 1, 1, 2]), 3).iloc[0]
     assert cov["class_coverage"] == pytest.approx(2 / 3) and cov["max_class_share"] == 0.5 and cov["size"] == 4
     assert cov["class_entropy"] == pytest.approx(np.log(2) / np.log(3))
 
@@ -108,6 +108,6 @@ def test_class_statistics_share_one_scale_with_the_labeled_set_balance():
     labels = np.array([0, 0, 1, 1, 2])
     pools = pd.DataFrame({"init": "a", "seed": 0, "index": [0, 2, 4]})
     balance = labeled_class_balance(pools.assign(cycle=0), labels, 3).iloc[0]
-    cov = analysis.class_coverage(pools, labels, 3).iloc[0]
+    cov = curves.class_coverage(pools, labels, 3).iloc[0]
     for column in ("class_coverage", "class_entropy", "max_class_share"):
         assert balance[column] == pytest.approx(cov[column])

@@ -67,3 +67,28 @@ def test_alnb_has_no_import_cycle():
 def test_the_cycle_finder_finds_a_cycle():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+# The layers, top first, as the README's Layout section lists them: a module imports only from its own layer
+# and the ones above it (the command line, alnb/__main__.py, sits below them all).
+LAYERS = ["core", "data", "models", "methods", "analysis", "run", "report", "select"]
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every import of a module from a layer below its own."""
+
+    def layer(module: str) -> int | None:
+        parts = module.split(".")
+        return LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in LAYERS else None
+
+    return [f"{source} -> {target}" for source, targets in sorted(graph.items()) for target in sorted(targets)
+            if layer(source) is not None and layer(target) is not None and layer(target) > layer(source)]
+
+
+def test_every_import_goes_down_the_layers():
+    assert set(LAYERS) == {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").is_file()}
+    assert upward_imports(import_graph()) == []
+
+
+def test_an_upward_import_is_found():
+    assert upward_imports({"alnb.core.x": {"alnb.run.y"}, "alnb.run.y": {"alnb.core.x"}}) == ["alnb.core.x -> alnb.run.y"]

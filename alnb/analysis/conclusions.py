@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from alnb.analysis import curves as analysis
+from alnb.analysis import curves
 from alnb.analysis import verdict
 
 
@@ -23,11 +23,11 @@ def family_conclusion(results: pd.DataFrame, what: str, baseline: str = "random"
     over the table, in words with the power of each test."""
     if not len(results) or baseline not in set(results["init"]):
         return f"{what}: not run in this study."
-    table = analysis.paired_comparison(results, "aubc", baseline, column).drop(columns="t_p_holm")
+    table = curves.paired_comparison(results, "aubc", baseline, column).drop(columns="t_p_holm")
     if not len(table):
         return f"{what}: nothing to compare with {baseline}."
     family = verdict.with_holm(table)
-    context = [c for c in analysis.context_columns(results) if c != "dataset"]
+    context = [c for c in curves.context_columns(results) if c != "dataset"]
     n, m = int(family["n_seeds"].min()), len(family)
     said = []
     for outcome in ("better", "worse"):

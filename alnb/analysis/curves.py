@@ -4,7 +4,7 @@ Definitions (README, "The statistics"): AUBC is the trapezoid area under test ac
 number of labels divided by the range of that axis; paired comparisons take per-seed differences
 against ``random`` with the same query method, a 95% t-interval, the paired t-test and the Wilcoxon
 signed-rank test, and Holm's step-down correction over the family of comparisons (``alnb.analysis.stats``).
-Every summary keys a trial by all its factors (``store.trial_columns``): the main four and any
+Every summary keys a trial by all its factors (``core.trial_keys.trial_columns``): the main four and any
 sub-study factor (initial size, imbalance factor, model initialisation).
 """
 
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from alnb.analysis.stats import holm, paired_test
-from alnb.run.store import trial_columns
+from alnb.core.trial_keys import trial_columns
 
 
 def curve_columns(results: pd.DataFrame) -> list[str]:

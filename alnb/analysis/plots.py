@@ -99,7 +99,7 @@ def class_histograms(hist: pd.DataFrame, class_names: list[str] | None = None,
 def paired_differences(paired: pd.DataFrame, value: str = "AUBC",
                        title: str | None = "Guided − random, paired by seed (95% t-intervals)") -> plt.Figure:
     """Forest plot of guided − random differences with 95% intervals, one panel per query method."""
-    from alnb.run.store import FACTOR_KEYS
+    from alnb.core.trial_keys import FACTOR_KEYS
 
     factors = [f for f in FACTOR_KEYS if f in paired.columns]
     queries = sorted(paired["query"].unique())

@@ -31,3 +31,11 @@ def show(table: pd.DataFrame, digits: int = 4) -> None:
 
     styler = readable(table, digits).style.format(precision=digits)
     display(styler.hide(axis="index") if has_row_numbers(table) else styler)
+
+
+def mark_oracles(table: pd.DataFrame, column: str = "init") -> pd.DataFrame:
+    """``table`` with every oracle reference pool in ``column`` named "<name> (oracle)": it reads labels, so
+    readers must never take it for a strategy they could use."""
+    from alnb.methods.pools import pool_label
+
+    return table.assign(**{column: table[column].map(pool_label)}) if len(table) else table

@@ -18,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from alnb.analysis import curves as analysis
+from alnb.analysis import curves
 from alnb.analysis.stats import ALPHA, correlation_over_groups, detectable_difference, holm, holm_levels, paired_test
-from alnb.run.store import trial_columns
+from alnb.core.trial_keys import trial_columns
 
 BASELINE = "random"
 GUIDED_KINDS = ("guided", "self-supervised")
@@ -46,7 +46,7 @@ def seed_gains(results: pd.DataFrame, baseline: str = BASELINE, metric: str = "a
     """Per (init, seed): the gain in ``metric`` (``aubc``, ``al_phase`` or ``initial``: cycle 0) over
     ``baseline`` averaged over every comparison (query method and any sub-study factor): the pool-level
     per-seed quantity of the primary family."""
-    merged = analysis.beside_baseline(analysis.trial_metric(results, metric), baseline)
+    merged = curves.beside_baseline(curves.trial_metric(results, metric), baseline)
     merged["gain"] = merged["value"] - merged["baseline"]
     return merged.groupby(["init", "seed"], as_index=False)["gain"].mean()
 
@@ -92,7 +92,7 @@ def primary_family(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFr
 def secondary_family(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
     """The secondary family: per (guided pool, comparison: query method and any sub-study factor), the
     paired AUBC test against ``baseline``, Holm over these tests only (oracle pools are not in it)."""
-    comparisons = analysis.paired_comparison(results, "aubc", baseline).drop(columns="t_p_holm")
+    comparisons = curves.paired_comparison(results, "aubc", baseline).drop(columns="t_p_holm")
     guided = comparisons[comparisons["init"].map(pool_kind).isin(GUIDED_KINDS)].reset_index(drop=True)
     return with_holm(guided)
 
@@ -118,7 +118,7 @@ def gain_curves(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame
     """Per (init, cycle): the test-accuracy gain over ``baseline`` averaged over comparisons per seed,
     then its mean and 95% t-interval over seeds."""
     values = results[[*trial_columns(results), "cycle", "n_labeled", "test_acc"]].rename(columns={"test_acc": "value"})
-    merged = analysis.beside_baseline(values, baseline, ("cycle",))
+    merged = curves.beside_baseline(values, baseline, ("cycle",))
     merged["gain"] = merged["value"] - merged["baseline"]
     per_seed = merged.groupby(["init", "cycle", "seed"], as_index=False).agg(gain=("gain", "mean"),
                                                                               n_labeled=("n_labeled", "mean"))
@@ -130,11 +130,11 @@ def gain_curves(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame
     return pd.DataFrame(rows, columns=["init", "kind", "cycle", "n_labeled", "mean_gain", "ci_low", "ci_high"])
 
 
-def advantage_ends(curves: pd.DataFrame) -> pd.Series:
+def advantage_ends(by_cycle: pd.DataFrame) -> pd.Series:
     """Per init: the first labeled-set size at which the gain's 95% interval includes 0 (NaN: never)."""
-    includes = curves[(curves["ci_low"] <= 0) & (curves["ci_high"] >= 0)]
+    includes = by_cycle[(by_cycle["ci_low"] <= 0) & (by_cycle["ci_high"] >= 0)]
     first = includes.sort_values("cycle").groupby("init")["n_labeled"].first()
-    return first.reindex(sorted(curves["init"].unique()))
+    return first.reindex(sorted(by_cycle["init"].unique()))
 
 
 def phase_table(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
@@ -147,9 +147,9 @@ def phase_table(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame
     first_segment = (sizes.iloc[1] - sizes.iloc[0]) / span if len(sizes) > 1 else np.nan
     gains = {metric: seed_gains(results, baseline, metric).set_index(["init", "seed"])["gain"]
              for metric in ("initial", "al_phase", "aubc")}
-    curves = gain_curves(results, baseline)
-    ends = advantage_ends(curves)
-    start = curves[curves["cycle"] == curves["cycle"].min()].set_index("init")["mean_gain"]
+    by_cycle = gain_curves(results, baseline)
+    ends = advantage_ends(by_cycle)
+    start = by_cycle[by_cycle["cycle"] == by_cycle["cycle"].min()].set_index("init")["mean_gain"]
     rows = []
     for init in sorted(gains["aubc"].index.get_level_values("init").unique()):
         row = {"init": init, "kind": pool_kind(init)}
@@ -173,7 +173,7 @@ def penalty_matrix(results: pd.DataFrame) -> pd.DataFrame:
     (a small column sum: rarely beaten). Cycle 0 comes before any query, so it is one point per context
     without the query method (its accuracies averaged over query methods per seed), not one per method."""
     keys = trial_columns(results)
-    context = analysis.context_columns(results)
+    context = curves.context_columns(results)
     values = results[[*keys, "cycle", "test_acc"]]
     inits = sorted(values["init"].unique())
     wins = pd.DataFrame(0.0, index=pd.Index(inits, name="better"), columns=pd.Index(inits, name="than"))
@@ -521,7 +521,7 @@ CLUSTERING_PREFIXES = ("kmeans", "deepcluster")
 def relative_gains(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
     """Per (init, seed): the AUBC gain over ``baseline`` relative to the baseline's AUBC, averaged over
     comparisons (query methods): a scale-free gain that can be compared across datasets."""
-    merged = analysis.beside_baseline(analysis.trial_metric(results, "aubc"), baseline)
+    merged = curves.beside_baseline(curves.trial_metric(results, "aubc"), baseline)
     merged["relative_gain"] = (merged["value"] - merged["baseline"]) / merged["baseline"]
     return merged.groupby(["init", "seed"], as_index=False)["relative_gain"].mean()
 

@@ -120,7 +120,7 @@ initial pools {html.escape(", ".join(params.al.inits))}; query methods {html.esc
 
 def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path) -> list[str]:
     """The front page's sections computed from ``results`` (and ``pool_quality.csv`` when the study wrote it)."""
-    from alnb.analysis import curves as analysis
+    from alnb.analysis import curves
     from alnb.analysis import plots
     from alnb.analysis import verdict
     from alnb.methods.pools import pool_label
@@ -183,8 +183,8 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
                  "cause. — : undefined (a property constant across the types or within them).</p>",
                  _table_html(correlations.drop(columns="property"), 3)]
     secondary = verdict.secondary_family(results)
-    full = analysis.summary_table(results).drop(columns="t_p_holm").merge(
-        secondary[[*analysis.curve_columns(results), "p_holm", "outcome"]], on=analysis.curve_columns(results),
+    full = curves.summary_table(results).drop(columns="t_p_holm").merge(
+        secondary[[*curves.curve_columns(results), "p_holm", "outcome"]], on=curves.curve_columns(results),
         how="left")
     body += ["<h2>Full table</h2>",
              "<p>Per initial pool and query method: AUBC and final accuracy (mean and std over seeds), the paired "

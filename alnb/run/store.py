@@ -28,16 +28,7 @@ import numpy as np
 import pandas as pd
 
 from alnb.core.durable import atomic_save_npy, atomic_write_text, csv_problem, read_json, warn_damaged
-
-RESULT_KEYS = ["dataset", "init", "query", "seed"]
-# Factors of sub-studies and grids beyond the main four; a results row carries those its trial has.
-FACTOR_KEYS = ["model_init", "initial_size", "imbalance_factor"]
-
-
-def trial_columns(table: pd.DataFrame) -> list[str]:
-    """The columns of ``table`` that key a trial: the main four and every sub-study factor it carries."""
-    return [*RESULT_KEYS, *(k for k in FACTOR_KEYS if k in table.columns)]
-
+from alnb.core.trial_keys import FACTOR_KEYS, RESULT_KEYS, trial_columns
 
 class ProtocolChanged(RuntimeError):
     """The run directory holds trials of another protocol (training, budgets, data …)."""

@@ -1,6 +1,6 @@
 """Sub-studies of a study: the same grid re-run with one factor changed, each in its own run directory.
 
-Each sub-study's trials are keyed by the factor it changes (``store.FACTOR_KEYS``), and its rows carry
+Each sub-study's trials are keyed by the factor it changes (``core.trial_keys.FACTOR_KEYS``), and its rows carry
 that factor as a column, so every summary keeps the sub-studies apart.
 """
 

@@ -42,7 +42,7 @@ class Workspace:
 
     def __init__(self, params: StudyParams, pretext_root: Path | None = None, factors: dict | None = None):
         self.params = params
-        self.factors = dict(factors or {})  # sub-study factors (store.FACTOR_KEYS) that key every trial
+        self.factors = dict(factors or {})  # sub-study factors (core.trial_keys.FACTOR_KEYS) that key every trial
         if params.model.init != "scratch":
             self.factors.setdefault("model_init", params.model.init)
         self.store = RunStore(params.run_path, pretext_root)
