@@ -1,7 +1,7 @@
 """A params file is checked completely before anything runs: one clear line naming the key, nothing written.
 
-Most files are checked in-process through ``load_params``; the key cases also go through the command line
-in a subprocess (``python -m alnb study FILE``), as ``make study PARAMS=FILE`` runs it.
+Most files are checked in-process through ``load_params``; the key cases also go through the command line's
+``main``, and one valid file through a subprocess (``python -m alnb check FILE``), as ``make check`` runs it.
 """
 
 import re
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from alnb.__main__ import select_notebooks
+from alnb.__main__ import main, select_notebooks
 from alnb.core.config import ParamsError
 from alnb.run.validation import load_params
 from alnb.report.render import NOTEBOOKS
@@ -129,26 +129,21 @@ CLI_CASES = [  # (args after the file, YAML body or None for a missing file, reg
 ]
 
 
-def test_command_line_rejects_bad_files_without_writing(tmp_path):
-    """Each run: exit status 2, one stderr line naming the key, no traceback, no run directory."""
-    runs = []
-    for i, (args, body, message) in enumerate(CLI_CASES):
-        folder = tmp_path / f"case{i}"
-        folder.mkdir()
-        path = folder / "missing.yaml" if body is None else write_params(folder, body)
-        command = [sys.executable, "-m", "alnb", args[0], str(path), *args[1:]]
-        proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        runs.append((folder, message, proc))
-    for folder, message, proc in runs:
-        stdout, stderr = proc.communicate(timeout=300)
-        assert proc.returncode == 2, (message, stderr)
-        assert "Traceback" not in stderr and stdout == ""
-        lines = stderr.strip().splitlines()
-        assert len(lines) == 1, stderr
-        assert re.search(message, lines[0]), lines[0]
-        assert not (folder / "run").exists()
+@pytest.mark.parametrize("args, body, message", CLI_CASES, ids=[m.split(":")[2].strip(" ^\\") for *_, m in CLI_CASES])
+def test_command_line_rejects_bad_files_without_writing(tmp_path, capsys, args, body, message):
+    """Exit status 2, one stderr line naming the key, no traceback, no run directory (in this process: the
+    subprocess test below shows ``python -m alnb`` is this same ``main``)."""
+    path = tmp_path / "missing.yaml" if body is None else write_params(tmp_path, body)
+    assert main([args[0], str(path), *args[1:]]) == 2
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert re.search(message, lines[0]), lines[0]
+    assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow
 def test_command_line_check_accepts_a_valid_file(tmp_path):
     path = write_params(tmp_path, textwrap.dedent("""\
         study: tiny
