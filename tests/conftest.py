@@ -23,3 +23,9 @@ def digits():
 @pytest.fixture()
 def rng():
     return np.random.default_rng(0)
+
+
+def pytest_collection_modifyitems(items):
+    """Slow tests first (stable order otherwise): with ``-n`` workers the long ones start at once instead of
+    leaving one worker to finish them alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

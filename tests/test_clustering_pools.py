@@ -90,7 +90,7 @@ def context(features, budget, seed, n_classes, clusters=None, options=None):
     return PoolContext(candidates=candidates, budget=budget, rng=np.random.default_rng(seed), n_classes=n_classes,
                        features=lambda name: features, scores=lambda task: None,
                        clusters=(lambda method: clusters) if clusters is not None else None,
-                       options=options or {}, seed=seed)
+                       options=options or {})
 
 
 @pytest.mark.parametrize("name", ["kmeans_equal", "kmeans_prop", "kmeans_simclr_equal"])

@@ -13,7 +13,7 @@ from alnb.core.config import ParamsError
 from alnb.run.validation import params_from_dict
 from alnb.data.datasets import load_dataset
 from alnb.data.imagefolder import ImageFolderError, train_class_counts
-from alnb.report.render import run_study
+from alnb.run.study import Study
 from dataset_files import structured_images, write_imagefolder
 
 CLASSES = ["cat", "dog", "emu"]
@@ -166,8 +166,10 @@ def test_study_on_a_read_only_folder_of_pngs_runs_end_to_end(tmp_path, user_cach
            "executor": {"kind": "serial", "threads": 1}, "visualization": {"method": "pca", "max_points": 100}}
     params_file = tmp_path / "folder.yaml"
     params_file.write_text(yaml.safe_dump(raw))
-    try:
-        run_study(params_file, report_dir=tmp_path / "reports", log=lambda *_: None)
+    try:  # what the notebooks call, in this process: the pools and the AL grid
+        study = Study.load(params_file)
+        study.build_initial_pools()
+        study.run(progress=False)
     finally:
         for folder in [root, *root.rglob("*")]:
             if folder.is_dir():

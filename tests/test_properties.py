@@ -77,7 +77,7 @@ def pool_context(problem: dict, rng_seed: int, name: str) -> tuple[PoolContext, 
 
     ctx = PoolContext(candidates=candidates, budget=problem["budget"], rng=np.random.default_rng(rng_seed),
                       n_classes=problem["n_classes"], features=features_of, scores=scores_of, clusters=clusters_of,
-                      options={"device": "cpu"}, seed=rng_seed,
+                      options={"device": "cpu"},
                       oracle_labels=oracle_labels if resolve_pool(name).oracle else None)
     return ctx, held_out
 
