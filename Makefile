@@ -17,10 +17,10 @@ study: $(STAMP)  ## run the six notebooks of PARAMS and render reports/<study>/*
 	$(PY) -m alnb study $(PARAMS)
 
 test: $(STAMP)  ## the whole test suite (includes a papermill run of params/quick.yaml), one worker per core; prints the 15 slowest tests
-	$(PY) -m pytest -n auto --durations=15
+	$(PY) -m pytest -n auto --dist worksteal --durations=15
 
 test-fast: $(STAMP)  ## the fast lane while you work: no kernel, subprocess, Ray or multi-trial study (marked slow)
-	$(PY) -m pytest -n auto -m "not slow"
+	$(PY) -m pytest -n auto --dist worksteal -m "not slow"
 
 check: $(STAMP)  ## validate PARAMS without running anything
 	$(PY) -m alnb check $(PARAMS)
