@@ -123,6 +123,7 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
     from alnb.analysis import curves
     from alnb.analysis import plots
     from alnb.analysis import verdict
+    from alnb.analysis.readable import mark_oracles
     from alnb.methods.pools import pool_label
     from alnb.run.store import RunStore
 
@@ -130,7 +131,6 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
     correlations = verdict.quality_correlations(quality, results) if quality is not None else None
     answers = verdict.answers(results, correlations)
     power = verdict.design_power(results)
-    label = lambda t: t.assign(init=t["init"].map(pool_label))  # noqa: E731
     body = ["<h2>The three questions</h2>"]
     body += [f'<div class="answer"><b>{html.escape(QUESTIONS[q])}</b>{html.escape(answers[q])}</div>'
              for q in QUESTIONS]
@@ -145,7 +145,7 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
              "cycles ≥ 1 only. Oracle pools read the labels: their numbers stand beside, with no verdict (—); the "
              "random pool is the baseline (—: nothing to compare).</p>",
              f"<p>{html.escape(verdict.power_clause(power))}</p>",
-             _verdict_html(label(verdict.verdict_table(results)))]
+             _verdict_html(mark_oracles(verdict.verdict_table(results)))]
     phases = verdict.phase_table(results)
     body += ["<h2>The cold start and the AL phase</h2>",
              "<p>Per pool, mean over seeds of the per-seed mean over query methods, with 95% t-intervals: the gain "
@@ -153,7 +153,7 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
              "size after the first query to the last, divided by that range), and the full AUBC gain split exactly "
              "into what cycle 0 contributes through the first trapezoid and the rest. The last column is the first "
              "labeled-set size at which the gain's 95% interval includes 0 (—: it excludes 0 at every cycle).</p>",
-             _phase_html(label(phases))]
+             _phase_html(mark_oracles(phases))]
     gains = verdict.gain_curves(results)
     body += ["<h2>Gain over random per cycle</h2>",
              "<p>A ring marks where a pool's gain interval first includes 0: where its advantage (or "
@@ -191,5 +191,5 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
              "AUBC difference to random with its 95% interval, and the secondary family's Holm-adjusted p-value and "
              "outcome (Holm over every guided pool × query test). — : the random pool itself (no difference to "
              "itself) and oracle pools (a reference, not in the family).</p>",
-             _table_html(label(full))]
+             _table_html(mark_oracles(full))]
     return body

@@ -133,7 +133,7 @@ def _cached_images(listing: Listing, cache: Path, decode: bool) -> Images:
     """The decoded unique images, from ``cache`` when this listing was decoded before."""
     import json
 
-    from alnb.core.durable import write_atomically
+    from alnb.core.durable import atomic_save_npz
 
     file = cache / f"images_{listing.listing_hash}_{IMAGE_SIZE if decode else 'paths'}.npz"
     if file.is_file():
@@ -143,12 +143,7 @@ def _cached_images(listing: Listing, cache: Path, decode: bool) -> Images:
     images = decode_images(listing, IMAGE_SIZE, decode)
     meta = json.dumps({"paths": images.paths, "skipped": images.skipped, "duplicates": images.duplicates})
     cache.mkdir(parents=True, exist_ok=True)
-
-    def write(path: Path) -> None:
-        with open(path, "wb") as fh:
-            np.savez(fh, meta=np.asarray(meta), pixels=images.pixels if decode else np.zeros(0, np.uint8))
-
-    write_atomically(file, write)
+    atomic_save_npz(file, meta=np.asarray(meta), pixels=images.pixels if decode else np.zeros(0, np.uint8))
     return images
 
 
