@@ -75,12 +75,14 @@ def al_cycle(dataset, device: torch.device, precision: str, max_epochs: int | No
     from alnb.run.validation import params_from_dict
     from alnb.models.training import ImageTensors, TrainedModels, scoring_batch_size, train_classifier
 
-    training = yaml.safe_load((ROOT / "params" / "cifar10.yaml").read_text())["training"]  # not its data
-    training.update(precision=precision, **({"max_epochs": max_epochs} if max_epochs else {}))
-    params = params_from_dict({"model": {"arch": "resnet18"}, "training": training})
-    data = ImageTensors(dataset, device)
     order = np.random.default_rng(0).permutation(dataset.n_train)
     tenth = dataset.n_train // 10  # of 50,000: 5,000 labeled, 5,000 for validation, 45,000 to score
+    training = yaml.safe_load((ROOT / "params" / "cifar10.yaml").read_text())["training"]  # not its data
+    # an epoch is one pass over the labeled set, as at CIFAR scale (5,000 labeled is above the repetition floor)
+    training.update(precision=precision, min_samples_per_epoch=tenth,
+                    **({"max_epochs": max_epochs} if max_epochs else {}))
+    params = params_from_dict({"model": {"arch": "resnet18"}, "training": training})
+    data = ImageTensors(dataset, device)
     labeled, val, pool = order[:tenth], order[tenth:2 * tenth], order[tenth:]
     train_s, (model, stats) = _synchronized(
         lambda: train_classifier(data, labeled, val, params, 10, True, init_seed=0, order_seed=1), device)

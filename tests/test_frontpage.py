@@ -66,3 +66,16 @@ def test_readable_tables_show_a_dash_and_drop_empty_columns():
     shown = readable(table, 2)
     assert list(shown.columns) == ["a", "n"]
     assert shown["a"].tolist() == [1.23, "—"] and shown["n"].tolist() == [1, "—"]
+
+
+def test_readable_shows_tiny_p_values_as_a_bound_and_whole_labels_without_a_decimal():
+    import pandas as pd
+
+    from alnb.analysis.readable import readable
+
+    table = pd.DataFrame({"Holm p (primary)": [3e-7, 0.04321, float("nan")], "gain": [0.0, 0.5, 1.0],
+                          "interval first includes 0 at (labels)": [120.0, float("nan"), 70.0]})
+    shown = readable(table, 4)
+    assert shown["Holm p (primary)"].tolist() == ["< 0.0001", 0.0432, "—"]
+    assert shown["interval first includes 0 at (labels)"].tolist() == [120, "—", 70]
+    assert str(shown["interval first includes 0 at (labels)"].iloc[0]) == "120"

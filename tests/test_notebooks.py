@@ -15,10 +15,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def quick_study(tmp_path_factory):
-    """params/quick.yaml run through every notebook once for this module: (raw params, report dir, run dir)."""
+    """params/quick.yaml (with shorter trainings) run through every notebook once for this module: (raw params,
+    report dir, run dir)."""
     tmp_path = tmp_path_factory.mktemp("quick")
     raw = yaml.safe_load((ROOT / "params" / "quick.yaml").read_text())
     raw["run_dir"] = str(tmp_path / "run")
+    # what this module checks is the rendering of every notebook, not accuracy: shorter trainings
+    raw["training"].update(max_epochs=4, patience=2)
+    for task in raw["pretext"]["settings"].values():
+        task["epochs"] = 1
     params_file = tmp_path / "quick.yaml"
     params_file.write_text(yaml.safe_dump(raw))
     report_dir = run_study(params_file, report_dir=tmp_path / "reports", log=lambda *_: None)

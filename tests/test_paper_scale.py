@@ -79,17 +79,17 @@ def test_the_extra_inits_cover_every_pool_family():
 @pytest.mark.parametrize("name, notebooks, every_family", [("tinyimagenet", True, True), ("cifar10", False, False),
                                                            ("cifar100", False, False), ("mnist", False, False)])
 def test_paper_scale_study(name, notebooks, every_family, tmp_path):
-    """TinyImageNet (the standard stem at 64×64, random-resized crops) runs through the six notebooks (papermill,
-    rendered reports) with every pool family and a committee; CIFAR-10, CIFAR-100 (DeepCluster with its 100
+    """TinyImageNet (the standard stem at 64×64, random-resized crops) runs through notebooks 01-03 (papermill,
+    rendered reports: pretext training, every pool family, AL with a committee); CIFAR-10, CIFAR-100 (DeepCluster with its 100
     clusters) and MNIST make the notebooks' library calls in this process, to check their loader and ResNet18
     with fewer pretext tasks, pools and a single-model query."""
     write_dataset(name, tmp_path / "data")
     raw = study_params(name, tmp_path, every_family)
     params_file = tmp_path / f"{name}.yaml"
     params_file.write_text(yaml.safe_dump(raw))
-    if notebooks:
-        report_dir = run_study(params_file, report_dir=tmp_path / "reports", log=lambda *_: None)
-        assert sorted(p.name for p in report_dir.glob("*.html")) == sorted([f"{n}.html" for n in NOTEBOOKS]
+    if notebooks:  # the notebooks that train, build pools and run AL (04-06 run in the quick study's test)
+        report_dir = run_study(params_file, NOTEBOOKS[:3], report_dir=tmp_path / "reports", log=lambda *_: None)
+        assert sorted(p.name for p in report_dir.glob("*.html")) == sorted([f"{n}.html" for n in NOTEBOOKS[:3]]
                                                                            + ["index.html"])
     else:
         study = Study.load(params_file)

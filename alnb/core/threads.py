@@ -6,10 +6,19 @@ a 1-thread one on a busy 2-core machine. Jobs therefore set their thread count e
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from typing import Iterator
 
 import torch
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on: its affinity mask (a container's cpuset, a pinned test worker), which
+    can be fewer than the machine's ``os.cpu_count()``."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1  # macOS and Windows have no affinity call
 
 
 @contextmanager

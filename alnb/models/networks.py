@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torchvision.models import resnet18
 
 ARCHITECTURES = ("smallcnn", "resnet18")
 
@@ -52,6 +51,8 @@ def resnet18_backbone(in_channels: int, image_size: int) -> nn.Module:
     Below 64×64 pixels the stem is the CIFAR one (3×3 conv, stride 1, no max-pool); from 64×64 up the
     standard ImageNet stem (7×7 stride 2, max-pool) is kept.
     """
+    from torchvision.models import resnet18  # importing torchvision costs ~1.7 s (it loads torch._dynamo)
+
     net = resnet18(weights=None)
     if image_size < 64:
         net.conv1 = nn.Conv2d(in_channels, 64, kernel_size=3, stride=1, padding=1, bias=False)

@@ -46,6 +46,12 @@ def _kernel_env() -> None:
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
+# jupyter_client interrupts a kernel before shutting it down, and an ipykernel that is between messages then logs
+# "KeyboardInterrupt caught in kernel." to the command's stderr: noise after every notebook, worse after a failure
+# whose one-line message it would bury. A failing cell or a dead kernel still reaches the user through papermill.
+QUIET_KERNEL = ["--IPKernelApp.log_level=CRITICAL"]
+
+
 @contextlib.contextmanager
 def _unix_socket_kernel():
     """papermill's options for one notebook: a kernel reached over Unix sockets in a private temporary folder
@@ -118,7 +124,8 @@ def execute_notebook(source: Path, executed: Path, html_path: Path, parameters: 
     try:
         with _environment(environment), _unix_socket_kernel() as kernel:
             papermill.execute_notebook(str(source), str(executed), parameters=parameters, cwd=str(cwd),
-                                       kernel_name="python3", progress_bar=False, **kernel)
+                                       kernel_name="python3", progress_bar=False,
+                                       extra_arguments=QUIET_KERNEL, **kernel)
     except PapermillExecutionError as err:
         raise NotebookFailed(_failure_message(Path(source).stem, err, html_path)) from None
     finally:

@@ -41,10 +41,10 @@ class GridCost:
 
 def dataset_shape(params: StudyParams) -> tuple[int, int, int, int]:
     """(channels, side, classes, test images) of the configured dataset, without decoding it."""
-    from alnb.run.validation import _dataset_class_counts, _train_class_sizes, image_side
+    from alnb.run.validation import dataset_class_counts, train_class_sizes, image_side
 
     name = params.data.dataset
-    _, n_classes, _ = _train_class_sizes(params)
+    _, n_classes, _ = train_class_sizes(params)
     if name == "digits":
         from alnb.data.datasets import load_dataset
 
@@ -55,7 +55,7 @@ def dataset_shape(params: StudyParams) -> tuple[int, int, int, int]:
 
         train, test = scan(params.data_root)
         n_all = sum(len(f) for f in train.values())
-        n_test = sum(len(f) for f in test.values()) if test else n_all - int(_dataset_class_counts(params).sum())
+        n_test = sum(len(f) for f in test.values()) if test else n_all - int(dataset_class_counts(params).sum())
         return SPECS[name].channels, image_side(params), n_classes, n_test
     spec = SPECS[name]
     return spec.channels, image_side(params), n_classes, spec.n_test

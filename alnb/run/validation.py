@@ -40,7 +40,7 @@ def _check_size(key: str, value: int | float, total: int | None = None) -> int |
     return value
 
 
-def _dataset_class_counts(params: StudyParams) -> np.ndarray:
+def dataset_class_counts(params: StudyParams) -> np.ndarray:
     """Train images per class of the configured dataset, before ``data.train_subset`` and any long-tail cut."""
     data = params.data
     if data.dataset == "digits":  # bundled and small: load it and count exactly
@@ -59,10 +59,10 @@ def _dataset_class_counts(params: StudyParams) -> np.ndarray:
     return np.asarray(SPECS[data.dataset].class_counts)
 
 
-def _train_class_sizes(params: StudyParams) -> tuple[int, int, int]:
+def train_class_sizes(params: StudyParams) -> tuple[int, int, int]:
     """(train images, classes, images of the largest class) of the configured dataset, after
     ``data.train_subset`` and before any long-tail cut."""
-    counts = _dataset_class_counts(params)
+    counts = dataset_class_counts(params)
     if params.data.train_subset is not None:
         counts = subset_counts(counts, params.data.train_subset)
     return int(counts.sum()), len(counts), int(counts.max())
@@ -73,7 +73,7 @@ def _check_train_subset(params: StudyParams) -> None:
     size = params.data.train_subset
     if size is None:
         return
-    counts = _dataset_class_counts(params)
+    counts = dataset_class_counts(params)
     total = int(counts.sum())
     if isinstance(size, float) and not 0 < size <= 1:
         _fail(f"data.train_subset: a fraction must lie in (0, 1], got {size}")
@@ -97,7 +97,7 @@ def _check_cache_dir(params: StudyParams) -> None:
 def expected_train_size(params: StudyParams, imbalance_key: str = "data.imbalance_factor") -> int:
     """Number of train images of the configured dataset (after its long-tail cut), without loading it."""
     _check_size("data.test_size", params.data.test_size)
-    n_train, n_classes, n_max = _train_class_sizes(params)
+    n_train, n_classes, n_max = train_class_sizes(params)
     factor = params.data.imbalance_factor
     if factor is None:
         return n_train

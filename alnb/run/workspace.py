@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import traceback
 from functools import cached_property
 from pathlib import Path
@@ -31,7 +30,7 @@ from alnb.methods.pretext import (PRETEXT_TASKS, SELF_SUPERVISED_METHODS, DeepCl
                           train_pretext)
 from alnb.methods.query import get_query_method
 from alnb.run.store import RunStore, TrialKey
-from alnb.core.threads import torch_threads
+from alnb.core.threads import available_cpus, torch_threads
 from alnb.models.training import ImageTensors, default_hflip
 
 PCA_COMPONENTS = 50
@@ -90,7 +89,7 @@ class Workspace:
             return ex.threads
         if ex.kind == "ray" and ex.num_cpus:
             return max(1, int(ex.num_cpus))
-        return max(1, (os.cpu_count() or 1) // ex.n_jobs)
+        return max(1, available_cpus() // ex.n_jobs)
 
     @property
     def hflip(self) -> bool:
