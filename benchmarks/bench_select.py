@@ -36,7 +36,7 @@ import numpy as np, torch
 torch.set_num_threads(int(sys.argv[4]))
 from alnb.core import seeding
 from alnb.methods.geometry import l2_normalize
-    from alnb.methods.pools.clustering import kmeans_clusters
+from alnb.methods.pools.clustering import kmeans_clusters
 from alnb.select.pipeline import _map_2d
 from alnb.select.ranking import rank
 n, d, budget = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])

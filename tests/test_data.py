@@ -95,7 +95,7 @@ def test_cifar100_loader_reads_fine_labels(tmp_path):
     assert ds.n_classes == 100 and ds.train_labels.tolist() == [5, 99, 0, 1, 2, 3]
 
 
-def test_tinyimagenet_loader_reads_folder_layout(tmp_path):
+def test_tinyimagenet_loader_reads_folder_layout(tmp_path, user_cache):
     root = tmp_path / "tiny-imagenet-200"
     wnids = ["n01443537", "n01629819"]
     (root / "val" / "images").mkdir(parents=True)
@@ -114,7 +114,8 @@ def test_tinyimagenet_loader_reads_folder_layout(tmp_path):
     assert ds.train_images.shape == (6, 3, 64, 64) and ds.train_labels.tolist() == [0, 0, 0, 1, 1, 1]
     assert ds.test_labels.tolist() == [1, 0]
     cached = datasets.load_dataset("tinyimagenet", tmp_path)  # second load reads the cached arrays
-    assert (root / "alnb_arrays.npz").is_file() and torch.equal(cached.train_images, ds.train_images)
+    assert torch.equal(cached.train_images, ds.train_images)
+    assert not list(root.rglob("*.npz")) and len(list((user_cache / "tinyimagenet").glob("*.npz"))) == 1
 
 
 @pytest.mark.parametrize("name,folder", [("mnist", "MNIST"), ("cifar10", "cifar-10-batches-py"),

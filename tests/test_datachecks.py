@@ -119,7 +119,6 @@ def test_corrupt_files_are_refused_in_one_line_naming_the_file(tmp_path, case):
     name, write, corrupt, message = CORRUPT[case]
     folder = write(tmp_path)
     datasets.load_dataset(name, tmp_path)  # the intact files load
-    (folder / "alnb_arrays.npz").unlink(missing_ok=True)  # tinyimagenet's cache would hide the corruption
     corrupt(folder)
     with pytest.raises(DatasetError) as info:
         datasets.load_dataset(name, tmp_path)
@@ -156,11 +155,12 @@ def test_mnist_gz_archives_alone_are_read(tmp_path):
     assert np.array_equal(datasets.load_dataset("mnist", tmp_path).train_images.numpy(), plain.train_images.numpy())
 
 
-def test_damaged_tinyimagenet_cache_is_reported_and_rebuilt(tmp_path):
-    folder = tinyimagenet(tmp_path)
+def test_damaged_tinyimagenet_cache_is_reported_and_rebuilt(tmp_path, user_cache):
+    tinyimagenet(tmp_path)
     first = datasets.load_dataset("tinyimagenet", tmp_path)
-    truncate(folder / "alnb_arrays.npz", 100)
-    with pytest.warns(RuntimeWarning, match=r"alnb_arrays\.npz: unreadable or inconsistent cache"):
+    [cache] = (user_cache / "tinyimagenet").glob("*.npz")
+    truncate(cache, 100)
+    with pytest.warns(RuntimeWarning, match=r"tiny-imagenet-200_\w+\.npz: unreadable or inconsistent cache"):
         again = datasets.load_dataset("tinyimagenet", tmp_path)
     assert np.array_equal(again.train_images.numpy(), first.train_images.numpy())
     datasets.load_dataset("tinyimagenet", tmp_path)  # the rebuilt cache is intact

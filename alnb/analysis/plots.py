@@ -114,6 +114,7 @@ def paired_differences(paired: pd.DataFrame, value: str = "AUBC",
         err = np.vstack([sub["mean_diff"] - sub["ci_low"], sub["ci_high"] - sub["mean_diff"]])
         ax.errorbar(sub["mean_diff"], y, xerr=np.nan_to_num(err), fmt="o", color="tab:blue", capsize=3)
         ax.axvline(0, color="black", lw=1)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))  # long labels of small differences must not collide
         ax.set_yticks(y, labels)
         ax.set_title(f"query = {query}")
         ax.set_xlabel(f"{value}: guided − random")

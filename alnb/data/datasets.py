@@ -6,7 +6,6 @@ train split minus the validation indices; the test split is separate and never i
 
 from __future__ import annotations
 
-import os
 import warnings
 import zipfile
 from dataclasses import dataclass, replace
@@ -17,6 +16,7 @@ import torch
 
 from alnb.data import checks
 from alnb.core import seeding
+from alnb.data.cache import listing_cache_path
 from alnb.data.checks import DatasetError
 from alnb.data.specs import DATASETS, SPECS
 from alnb.core.durable import atomic_save_npz
@@ -75,7 +75,8 @@ def load_dataset(name: str, root: str | Path = "data", download: bool = False, t
     ``test_size`` applies to ``digits`` and to an ``imagefolder`` without a test folder, which have no
     official test split: the test split is then carved with a fixed seed, identical for every trial.
     ``image_size`` is the side to which an ``imagefolder``'s images are resized (``root`` is that folder);
-    its decoded arrays are cached in ``cache_dir`` (default :func:`default_cache_dir`), never under ``root``.
+    Its decoded arrays, and TinyImageNet's, are cached in ``cache_dir`` (default: the user's cache folder,
+    :mod:`alnb.data.cache`), never under ``root``.
     """
     loaders = {"digits": _load_digits, "mnist": _load_mnist, "cifar10": _load_cifar10,
                "cifar100": _load_cifar100, "tinyimagenet": _load_tinyimagenet}
@@ -87,8 +88,10 @@ def load_dataset(name: str, root: str | Path = "data", download: bool = False, t
         from alnb.data.imagefolder import load_imagefolder
 
         x_tr, y_tr, x_te, y_te, classes = load_imagefolder(Path(root), image_size, test_size,
-                                                           Path(cache_dir) if cache_dir else default_cache_dir())
+                                                           Path(cache_dir) if cache_dir else None)
         dataset = Dataset("imagefolder", *_tensors(x_tr, y_tr), *_tensors(x_te, y_te), classes)
+    elif name == "tinyimagenet":
+        dataset = _load_tinyimagenet(Path(root), download, Path(cache_dir) if cache_dir else None)
     else:
         dataset = loaders[name](Path(root), download)
     if train_subset is not None:
@@ -96,15 +99,6 @@ def load_dataset(name: str, root: str | Path = "data", download: bool = False, t
     if imbalance_factor is not None:
         dataset = long_tailed(dataset, imbalance_factor)
     return dataset
-
-
-def default_cache_dir() -> Path:
-    """The user's cache folder for alnb: ``$XDG_CACHE_HOME/alnb``, else ``~/.cache/alnb`` (on Windows
-    ``%LOCALAPPDATA%/alnb/cache``)."""
-    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
-        return Path(os.environ["LOCALAPPDATA"]) / "alnb" / "cache"
-    base = os.environ.get("XDG_CACHE_HOME")
-    return (Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache") / "alnb"
 
 
 SUBSET_SEED = 20260102
@@ -365,15 +359,15 @@ def _tiny_cache(cache: Path, n_classes: int) -> tuple[np.ndarray, ...] | None:
     return x_tr, y_tr, x_te, y_te
 
 
-def _load_tinyimagenet(root: Path, download: bool) -> Dataset:
+def _load_tinyimagenet(root: Path, download: bool, cache_dir: Path | None = None) -> Dataset:
     """The ``tiny-imagenet-200`` folder: train/<wnid>/images/*.JPEG; its labeled val split is the test split.
 
-    Decoding 110,000 JPEGs takes minutes, so the arrays are cached once beside the folder.
+    Decoding 110,000 JPEGs takes minutes, so the arrays are cached once in ``cache_dir`` (never in the folder).
     """
     folder = root / TINY_FOLDER
     if not _tiny_present(folder):
         raise _missing("tinyimagenet", folder, _TINY_EXPECTED)
-    cache = folder / "alnb_arrays.npz"
+    cache = listing_cache_path(folder, (".",), f"tinyimagenet/{TINY_FOLDER}", cache_dir)
     if cache.is_file():
         wnids = _tiny_wnids(folder)
         arrays = _tiny_cache(cache, len(wnids))

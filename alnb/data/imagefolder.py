@@ -11,11 +11,12 @@ folder is decoded again. This module returns arrays; :mod:`alnb.data` makes the 
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 
+from alnb.core.durable import atomic_save_npz
+from alnb.data.cache import listing_cache_path
 from alnb.data.checks import DatasetError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -99,23 +100,14 @@ def _decode(files: dict[str, list[Path]], classes: list[str], image_size: int) -
     return np.stack(images), np.asarray(labels, dtype=np.int64), all_gray
 
 
-def _cache_path(root: Path, image_size: int, cache_dir: Path) -> Path:
-    listing = hashlib.sha1(f"{root.resolve()}\n".encode())
-    for path in sorted(p for split in ("train", "test") if (root / split).is_dir()
-                       for p in (root / split).rglob("*") if p.is_file()):
-        stat = path.stat()
-        listing.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return cache_dir / "imagefolder" / f"{root.name}_{image_size}px_{listing.hexdigest()[:16]}.npz"
-
-
-def load_imagefolder(root: Path, image_size: int, test_size: float | int, cache_dir: Path
+def load_imagefolder(root: Path, image_size: int, test_size: float | int, cache_dir: Path | None
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]:
     """The image folder's arrays ``(x_train, y_train, x_test, y_test, class names)``: images uint8 ``[N, C, S, S]``,
     decoded once and then read from ``cache_dir``; ``alnb.data.datasets`` builds the Dataset from them."""
     root = Path(root)
     train, test = scan(root)
     classes = list(train)
-    cache = _cache_path(root, image_size, Path(cache_dir))
+    cache = listing_cache_path(root, ("train", "test"), f"imagefolder/{root.name}_{image_size}px", cache_dir)
     if cache.is_file():
         arrays = np.load(cache)
         x_tr, y_tr, x_te, y_te = arrays["x_tr"], arrays["y_tr"], arrays["x_te"], arrays["y_te"]
@@ -128,10 +120,7 @@ def load_imagefolder(root: Path, image_size: int, test_size: float | int, cache_
             x_te, y_te, gray_te = _decode(test, classes, image_size)
         if gray_tr and gray_te:
             x_tr, x_te = x_tr[:, :1], x_te[:, :1]
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp.npz")
-        np.savez(tmp, x_tr=x_tr, y_tr=y_tr, x_te=x_te, y_te=y_te)
-        tmp.replace(cache)
+        atomic_save_npz(cache, x_tr=x_tr, y_tr=y_tr, x_te=x_te, y_te=y_te)
     return x_tr, y_tr, x_te, y_te, tuple(classes)
 
 
