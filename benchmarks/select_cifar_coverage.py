@@ -3,10 +3,11 @@ the real CIFAR-10 images of ``../shared/data/cifar10_subset`` against random ord
 
 Writes the first ``--n`` images as PNGs (labels kept aside, used only to score), runs ``alnb select`` on them
 (default encoder and method, or ``--method``), and prints how many of the 10 classes the first 10, 20 and 50
-picks cover, beside the mean (and range) over 20 seeded random orders. Other methods are ranked from the same
-cached encoder with ``--also``.
+picks cover, beside the mean (and range) over 20 seeded random orders. ``--select-seeds K`` runs the selection
+with seeds 0..K-1, each training its own encoder, and adds their mean. Other methods are ranked from the same
+cached encoders with ``--also``.
 
-    python benchmarks/select_cifar_coverage.py --work /tmp/cifar_select [--also typiclust probcover kcenter]
+    python benchmarks/select_cifar_coverage.py --work /tmp/cifar_select [--select-seeds 5] [--also typiclust kcenter]
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True, help="a folder for the PNGs and the selection")
     parser.add_argument("--n", type=int, default=5_000)
     parser.add_argument("--also", nargs="*", default=[], help="further methods, ranked from the cached encoder")
-    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--seeds", type=int, default=20, help="random orders to compare with")
+    parser.add_argument("--select-seeds", type=int, default=1,
+                        help="alnb select seeds (each trains its own encoder): the ranking's own spread")
     args = parser.parse_args()
     if not CIFAR.is_dir():
         sys.exit(f"no CIFAR-10 subset at {CIFAR}")
@@ -54,11 +57,16 @@ def main() -> None:
     label_of = {f"{i // 1000:02d}/{i:05d}.png": int(y) for i, y in enumerate(labels)}
     rows = []
     for method in ["maxherding", *args.also]:
-        out = args.work / "selection"  # one output folder: every method reads the same cached encoder
-        subprocess.run([sys.executable, "-m", "alnb", "select", str(folder), "--budget", str(max(CUTS)), "--method",
-                        method, "--out", str(out)], check=True, cwd=ROOT)
-        picks = pd.read_csv(out / "selection.csv")["path"]
-        rows.append([method, *coverage(np.array([label_of[p] for p in picks]))])
+        covered = []
+        for seed in range(args.select_seeds):  # each seed trains its own encoder, then ranks
+            out = args.work / "selection"  # one output folder: every method reads the same cached encoders
+            subprocess.run([sys.executable, "-m", "alnb", "select", str(folder), "--budget", str(max(CUTS)),
+                            "--method", method, "--seed", str(seed), "--out", str(out)], check=True, cwd=ROOT)
+            picks = pd.read_csv(out / "selection.csv")["path"]
+            covered.append(coverage(np.array([label_of[p] for p in picks])))
+            rows.append([f"{method} (seed {seed})", *covered[-1]])
+        if args.select_seeds > 1:
+            rows.append([f"{method} (mean of {args.select_seeds} seeds)", *np.mean(covered, axis=0).round(2)])
     randoms = np.array([coverage(labels[np.random.default_rng(seed).permutation(len(labels))])
                         for seed in range(args.seeds)])
     rows.append([f"random (mean of {args.seeds} seeds)", *randoms.mean(0).round(2)])
