@@ -155,7 +155,7 @@ def test_design_power_matches_the_noncentral_t():
 def test_detectable_difference_by_the_noncentral_t():
     from scipy import stats
 
-    # close to the normal-approximation formula at α = 0.05, and 4.9 SDs at α/54 with 5 seeds (METHODS.md)
+    # close to the normal-approximation formula at α = 0.05, and 4.9 SDs at α/54 with 5 seeds (README, "The statistics")
     approx = (stats.t.ppf(0.975, 4) + stats.t.ppf(0.8, 4)) / np.sqrt(5)
     assert detectable_difference(1.0, 5) == pytest.approx(approx, rel=0.03)
     assert detectable_difference(1.0, 5, 0.05 / 54) == pytest.approx(4.87, abs=0.01)
