@@ -30,3 +30,15 @@ def test_the_map_cache_keys_on_the_method(tmp_path):
     assert cached == ["pca", "tsne", "umap"]
     assert not np.allclose(maps["pca"], maps["umap"]) and not np.allclose(maps["tsne"], maps["umap"])
     assert np.array_equal(study.pool_map(0, ["random"])[0], maps["pca"])  # visualization.method by default
+
+
+def test_pool_map_panels_mark_oracle_pools():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from alnb.analysis import plots
+
+    coords = np.random.default_rng(0).normal(size=(30, 2))
+    fig = plots.pool_maps(coords, np.arange(30) % 3, {"random": np.arange(5), "balanced_random": np.arange(5, 11)})
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert titles == ["random (5)", "balanced_random (oracle) (6)"]

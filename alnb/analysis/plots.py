@@ -147,13 +147,16 @@ def overlap_curves(overlap: pd.DataFrame, baseline: str = "random",
 
 def pool_maps(coords: np.ndarray, labels: np.ndarray, pools: dict[str, np.ndarray],
               title: str | None = "Initial pools on a 2-D map of U (colour: class)") -> plt.Figure:
-    """The 2-D map of U coloured by class in grey tones, with each pool's samples marked, one panel per pool."""
+    """The 2-D map of U coloured faintly by class, with each pool's samples marked, one panel per pool
+    (an oracle reference titled "<name> (oracle)")."""
+    from alnb.methods.pools import pool_label
+
     fig, axes = _grid(len(pools), width=3.8, height=3.6)
     for ax, (name, positions) in zip(axes, pools.items()):
         ax.scatter(coords[:, 0], coords[:, 1], c=labels, cmap="tab10", s=4, alpha=0.25, linewidths=0)
         ax.scatter(coords[positions, 0], coords[positions, 1], c=labels[positions], cmap="tab10", s=28,
                    edgecolors="black", linewidths=0.8, vmin=labels.min(), vmax=labels.max())
-        ax.set_title(f"{name} ({len(positions)})", fontsize=10)
+        ax.set_title(f"{pool_label(name)} ({len(positions)})", fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_xlabel("map axis 1", fontsize=8)
