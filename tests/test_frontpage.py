@@ -54,6 +54,13 @@ def test_front_page_states_the_primary_family_the_phases_and_question_3_without_
     assert "Why a pool collapses" in text and "Where the oracle stands" in text and "not CIFAR-100" in text
     assert "pool types" in text and "not causes" in text
     assert "Wilcoxon" not in text and "wilcoxon_p" not in text  # never shown: an empty column is left out
+    headings = re.findall(r"<th>([^<]*)</th>", page)
+    assert "ρ over types" in headings and "AUBC − random" in headings
+    assert not [h for h in headings if "_" in h]  # no column shows its code name
+    verdict_table, phase_table = (page.split(f"<h2>{h}</h2>")[1].split("</table>")[0] for h in
+                                  ("Primary family: verdict per initial pool", "The cold start and the AL phase"))
+    verdict_rows, phase_rows = (re.findall(r"<tr>\s*<td>([^<]*)</td>", table) for table in (verdict_table, phase_table))
+    assert [r for r in verdict_rows if r != "random"] == phase_rows  # the phases follow the verdict table's rows
 
 
 def test_readable_tables_show_a_dash_and_drop_empty_columns():

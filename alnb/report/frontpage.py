@@ -52,6 +52,15 @@ def _table_html(table: pd.DataFrame, digits: int = 4) -> str:
     return readable(table, digits).to_html(index=False, border=0)
 
 
+CORRELATION_HEADINGS = {"label": "property", "pool_types": "pool types", "rho_over_types": "ρ over types",
+                        "ci_low": "95% CI low", "ci_high": "95% CI high", "permutation_p": "permutation p",
+                        "rho_within_type": "ρ within type", "within_p": "within-type p"}
+FULL_TABLE_HEADINGS = {"init": "initial pool", "aubc_mean": "AUBC mean", "aubc_std": "AUBC std",
+                       "final_mean": "final accuracy mean", "final_std": "final accuracy std",
+                       "aubc_vs_random": "AUBC − random", "ci_low": "95% CI low", "ci_high": "95% CI high",
+                       "p_holm": "Holm p (secondary)"}
+
+
 def _verdict_html(verdicts: pd.DataFrame) -> str:
     shown = verdicts.rename(columns={
         "init": "initial pool", "mean_gain": "AUBC gain", "ci_low": "95% CI low", "ci_high": "95% CI high",
@@ -134,6 +143,7 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
     body = ["<h2>The three questions</h2>"]
     body += [f'<div class="answer"><b>{html.escape(QUESTIONS[q])}</b>{html.escape(answers[q])}</div>'
              for q in QUESTIONS]
+    verdicts = verdict.verdict_table(results)
     body += ["<h2>Primary family: verdict per initial pool</h2>",
              "<p>Declared in advance: one test per guided pool of its pool-level gain, the paired AUBC difference to "
              "the random initial pool averaged over the query methods per seed (AUBC = area under the test-accuracy "
@@ -145,8 +155,10 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
              "cycles ≥ 1 only. Oracle pools read the labels: their numbers stand beside, with no verdict (—); the "
              "random pool is the baseline (—: nothing to compare).</p>",
              f"<p>{html.escape(verdict.power_clause(power))}</p>",
-             _verdict_html(mark_oracles(verdict.verdict_table(results)))]
-    phases = verdict.phase_table(results)
+             _verdict_html(mark_oracles(verdicts))]
+    order = {init: row for row, init in enumerate(verdicts["init"])}  # the phase table follows the verdict's rows
+    phases = verdict.phase_table(results).sort_values("init", key=lambda s: s.map(order).fillna(len(order)),
+                                                      kind="stable")
     body += ["<h2>The cold start and the AL phase</h2>",
              "<p>Per pool, mean over seeds of the per-seed mean over query methods, with 95% t-intervals: the gain "
              "at cycle 0 (before any query), the AL-phase gain (the AUBC over cycles ≥ 1 only, from the labeled "
@@ -181,7 +193,7 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
                  "(deviations from each type's means) and its p-value. Properties are measured in notebook 03 (pool_quality.csv); "
                  "cycle-0 accuracy is a consequence of the pool and part of the AUBC, shown apart. Correlation, not "
                  "cause. — : undefined (a property constant across the types or within them).</p>",
-                 _table_html(correlations.drop(columns="property"), 3)]
+                 _table_html(correlations.drop(columns="property").rename(columns=CORRELATION_HEADINGS), 3)]
     secondary = verdict.secondary_family(results)
     full = curves.summary_table(results).drop(columns="t_p_holm").merge(
         secondary[[*curves.curve_columns(results), "p_holm", "outcome"]], on=curves.curve_columns(results),
@@ -191,5 +203,5 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
              "AUBC difference to random with its 95% interval, and the secondary family's Holm-adjusted p-value and "
              "outcome (Holm over every guided pool × query test). — : the random pool itself (no difference to "
              "itself) and oracle pools (a reference, not in the family).</p>",
-             _table_html(mark_oracles(full))]
+             _table_html(mark_oracles(full).rename(columns=FULL_TABLE_HEADINGS))]
     return body
