@@ -82,7 +82,8 @@ def main() -> None:
                             "--method", method, "--seed", str(seed), "--out", str(out)], check=True, cwd=ROOT)
             picks = pd.read_csv(out / "selection.csv")["path"]
             covered.append(coverage(np.array([label_of[p] for p in picks])))
-            agreement.setdefault(seed, neighbour_agreement(out / "cache", seed, labels))
+            if seed not in agreement:  # one encoder per seed, whichever method ranks from it
+                agreement[seed] = neighbour_agreement(out / "cache", seed, labels)
             rows.append([f"{method} (seed {seed})", *covered[-1]])
         if args.select_seeds > 1:
             rows.append([f"{method} (mean of {args.select_seeds} seeds)", *np.mean(covered, axis=0).round(2)])

@@ -46,40 +46,36 @@ def _figure_html(fig, name: str, figures_dir: Path, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
-def _table_html(table: pd.DataFrame, digits: int = 4) -> str:
+HEADINGS = {  # a column's heading on the front page, wherever it appears
+    "init": "initial pool", "label": "property", "ci_low": "95% CI low", "ci_high": "95% CI high",
+    "mean_gain": "AUBC gain", "aubc_gain": "AUBC gain", "detectable": "detectable at 80% power",
+    "better": "better in", "could not tell": "could not tell in", "worse": "worse in",
+    "cycle0_gain": "cycle-0 gain", "cycle0_low": "cycle-0 95% low", "cycle0_high": "cycle-0 95% high",
+    "al_phase_gain": "AL-phase gain", "al_phase_low": "AL-phase 95% low", "al_phase_high": "AL-phase 95% high",
+    "aubc_from_cycle0": "of it, cycle 0", "aubc_after_cycle0": "of it, the rest",
+    "advantage_ends_at": "interval first includes 0 at (labels)",
+    "pool_types": "pool types", "rho_over_types": "ρ over types", "permutation_p": "permutation p",
+    "rho_within_type": "ρ within type", "within_p": "within-type p",
+    "aubc_mean": "AUBC mean", "aubc_std": "AUBC std", "final_mean": "final accuracy mean",
+    "final_std": "final accuracy std", "aubc_vs_random": "AUBC − random"}
+
+
+def _table_html(table: pd.DataFrame, digits: int = 4, **headings: str) -> str:
+    """``table`` rounded and readable, its columns under :data:`HEADINGS` (``headings``: this table's own)."""
     from alnb.analysis.readable import readable
 
-    return readable(table, digits).to_html(index=False, border=0)
-
-
-CORRELATION_HEADINGS = {"label": "property", "pool_types": "pool types", "rho_over_types": "ρ over types",
-                        "ci_low": "95% CI low", "ci_high": "95% CI high", "permutation_p": "permutation p",
-                        "rho_within_type": "ρ within type", "within_p": "within-type p"}
-FULL_TABLE_HEADINGS = {"init": "initial pool", "aubc_mean": "AUBC mean", "aubc_std": "AUBC std",
-                       "final_mean": "final accuracy mean", "final_std": "final accuracy std",
-                       "aubc_vs_random": "AUBC − random", "ci_low": "95% CI low", "ci_high": "95% CI high",
-                       "p_holm": "Holm p (secondary)"}
+    shown = readable(table.rename(columns={**HEADINGS, **headings}), digits)
+    return shown.to_html(index=False, border=0)
 
 
 def _verdict_html(verdicts: pd.DataFrame) -> str:
-    shown = verdicts.rename(columns={
-        "init": "initial pool", "mean_gain": "AUBC gain", "ci_low": "95% CI low", "ci_high": "95% CI high",
-        "p_holm": "Holm p (primary)", "outcome": "primary verdict", "detectable": "detectable at 80% power",
-        "better": "better in", "could not tell": "could not tell in", "worse": "worse in",
-        "cycle0_gain": "cycle-0 gain", "al_phase_gain": "AL-phase gain", "al_phase_low": "AL-phase 95% low",
-        "al_phase_high": "AL-phase 95% high", "advantage_ends_at": "interval first includes 0 at (labels)"})
-    return _table_html(shown)
+    return _table_html(verdicts, p_holm="Holm p (primary)", outcome="primary verdict")
 
 
 def _phase_html(phases: pd.DataFrame) -> str:
-    shown = phases[["init", "kind", "cycle0_gain", "cycle0_low", "cycle0_high", "al_phase_gain", "al_phase_low",
-                    "al_phase_high", "aubc_gain", "aubc_from_cycle0", "aubc_after_cycle0", "advantage_ends_at"]]
-    return _table_html(shown.rename(columns={
-        "init": "initial pool", "cycle0_gain": "cycle-0 gain", "cycle0_low": "cycle-0 95% low",
-        "cycle0_high": "cycle-0 95% high", "al_phase_gain": "AL-phase gain", "al_phase_low": "AL-phase 95% low",
-        "al_phase_high": "AL-phase 95% high",
-        "aubc_gain": "AUBC gain", "aubc_from_cycle0": "of it, cycle 0", "aubc_after_cycle0": "of it, the rest",
-        "advantage_ends_at": "interval first includes 0 at (labels)"}))
+    return _table_html(phases[["init", "kind", "cycle0_gain", "cycle0_low", "cycle0_high", "al_phase_gain",
+                               "al_phase_low", "al_phase_high", "aubc_gain", "aubc_from_cycle0",
+                               "aubc_after_cycle0", "advantage_ends_at"]])
 
 
 def _subset_note(params: StudyParams) -> str:
@@ -193,7 +189,7 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
                  "(deviations from each type's means) and its p-value. Properties are measured in notebook 03 (pool_quality.csv); "
                  "cycle-0 accuracy is a consequence of the pool and part of the AUBC, shown apart. Correlation, not "
                  "cause. — : undefined (a property constant across the types or within them).</p>",
-                 _table_html(correlations.drop(columns="property").rename(columns=CORRELATION_HEADINGS), 3)]
+                 _table_html(correlations.drop(columns="property"), 3)]
     secondary = verdict.secondary_family(results)
     full = curves.summary_table(results).drop(columns="t_p_holm").merge(
         secondary[[*curves.curve_columns(results), "p_holm", "outcome"]], on=curves.curve_columns(results),
@@ -203,5 +199,5 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
              "AUBC difference to random with its 95% interval, and the secondary family's Holm-adjusted p-value and "
              "outcome (Holm over every guided pool × query test). — : the random pool itself (no difference to "
              "itself) and oracle pools (a reference, not in the family).</p>",
-             _table_html(mark_oracles(full).rename(columns=FULL_TABLE_HEADINGS))]
+             _table_html(mark_oracles(full), p_holm="Holm p (secondary)")]
     return body
