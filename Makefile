@@ -6,7 +6,7 @@ PARAMS ?= params/default.yaml
 LAB_ARGS ?=
 STAMP  := $(VENV)/.alnb-installed
 
-.PHONY: study test test-fast check lab bench select clean
+.PHONY: study test test-fast lint check lab bench select clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,11 +16,15 @@ $(STAMP): pyproject.toml
 study: $(STAMP)  ## run the six notebooks of PARAMS and render reports/<study>/*.html
 	$(PY) -m alnb study $(PARAMS)
 
-test: $(STAMP)  ## the whole test suite (includes a papermill run of params/quick.yaml), one worker per core; prints the 15 slowest tests
+test: lint  ## lint, then the whole test suite (includes a papermill run of params/quick.yaml), one worker per core; prints the 15 slowest tests
 	$(PY) -m pytest -n auto --dist worksteal --durations=15
 
 test-fast: $(STAMP)  ## the fast lane while you work: no kernel, subprocess, Ray or multi-trial study (marked slow)
 	$(PY) -m pytest -n auto --dist worksteal -m "not slow"
+
+lint: $(STAMP)  ## ruff: lint rules and import order, and the formatter's check (configured in pyproject.toml)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 check: $(STAMP)  ## validate PARAMS without running anything
 	$(PY) -m alnb check $(PARAMS)

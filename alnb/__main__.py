@@ -10,8 +10,8 @@ import shlex
 import sys
 
 from alnb.core.config import ParamsError
-from alnb.data.datasets import DatasetNotFound
 from alnb.data.checks import DatasetError
+from alnb.data.datasets import DatasetNotFound
 
 
 def select_notebooks(notebooks: tuple[str, ...], only: list[str] | None) -> tuple[str, ...]:
@@ -20,8 +20,10 @@ def select_notebooks(notebooks: tuple[str, ...], only: list[str] | None) -> tupl
         return notebooks
     for value in only:
         if not any(value in (name, name[:2]) for name in notebooks):
-            raise ValueError(f"--only: unknown notebook {value!r}; valid: {', '.join(n[:2] for n in notebooks)} "
-                              f"({', '.join(notebooks)})")
+            raise ValueError(
+                f"--only: unknown notebook {value!r}; valid: {', '.join(n[:2] for n in notebooks)} "
+                f"({', '.join(notebooks)})"
+            )
     return tuple(name for name in notebooks if name in only or name[:2] in only)
 
 
@@ -43,27 +45,44 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("params")
     estimate = sub.add_parser("estimate", help="print the trainings, image-steps, FLOPs and GPU-hours of a study")
     estimate.add_argument("params")
-    estimate.add_argument("--tflops", type=float, default=20.0,
-                          help="sustained TFLOP/s of one GPU for the GPU-hours (default 20)")
+    estimate.add_argument(
+        "--tflops", type=float, default=20.0, help="sustained TFLOP/s of one GPU for the GPU-hours (default 20)"
+    )
     pilot = estimate.add_mutually_exclusive_group()
-    pilot.add_argument("--pilot-sd", type=float, metavar="SD",
-                       help="also print what each family of tests detects at 80%% power at this paired SD of AUBC gains")
-    pilot.add_argument("--pilot-results", metavar="CSV",
-                       help="the same, with the pooled pool-level SD of an earlier run's results.csv")
+    pilot.add_argument(
+        "--pilot-sd",
+        type=float,
+        metavar="SD",
+        help="also print what each family of tests detects at 80%% power at this paired SD of AUBC gains",
+    )
+    pilot.add_argument(
+        "--pilot-results", metavar="CSV", help="the same, with the pooled pool-level SD of an earlier run's results.csv"
+    )
     select = sub.add_parser("select", help="rank the images of FOLDER for labeling (which to label first)")
     select.add_argument("folder", help="a folder (any tree) of PNG/JPEG images")
     select.add_argument("--budget", type=int, required=True, help="how many images to rank (the list's length)")
-    select.add_argument("--method", default=None,
-                        help="an initial-pool strategy that reads no labels (default: maxherding)")
-    select.add_argument("--embeddings", help="your own vectors: FILE.npy with FILE.txt (paths) beside it, or a "
-                        ".csv / .parquet of path + vector (default: SimCLR trained on the folder)")
+    select.add_argument(
+        "--method", default=None, help="an initial-pool strategy that reads no labels (default: maxherding)"
+    )
+    select.add_argument(
+        "--embeddings",
+        help="your own vectors: FILE.npy with FILE.txt (paths) beside it, or a "
+        ".csv / .parquet of path + vector (default: SimCLR trained on the folder)",
+    )
     select.add_argument("--labeled", help="a file listing images already labeled (paths relative to FOLDER)")
     select.add_argument("--out", help="output folder (default: selections/<folder name>/)")
     select.add_argument("--seed", type=int, default=0)
-    select.add_argument("--clusters", type=int, default=10,
-                        help="groups you expect: ProbCover's pseudo-labels and the report's clusters (default 10)")
-    select.add_argument("--simulate", action="store_true",
-                        help="FOLDER has class subfolders: also run a small study of random against the candidates")
+    select.add_argument(
+        "--clusters",
+        type=int,
+        default=10,
+        help="groups you expect: ProbCover's pseudo-labels and the report's clusters (default 10)",
+    )
+    select.add_argument(
+        "--simulate",
+        action="store_true",
+        help="FOLDER has class subfolders: also run a small study of random against the candidates",
+    )
     args = parser.parse_args(argv)
     if args.command == "select":
         return _select(args)
@@ -78,8 +97,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"note: {note}")
             return 0
         if args.command == "estimate":
-            from alnb.run.validation import load_params
             from alnb.run.estimate import report
+            from alnb.run.validation import load_params
 
             params = load_params(args.params, data_on_disk=False)
             print(report(params, args.tflops))
@@ -124,8 +143,17 @@ def _select(args: argparse.Namespace) -> int:
     from alnb.select import SelectError, SelectRequest, check_request, run_selection
     from alnb.select.ranking import DEFAULT_METHOD
 
-    request = SelectRequest(args.folder, args.budget, args.method or DEFAULT_METHOD, args.embeddings, args.labeled,
-                            args.out, args.seed, args.clusters, args.simulate)
+    request = SelectRequest(
+        args.folder,
+        args.budget,
+        args.method or DEFAULT_METHOD,
+        args.embeddings,
+        args.labeled,
+        args.out,
+        args.seed,
+        args.clusters,
+        args.simulate,
+    )
     try:
         check_request(request)
         selection = run_selection(request)
@@ -136,8 +164,13 @@ def _select(args: argparse.Namespace) -> int:
         from alnb.select.simulate import run_simulation
 
         try:
-            run_simulation(selection.listing.root, request.out_path, len(selection.ranking.order),
-                           len(selection.paths), request.method)
+            run_simulation(
+                selection.listing.root,
+                request.out_path,
+                len(selection.ranking.order),
+                len(selection.paths),
+                request.method,
+            )
         except (NotebookFailed, ParamsError, DatasetError) as err:
             print(f"alnb select --simulate: {err}", file=sys.stderr)
             return 1
@@ -149,8 +182,10 @@ def _select(args: argparse.Namespace) -> int:
         print(f"alnb select: {err}", file=sys.stderr)
         return 1
     out = request.out_path
-    print(f"[alnb select] {len(selection.ranking.order)} images ranked by {request.method}: label them in the order "
-          f"of {out / 'to_label.txt'}; report {page}")
+    print(
+        f"[alnb select] {len(selection.ranking.order)} images ranked by {request.method}: label them in the order "
+        f"of {out / 'to_label.txt'}; report {page}"
+    )
     return 0
 
 

@@ -58,8 +58,8 @@ def run_pool(pool: str, features_path: str, budget: int, n_classes: int) -> dict
     """Run one pool in this (fresh) process and measure it."""
     import numpy as np
 
-    from alnb.methods.kernel_herding import kernel_herding
     from alnb.methods.geometry import l2_normalize
+    from alnb.methods.kernel_herding import kernel_herding
     from alnb.methods.pools.clustering import cluster_pool, equal_allocation, kmeans_clusters, proportional_allocation
     from alnb.methods.pools.neighbors import radius_graph
     from alnb.methods.pools.probcover import max_coverage, probcover_delta
@@ -88,14 +88,23 @@ def run_pool(pool: str, features_path: str, budget: int, n_classes: int) -> dict
         graph = radius_graph(normalized, delta)
         after_graph = time.perf_counter()
         positions = max_coverage(graph, budget, rng)
-        extra = {"delta": round(delta, 4), "edges": graph.n_edges,
-                 "delta_s": round(after_delta - start, 1), "graph_s": round(after_graph - after_delta, 1),
-                 "greedy_s": round(time.perf_counter() - after_graph, 1)}
+        extra = {
+            "delta": round(delta, 4),
+            "edges": graph.n_edges,
+            "delta_s": round(after_delta - start, 1),
+            "graph_s": round(after_graph - after_delta, 1),
+            "greedy_s": round(time.perf_counter() - after_graph, 1),
+        }
     seconds = time.perf_counter() - start
     peak_kib = _peak_kib()
     assert len(np.unique(positions)) == budget
-    return {"pool": pool, "seconds": round(seconds, 1), "peak_mib": round((peak_kib - baseline_kib) / 1024, 1),
-            "process_mib": round(peak_kib / 1024, 1), **extra}
+    return {
+        "pool": pool,
+        "seconds": round(seconds, 1),
+        "peak_mib": round((peak_kib - baseline_kib) / 1024, 1),
+        "process_mib": round(peak_kib / 1024, 1),
+        **extra,
+    }
 
 
 def main() -> None:
@@ -111,10 +120,14 @@ def main() -> None:
         print(json.dumps(run_pool(args.child[0], args.child[1], args.budget, args.blobs)))
         return
 
-    print(f"{args.n} x {args.dim} float32 features, {args.blobs} Gaussian blobs (make_blobs, std 1), "
-          f"budget {args.budget}, K = {args.blobs}; cpus {os.cpu_count()}, load average {os.getloadavg()}")
-    print("peak_mib: peak RSS during the call − RSS before it, in a fresh process holding the features "
-          f"({args.n * args.dim * 4 / 2**20:.0f} MiB); process_mib: the process's peak RSS")
+    print(
+        f"{args.n} x {args.dim} float32 features, {args.blobs} Gaussian blobs (make_blobs, std 1), "
+        f"budget {args.budget}, K = {args.blobs}; cpus {os.cpu_count()}, load average {os.getloadavg()}"
+    )
+    print(
+        "peak_mib: peak RSS during the call − RSS before it, in a fresh process holding the features "
+        f"({args.n * args.dim * 4 / 2**20:.0f} MiB); process_mib: the process's peak RSS"
+    )
     for result in measure(args.pools, args.n, args.dim, args.blobs, args.budget):
         print(json.dumps(result), flush=True)
 
@@ -130,8 +143,7 @@ def measure(pools, n: int, dim: int, blobs: int, budget: int):
         np.save(path, features.astype(np.float32))
         del features
         for pool in pools:
-            command = [sys.executable, __file__, "--budget", str(budget), "--blobs", str(blobs),
-                       "--child", pool, path]
+            command = [sys.executable, __file__, "--budget", str(budget), "--blobs", str(blobs), "--child", pool, path]
             done = subprocess.run(command, capture_output=True, text=True)
             if done.returncode != 0:
                 yield {"pool": pool, "error": done.stderr.strip().splitlines()[-1:]}
@@ -146,16 +158,24 @@ def rows(n: int = 50_000, dim: int = 512, blobs: int = 10, budget: int = 2_500) 
 
     dense_gib = n * n * 4 / 2**30
     table = []
-    for result in measure([p for p in POOLS if p not in ("kmeans_prop", "kmeans_equal_nearest")], n, dim, blobs,
-                          budget):
+    for result in measure(
+        [p for p in POOLS if p not in ("kmeans_prop", "kmeans_equal_nearest")], n, dim, blobs, budget
+    ):
         name = f"selection: {result['pool']} {n // 1000}k×{dim}, budget {budget:,}"
         if "error" in result:
             table.append(Row(name, float("nan"), None, "s", f"failed: {result['error']}"))
             continue
         steps = "; ".join(f"{k} {v}" for k, v in result.items() if k.endswith("_s"))
-        table.append(Row(name, result["seconds"], None, "s",
-                         f"one run in a fresh process; peak {result['peak_mib']:.0f} MiB above the features "
-                         f"(a dense N×N distance matrix: {dense_gib:.1f} GiB)" + (f"; {steps}" if steps else "")))
+        table.append(
+            Row(
+                name,
+                result["seconds"],
+                None,
+                "s",
+                f"one run in a fresh process; peak {result['peak_mib']:.0f} MiB above the features "
+                f"(a dense N×N distance matrix: {dense_gib:.1f} GiB)" + (f"; {steps}" if steps else ""),
+            )
+        )
     return table
 
 

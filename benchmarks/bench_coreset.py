@@ -38,13 +38,14 @@ def cdist_k_center(features: np.ndarray, labeled: np.ndarray, budget: int, dtype
     for _ in range(budget):
         best = int(torch.argmax(nearest))
         picks.append(best)
-        nearest = torch.minimum(nearest, torch.cdist(x, x[best:best + 1]).squeeze(1))
+        nearest = torch.minimum(nearest, torch.cdist(x, x[best : best + 1]).squeeze(1))
         nearest[best] = -1.0
     return np.asarray(picks)
 
 
-def rows(n: int = 50_000, dim: int = 512, labeled_size: int = 1_000, budget: int = 5_000,
-         timed_picks: int = 20) -> list:
+def rows(
+    n: int = 50_000, dim: int = 512, labeled_size: int = 1_000, budget: int = 5_000, timed_picks: int = 20
+) -> list:
     """The table row: k_center_greedy (median of 3 after a warm-up) against the per-pick cdist loop, timed
     on ``timed_picks // 2`` and ``timed_picks`` picks: its setup plus the per-pick cost scaled to the budget
     (every pick after the first costs the same)."""
@@ -61,17 +62,28 @@ def rows(n: int = 50_000, dim: int = 512, labeled_size: int = 1_000, budget: int
     ours = k_center_greedy(features, labeled, budget)
     half = timed_picks // 2
     reference = {}
-    seconds = side_by_side({
-        "alnb": lambda: k_center_greedy(features, labeled, budget),
-        "half": lambda: cdist_k_center(features, labeled, half, torch.float64),
-        "full": lambda: reference.update(picks=cdist_k_center(features, labeled, timed_picks, torch.float64))},
-        repeats=3, warmup=0)
+    seconds = side_by_side(
+        {
+            "alnb": lambda: k_center_greedy(features, labeled, budget),
+            "half": lambda: cdist_k_center(features, labeled, half, torch.float64),
+            "full": lambda: reference.update(picks=cdist_k_center(features, labeled, timed_picks, torch.float64)),
+        },
+        repeats=3,
+        warmup=0,
+    )
     per_pick = (seconds["full"] - seconds["half"]) / (timed_picks - half)
     baseline = seconds["half"] + per_pick * (budget - half)
     same = np.array_equal(reference["picks"], ours[:timed_picks])
-    return [Row(f"selection: k-center greedy {n // 1000}k×{dim}, budget {budget:,}", seconds["alnb"], baseline, "s",
-                f"baseline: per-pick torch.cdist, timed on {timed_picks} picks and scaled; same first picks: {same}; "
-                f"median of 3")]
+    return [
+        Row(
+            f"selection: k-center greedy {n // 1000}k×{dim}, budget {budget:,}",
+            seconds["alnb"],
+            baseline,
+            "s",
+            f"baseline: per-pick torch.cdist, timed on {timed_picks} picks and scaled; same first picks: {same}; "
+            f"median of 3",
+        )
+    ]
 
 
 def main() -> None:
@@ -83,10 +95,18 @@ def main() -> None:
     parser.add_argument("--features", choices=("gaussian", "clustered"), default="gaussian")
     parser.add_argument("--clusters", type=int, default=100, help="clusters for --features clustered")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
-                        help="arithmetic of both; in float32, rounding decides near-ties differently in each")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch CPU threads for the cdist loop (k_center_greedy always runs on one)")
+    parser.add_argument(
+        "--dtype",
+        choices=("float64", "float32"),
+        default="float64",
+        help="arithmetic of both; in float32, rounding decides near-ties differently in each",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads for the cdist loop (k_center_greedy always runs on one)",
+    )
     args = parser.parse_args()
     dtype = getattr(torch, args.dtype)
     if args.threads is not None:
@@ -95,8 +115,10 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     features = make_features(args.features, args.n, args.dim, args.clusters, rng)
     labeled = rng.choice(args.n, size=args.labeled, replace=False)
-    print(f"features: {args.features}, N={args.n}, d={args.dim}, labeled={args.labeled}, budget={args.budget}, "
-          f"{args.dtype}, torch threads for cdist={torch.get_num_threads()}")
+    print(
+        f"features: {args.features}, N={args.n}, d={args.dim}, labeled={args.labeled}, budget={args.budget}, "
+        f"{args.dtype}, torch threads for cdist={torch.get_num_threads()}"
+    )
 
     start = time.perf_counter()
     ours = k_center_greedy(features, labeled, args.budget, dtype=dtype)

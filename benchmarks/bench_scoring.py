@@ -23,7 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-
 from bench_training import BATCH_SIZE, dataloader, synthetic_dataset  # noqa: E402
 from timing import Row, side_by_side  # noqa: E402
 
@@ -39,9 +38,9 @@ def baseline_scores(model, loader_probs, loader_embed) -> tuple[np.ndarray, np.n
 
 
 def rows() -> list[Row]:
-    from alnb.run.validation import params_from_dict
     from alnb.models.networks import build_classifier
     from alnb.models.training import ImageTensors, TrainedModels, fresh_classifier, scoring_batch_size
+    from alnb.run.validation import params_from_dict
 
     torch.set_num_threads(1)
     dataset = synthetic_dataset("mnist_shaped", POOL, 1, 28)
@@ -62,8 +61,15 @@ def rows() -> list[Row]:
         candidates[f"workers={workers}"] = (lambda m, ls: lambda: baseline_scores(m, *ls))(base, loaders)
     seconds = side_by_side(candidates, repeats=3)
     best = min(("workers=0", "workers=2"), key=seconds.get)
-    return [Row("scoring: probs + embeddings of a 28×28 pool, small CNN", seconds["alnb"], seconds[best], "s",
-                f"pool of {POOL:,} images; baseline {best}; median of 3")]
+    return [
+        Row(
+            "scoring: probs + embeddings of a 28×28 pool, small CNN",
+            seconds["alnb"],
+            seconds[best],
+            "s",
+            f"pool of {POOL:,} images; baseline {best}; median of 3",
+        )
+    ]
 
 
 if __name__ == "__main__":

@@ -57,8 +57,9 @@ print(json.dumps({"seconds": done - start, "rank_seconds": ranked - start, "cove
 
 def _child(code: str, *args) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, env=env,
-                          check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, env=env, check=True
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -68,7 +69,7 @@ def naive_dense_herding(x: np.ndarray, budget: int, bandwidth: float = 1.0) -> n
     import torch
 
     t = torch.as_tensor(x / np.linalg.norm(x, axis=1, keepdims=True))
-    kernel = torch.cdist(t, t).square_().mul_(-1.0 / bandwidth ** 2).exp_()
+    kernel = torch.cdist(t, t).square_().mul_(-1.0 / bandwidth**2).exp_()
     coverage = torch.zeros(len(t))
     picks = []
     for _ in range(budget):
@@ -81,18 +82,31 @@ def naive_dense_herding(x: np.ndarray, budget: int, bandwidth: float = 1.0) -> n
     return np.asarray(picks)
 
 
-def vector_rows(n: int = 1_000_000, dim: int = 128, budget: int = 1_000, threads: int = 2,
-                naive_n: int = 20_000, naive_picks: int = 10) -> list:
+def vector_rows(
+    n: int = 1_000_000,
+    dim: int = 128,
+    budget: int = 1_000,
+    threads: int = 2,
+    naive_n: int = 20_000,
+    naive_picks: int = 10,
+) -> list:
     import torch
-
-    from alnb.methods.kernel_herding import kernel_herding
     from timing import Row
 
+    from alnb.methods.kernel_herding import kernel_herding
+
     big = _child(_VECTORS_CHILD, n, dim, budget, threads)
-    rows = [Row(f"select: maxherding {n:,}×{dim}, B={budget:,} (+ objective, clusters, map)", big["seconds"], None,
-                "s", f"peak {big['peak_gib']:.2f} GiB (limit 8); ranking {big['rank_seconds']:.0f} s, candidates a "
-                f"seeded 10,000-point subsample (the reference's), objective over all {n:,}; {threads} threads; "
-                f"no dense pipeline fits here (N×N kernel: {n * n * 4 / 1e12:.0f} TB)")]
+    rows = [
+        Row(
+            f"select: maxherding {n:,}×{dim}, B={budget:,} (+ objective, clusters, map)",
+            big["seconds"],
+            None,
+            "s",
+            f"peak {big['peak_gib']:.2f} GiB (limit 8); ranking {big['rank_seconds']:.0f} s, candidates a "
+            f"seeded 10,000-point subsample (the reference's), objective over all {n:,}; {threads} threads; "
+            f"no dense pipeline fits here (N×N kernel: {n * n * 4 / 1e12:.0f} TB)",
+        )
+    ]
     torch.set_num_threads(threads)
     rng = np.random.default_rng(1)
     means = 3.0 * rng.standard_normal((100, dim), dtype=np.float32)
@@ -108,10 +122,17 @@ def vector_rows(n: int = 1_000_000, dim: int = 128, budget: int = 1_000, threads
     per_pick = (timings[1] - timings[0]) / (naive_picks - 1)
     naive_seconds = timings[0] + per_pick * (budget - 1)
     same = np.array_equal(reference, ours[:naive_picks])
-    rows.append(Row(f"select: maxherding {naive_n:,}×{dim}, B={budget:,}, all points candidates", alnb_seconds,
-                    naive_seconds, "s", f"baseline: dense {naive_n:,}² kernel ({naive_n ** 2 * 4 / 2 ** 30:.1f} GiB) "
-                    f"with every gain recomputed per pick, timed on {naive_picks} picks and scaled; same first "
-                    f"picks: {same}; {threads} threads"))
+    rows.append(
+        Row(
+            f"select: maxherding {naive_n:,}×{dim}, B={budget:,}, all points candidates",
+            alnb_seconds,
+            naive_seconds,
+            "s",
+            f"baseline: dense {naive_n:,}² kernel ({naive_n**2 * 4 / 2**30:.1f} GiB) "
+            f"with every gain recomputed per pick, timed on {naive_picks} picks and scaled; same first "
+            f"picks: {same}; {threads} threads",
+        )
+    )
     return rows
 
 
@@ -154,14 +175,36 @@ def folder_row(n: int = 5_000, budget: int = 100) -> list:
         if not CIFAR.is_dir():
             print(f"  select: {note}; the folder row uses them", flush=True)
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "alnb", "select", str(folder), "--budget", str(budget), "--out",
-                        str(Path(tmp) / "out")], check=True, cwd=ROOT, capture_output=True, text=True,
-                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "alnb",
+                "select",
+                str(folder),
+                "--budget",
+                str(budget),
+                "--out",
+                str(Path(tmp) / "out"),
+            ],
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         seconds = time.perf_counter() - start
         written = (Path(tmp) / "out" / "selection.html").is_file()
-    return [Row(f"select: folder of {n:,} 32×32 PNGs → report, B={budget}", seconds, None, "s",
-                f"cold cache: decoding, SimCLR training, ranking, notebook and HTML (limit 600 s); {note}; "
-                f"report written: {written}")]
+    return [
+        Row(
+            f"select: folder of {n:,} 32×32 PNGs → report, B={budget}",
+            seconds,
+            None,
+            "s",
+            f"cold cache: decoding, SimCLR training, ranking, notebook and HTML (limit 600 s); {note}; "
+            f"report written: {written}",
+        )
+    ]
 
 
 def rows() -> list:
@@ -182,8 +225,11 @@ def main() -> None:
     table = [] if args.skip_vectors else vector_rows(args.n, threads=args.threads)
     table += [] if args.skip_folder else folder_row()
     for row in table:
-        print(f"{row.benchmark}: {row.alnb:.1f} {row.unit}"
-              + (f" (baseline {row.baseline:.1f}, ratio {row.ratio:.1f}×)" if row.baseline else "") + f"; {row.note}")
+        print(
+            f"{row.benchmark}: {row.alnb:.1f} {row.unit}"
+            + (f" (baseline {row.baseline:.1f}, ratio {row.ratio:.1f}×)" if row.baseline else "")
+            + f"; {row.note}"
+        )
     print(load_average())
 
 

@@ -33,9 +33,16 @@ class LeNetBackbone(nn.Module):
     def __init__(self, in_channels: int):
         super().__init__()
         self.layers = nn.Sequential(
-            nn.Conv2d(in_channels, 32, 5), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-            nn.Linear(64 * 4 * 4, self.feature_dim), nn.ReLU())
+            nn.Conv2d(in_channels, 32, 5),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 5),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(64 * 4 * 4, self.feature_dim),
+            nn.ReLU(),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x)
@@ -49,13 +56,21 @@ def digits_28() -> tuple[torch.Tensor, torch.Tensor]:
     return (x - x.mean()) / x.std(), torch.as_tensor(bunch.target)
 
 
-def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, labeled: np.ndarray, val: np.ndarray,
-          seed: int, max_epochs: int = 100, patience: int = 10) -> tuple[nn.Module, int]:
+def train(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    labeled: np.ndarray,
+    val: np.ndarray,
+    seed: int,
+    max_epochs: int = 100,
+    patience: int = 10,
+) -> tuple[nn.Module, int]:
     """Adam 5e-4, batch 64, keep the weights of the best validation epoch; returns (model, epochs run)."""
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=5e-4)
     best, best_state, since, epoch = -1.0, None, 0, 0
-    for epoch in range(1, max_epochs + 1):
+    for epoch in range(1, max_epochs + 1):  # noqa: B007 (the last epoch run is returned)
         model.train()
         order = torch.as_tensor(labeled)[torch.randperm(len(labeled), generator=generator)]
         for batch in order.split(64):
@@ -89,14 +104,20 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     x, y = digits_28()
     n_test = 500
-    networks = {"smallcnn": lambda s: build_classifier("smallcnn", 1, 28, 10, dropout=0.3, seed=s),
-                "lenet": lambda s: (torch.manual_seed(s), Classifier(LeNetBackbone(1), 10, dropout=0.3))[1]}
+    networks = {
+        "smallcnn": lambda s: build_classifier("smallcnn", 1, 28, 10, dropout=0.3, seed=s),
+        "lenet": lambda s: (torch.manual_seed(s), Classifier(LeNetBackbone(1), 10, dropout=0.3))[1],
+    }
     results = {name: [] for name in networks}
     print(f"digits upsampled to 28x28: {args.labels} labels, {args.val} validation, {n_test} test images")
     print(f"{'network':<10} {'seed':>4} {'params':>8} {'epochs':>6} {'test acc':>8} {'time (s)':>8}")
     for seed in range(args.seeds):
         order = np.random.default_rng(seed).permutation(len(y))
-        test, val, labeled = order[:n_test], order[n_test:n_test + args.val], order[n_test + args.val:][:args.labels]
+        test, val, labeled = (
+            order[:n_test],
+            order[n_test : n_test + args.val],
+            order[n_test + args.val :][: args.labels],
+        )
         for name, build in networks.items():
             model = build(seed)
             start = time.perf_counter()

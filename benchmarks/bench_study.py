@@ -24,14 +24,30 @@ def rows(params_path: str | Path = ROOT / "params" / "default.yaml") -> list[Row
     params = load_params(params_path)
     path = params.run_path / "timings.json"
     if not path.is_file():
-        return [Row(f"study {params.study}: not run yet", float("nan"), None, "s",
-                    f"run `make study` first; {path.relative_to(ROOT)} is read, the study is not run here")]
+        return [
+            Row(
+                f"study {params.study}: not run yet",
+                float("nan"),
+                None,
+                "s",
+                f"run `make study` first; {path.relative_to(ROOT)} is read, the study is not run here",
+            )
+        ]
     timings = json.loads(path.read_text())
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(path.stat().st_mtime))
-    table = [Row(f"study {params.study}: {name}", seconds, None, "s", f"last run {when}")
-             for name, seconds in timings.items()]
-    table.append(Row(f"study {params.study}: all notebooks", sum(timings.values()), None, "s",
-                     f"{len(params.al.seeds)} seeds, {len(params.al.inits)} inits × {len(params.al.queries)} queries"))
+    table = [
+        Row(f"study {params.study}: {name}", seconds, None, "s", f"last run {when}")
+        for name, seconds in timings.items()
+    ]
+    table.append(
+        Row(
+            f"study {params.study}: all notebooks",
+            sum(timings.values()),
+            None,
+            "s",
+            f"{len(params.al.seeds)} seeds, {len(params.al.inits)} inits × {len(params.al.queries)} queries",
+        )
+    )
     return table
 
 

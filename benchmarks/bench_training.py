@@ -28,7 +28,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-
 from timing import Row, side_by_side  # noqa: E402
 
 BATCH_SIZE = 64
@@ -89,21 +88,29 @@ def baseline_epoch(model, optimizer, loader) -> float:
     return total
 
 
-def throughput_rows(label: str, dataset, arch: str, repeats: int, samples: int | None = None, note: str = "",
-                    precisions: tuple[str, ...] = ("fp32",)) -> list[Row]:
+def throughput_rows(
+    label: str,
+    dataset,
+    arch: str,
+    repeats: int,
+    samples: int | None = None,
+    note: str = "",
+    precisions: tuple[str, ...] = ("fp32",),
+) -> list[Row]:
     """Images/s of one epoch (or of ``samples`` images of it) for alnb at each of ``precisions`` and for the
     better DataLoader (always fp32, as the older toolkits train), all timed in the same alternating rounds."""
-    from alnb.run.validation import params_from_dict
     from alnb.models.networks import build_classifier
     from alnb.models.training import ImageTensors, fresh_classifier, make_optimizer, train_epoch
+    from alnb.run.validation import params_from_dict
 
     n = samples or dataset.n_train
     data = ImageTensors(dataset, torch.device("cpu"))
     generator = torch.Generator().manual_seed(0)
     candidates = {}
     for precision in precisions:
-        params = params_from_dict({"model": {"arch": arch},
-                                   "training": {"lr": LR, "batch_size": BATCH_SIZE, "precision": precision}})
+        params = params_from_dict(
+            {"model": {"arch": arch}, "training": {"lr": LR, "batch_size": BATCH_SIZE, "precision": precision}}
+        )
         model = fresh_classifier(data, params, dataset.n_classes, seed=0)
         optimizer = make_optimizer(model, params.training)
 
@@ -120,10 +127,17 @@ def throughput_rows(label: str, dataset, arch: str, repeats: int, samples: int |
     seconds = side_by_side(candidates, repeats)
     best = min(("workers=0", "workers=2"), key=seconds.get)
     detail = f"{note}; baseline {best}; median of {repeats}".lstrip("; ")
-    return [Row(label if precision == "fp32" else f"{label}, {precision} autocast (opt-in)", n / seconds[precision],
-                n / seconds[best], "images/s", detail if precision == "fp32" else f"{detail}; baseline fp32",
-                higher_is_better=True)
-            for precision in precisions]
+    return [
+        Row(
+            label if precision == "fp32" else f"{label}, {precision} autocast (opt-in)",
+            n / seconds[precision],
+            n / seconds[best],
+            "images/s",
+            detail if precision == "fp32" else f"{detail}; baseline fp32",
+            higher_is_better=True,
+        )
+        for precision in precisions
+    ]
 
 
 def rows() -> list[Row]:
@@ -131,13 +145,29 @@ def rows() -> list[Row]:
 
     torch.set_num_threads(1)
     return [
-        *throughput_rows("training: 8×8 digits, small CNN", load_dataset("digits"), "smallcnn", repeats=15,
-                         note="epoch of 1,347 images"),
-        *throughput_rows("training: 28×28, small CNN", synthetic_dataset("mnist_shaped", 6_000, 1, 28), "smallcnn",
-                         repeats=5, note="epoch of 6,000 MNIST-shaped images"),
-        *throughput_rows("training: 32×32, ResNet18", synthetic_dataset("cifar_shaped", 50_000, 3, 32), "resnet18",
-                         repeats=5, samples=320, precisions=("fp32", "bf16"),
-                         note="5 batches (320 images) of a 50,000-image CIFAR-shaped epoch per repeat"),
+        *throughput_rows(
+            "training: 8×8 digits, small CNN",
+            load_dataset("digits"),
+            "smallcnn",
+            repeats=15,
+            note="epoch of 1,347 images",
+        ),
+        *throughput_rows(
+            "training: 28×28, small CNN",
+            synthetic_dataset("mnist_shaped", 6_000, 1, 28),
+            "smallcnn",
+            repeats=5,
+            note="epoch of 6,000 MNIST-shaped images",
+        ),
+        *throughput_rows(
+            "training: 32×32, ResNet18",
+            synthetic_dataset("cifar_shaped", 50_000, 3, 32),
+            "resnet18",
+            repeats=5,
+            samples=320,
+            precisions=("fp32", "bf16"),
+            note="5 batches (320 images) of a 50,000-image CIFAR-shaped epoch per repeat",
+        ),
     ]
 
 

@@ -23,8 +23,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from timing import Row, cpu_model, load_average, machine_name  # noqa: E402
 
-MODULES = {"training": "bench_training", "scoring": "bench_scoring", "coreset": "bench_coreset",
-           "clustering": "bench_clustering", "study": "bench_study", "select": "bench_select"}
+MODULES = {
+    "training": "bench_training",
+    "scoring": "bench_scoring",
+    "coreset": "bench_coreset",
+    "clustering": "bench_clustering",
+    "study": "bench_study",
+    "select": "bench_select",
+}
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -36,13 +42,18 @@ def _number(value: float | None) -> str:
 
 def format_table(table: list[Row]) -> str:
     header = ["benchmark", "alnb", "baseline", "ratio", "unit", "note"]
-    lines = [[r.benchmark, _number(r.alnb), _number(r.baseline), f"{r.ratio:.2f}×" if r.ratio else "", r.unit,
-              r.note] for r in table]
+    lines = [
+        [r.benchmark, _number(r.alnb), _number(r.baseline), f"{r.ratio:.2f}×" if r.ratio else "", r.unit, r.note]
+        for r in table
+    ]
     widths = [max(len(x[i]) for x in [header, *lines]) for i in range(5)]
     out = []
     for line in [header, *lines]:
-        out.append("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in
-                             enumerate(zip(line[:5], widths))) + "  " + line[5])
+        out.append(
+            "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line[:5], widths)))
+            + "  "
+            + line[5]
+        )
     out.insert(1, "-" * len(out[0]))
     return "\n".join(out)
 
@@ -54,8 +65,16 @@ def write_csv(table: list[Row], path: Path, header_note: str) -> None:
         writer = csv.writer(fh)
         writer.writerow(["benchmark", "alnb", "baseline", "ratio", "unit", "note"])
         for r in table:
-            writer.writerow([r.benchmark, f"{r.alnb:.6g}", "" if r.baseline is None else f"{r.baseline:.6g}",
-                             "" if r.ratio is None else f"{r.ratio:.3f}", r.unit, r.note])
+            writer.writerow(
+                [
+                    r.benchmark,
+                    f"{r.alnb:.6g}",
+                    "" if r.baseline is None else f"{r.baseline:.6g}",
+                    "" if r.ratio is None else f"{r.ratio:.3f}",
+                    r.unit,
+                    r.note,
+                ]
+            )
 
 
 def main() -> None:

@@ -51,8 +51,11 @@ def neighbour_agreement(cache: Path, seed: int, labels: np.ndarray, k: int = 20)
     from alnb.methods.geometry import l2_normalize
     from alnb.methods.pretext import load_result
 
-    folders = [f for f in sorted(cache.glob("simclr_*"))
-               if json.loads((f / "meta.json").read_text())["settings"]["seed"] == seed]
+    folders = [
+        f
+        for f in sorted(cache.glob("simclr_*"))
+        if json.loads((f / "meta.json").read_text())["settings"]["seed"] == seed
+    ]
     embeddings = l2_normalize(np.asarray(load_result(folders[0]).embeddings, dtype=np.float32))
     neighbours = NearestNeighbors(n_neighbors=k + 1).fit(embeddings).kneighbors(embeddings)[1][:, 1:]
     return float((labels[neighbours] == labels[:, None]).mean())
@@ -64,8 +67,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=5_000)
     parser.add_argument("--also", nargs="*", default=[], help="further methods, ranked from the cached encoder")
     parser.add_argument("--seeds", type=int, default=20, help="random orders to compare with")
-    parser.add_argument("--select-seeds", type=int, default=1,
-                        help="alnb select seeds (each trains its own encoder): the ranking's own spread")
+    parser.add_argument(
+        "--select-seeds",
+        type=int,
+        default=1,
+        help="alnb select seeds (each trains its own encoder): the ranking's own spread",
+    )
     args = parser.parse_args()
     if not CIFAR.is_dir():
         sys.exit(f"no CIFAR-10 subset at {CIFAR}")
@@ -78,8 +85,25 @@ def main() -> None:
         covered = []
         for seed in range(args.select_seeds):  # each seed trains its own encoder, then ranks
             out = args.work / "selection"  # one output folder: every method reads the same cached encoders
-            subprocess.run([sys.executable, "-m", "alnb", "select", str(folder), "--budget", str(max(CUTS)),
-                            "--method", method, "--seed", str(seed), "--out", str(out)], check=True, cwd=ROOT)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "alnb",
+                    "select",
+                    str(folder),
+                    "--budget",
+                    str(max(CUTS)),
+                    "--method",
+                    method,
+                    "--seed",
+                    str(seed),
+                    "--out",
+                    str(out),
+                ],
+                check=True,
+                cwd=ROOT,
+            )
             picks = pd.read_csv(out / "selection.csv")["path"]
             covered.append(coverage(np.array([label_of[p] for p in picks])))
             if seed not in agreement:  # one encoder per seed, whichever method ranks from it
@@ -87,13 +111,16 @@ def main() -> None:
             rows.append([f"{method} (seed {seed})", *covered[-1]])
         if args.select_seeds > 1:
             rows.append([f"{method} (mean of {args.select_seeds} seeds)", *np.mean(covered, axis=0).round(2)])
-    randoms = np.array([coverage(labels[np.random.default_rng(seed).permutation(len(labels))])
-                        for seed in range(args.seeds)])
+    randoms = np.array(
+        [coverage(labels[np.random.default_rng(seed).permutation(len(labels))]) for seed in range(args.seeds)]
+    )
     rows.append([f"random (mean of {args.seeds} seeds)", *randoms.mean(0).round(2)])
     rows.append(["random (min–max)", *[f"{lo}–{hi}" for lo, hi in zip(randoms.min(0), randoms.max(0))]])
     print(pd.DataFrame(rows, columns=["method", *(f"classes in first {c}" for c in CUTS)]).to_string(index=False))
-    print("encoder quality, share of an image's 20 nearest neighbours with its class (chance about 10%): "
-          + ", ".join(f"seed {seed} {share:.1%}" for seed, share in agreement.items()))
+    print(
+        "encoder quality, share of an image's 20 nearest neighbours with its class (chance about 10%): "
+        + ", ".join(f"seed {seed} {share:.1%}" for seed, share in agreement.items())
+    )
 
 
 if __name__ == "__main__":

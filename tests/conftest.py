@@ -20,7 +20,7 @@ def pytest_configure(config):
         return
     share = len(cpus) // workers
     index = int(worker.removeprefix("gw"))
-    os.sched_setaffinity(0, cpus[index * share:(index + 1) * share])
+    os.sched_setaffinity(0, cpus[index * share : (index + 1) * share])
 
 
 @pytest.fixture(autouse=True)

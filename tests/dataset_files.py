@@ -25,8 +25,12 @@ def write_mnist(root: Path, x_train, y_train, x_test, y_test) -> Path:
     """``root/MNIST/raw/*-ubyte`` from images ``[n, 1, 28, 28]`` (or ``[n, 28, 28]``); returns the raw folder."""
     raw = Path(root) / "MNIST" / "raw"
     raw.mkdir(parents=True, exist_ok=True)
-    for name, arr in [("train-images-idx3-ubyte", x_train), ("train-labels-idx1-ubyte", y_train),
-                      ("t10k-images-idx3-ubyte", x_test), ("t10k-labels-idx1-ubyte", y_test)]:
+    for name, arr in [
+        ("train-images-idx3-ubyte", x_train),
+        ("train-labels-idx1-ubyte", y_train),
+        ("t10k-images-idx3-ubyte", x_test),
+        ("t10k-labels-idx1-ubyte", y_test),
+    ]:
         arr = np.asarray(arr)
         write_idx(raw / name, arr.reshape(len(arr), *arr.shape[-2:]) if arr.ndim == 4 else arr)
     return raw
@@ -44,8 +48,10 @@ def write_cifar10(root: Path, x_train, y_train, x_test, y_test, n_batches: int =
     x_train, y_train = np.asarray(x_train, np.uint8).reshape(len(x_train), -1), np.asarray(y_train)
     for i, part in enumerate(np.array_split(np.arange(len(x_train)), n_batches), start=1):
         write_pickle(folder / f"data_batch_{i}", {"data": x_train[part], "labels": [int(v) for v in y_train[part]]})
-    write_pickle(folder / "test_batch", {"data": np.asarray(x_test, np.uint8).reshape(len(x_test), -1),
-                                         "labels": [int(v) for v in y_test]})
+    write_pickle(
+        folder / "test_batch",
+        {"data": np.asarray(x_test, np.uint8).reshape(len(x_test), -1), "labels": [int(v) for v in y_test]},
+    )
     write_pickle(folder / "batches.meta", {"label_names": [f"c{i}" for i in range(10)]})
     return folder
 
@@ -56,10 +62,18 @@ def write_cifar100(root: Path, x_train, y_train, x_test, y_test) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
         y = [int(v) for v in y]
-        write_pickle(folder / name, {"data": np.asarray(x, np.uint8).reshape(len(x), -1), "fine_labels": y,
-                                     "coarse_labels": [v // 5 for v in y]})
-    write_pickle(folder / "meta", {"fine_label_names": [f"f{i}" for i in range(100)],
-                                   "coarse_label_names": [f"g{i}" for i in range(20)]})
+        write_pickle(
+            folder / name,
+            {
+                "data": np.asarray(x, np.uint8).reshape(len(x), -1),
+                "fine_labels": y,
+                "coarse_labels": [v // 5 for v in y],
+            },
+        )
+    write_pickle(
+        folder / "meta",
+        {"fine_label_names": [f"f{i}" for i in range(100)], "coarse_label_names": [f"g{i}" for i in range(20)]},
+    )
     return folder
 
 
@@ -88,8 +102,9 @@ def write_tinyimagenet(root: Path, x_train, y_train, x_test, y_test, n_classes: 
     return folder
 
 
-def structured_images(n: int, n_classes: int, channels: int, size: int, seed: int = 0,
-                      classes: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def structured_images(
+    n: int, n_classes: int, channels: int, size: int, seed: int = 0, classes: list[int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``n`` uint8 images ``[n, C, size, size]`` with balanced labels (over ``classes``, default all) that a network
     can learn, even one that pools globally: on a noisy dark background, a square whose colour (or grey level),
     side and cell of a 4×4 grid depend on the class, shifted by up to one pixel at random."""
@@ -99,8 +114,19 @@ def structured_images(n: int, n_classes: int, channels: int, size: int, seed: in
     rng.shuffle(labels)
     images = rng.integers(0, 50, size=(n, channels, size, size)).astype(np.uint8)
     cell = size // 4
-    colours = np.array([[255, 255, 255], [255, 40, 40], [40, 220, 40], [60, 60, 255], [255, 255, 40],
-                        [255, 40, 255], [40, 255, 255], [150, 150, 150]], dtype=np.uint8)
+    colours = np.array(
+        [
+            [255, 255, 255],
+            [255, 40, 40],
+            [40, 220, 40],
+            [60, 60, 255],
+            [255, 255, 40],
+            [255, 40, 255],
+            [40, 255, 255],
+            [150, 150, 150],
+        ],
+        dtype=np.uint8,
+    )
     for k, label in enumerate(labels):
         label = int(label)
         side = max(2, cell - 2 + (label % 3) * max(1, cell // 4))
@@ -109,12 +135,13 @@ def structured_images(n: int, n_classes: int, channels: int, size: int, seed: in
         y0 = int(np.clip(row * cell + 1 + dy, 0, size - side))
         x0 = int(np.clip(col * cell + 1 + dx, 0, size - side))
         colour = colours[label % len(colours)] if channels == 3 else np.array([255 - 45 * (label % 4)], np.uint8)
-        images[k, :, y0:y0 + side, x0:x0 + side] = colour[:, None, None]
+        images[k, :, y0 : y0 + side, x0 : x0 + side] = colour[:, None, None]
     return images, labels.astype(np.int64)
 
 
-def write_imagefolder(root: Path, x_train, y_train, classes: list[str], x_test=None, y_test=None,
-                      suffix: str = ".png") -> Path:
+def write_imagefolder(
+    root: Path, x_train, y_train, classes: list[str], x_test=None, y_test=None, suffix: str = ".png"
+) -> Path:
     """``root/train/<class>/<k><suffix>`` (and ``root/test/<class>/`` when a test split is given)."""
     from PIL import Image
 

@@ -2,8 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alnb.analysis import curves
-from alnb.analysis import stats
+from alnb.analysis import curves, stats
 
 
 def _results(diffs):
@@ -12,8 +11,17 @@ def _results(diffs):
         for cycle, n in enumerate([10, 20, 40]):
             base = 0.5 + 0.1 * cycle + 0.01 * seed
             for init, acc in [("random", base), ("guided", base + d)]:
-                rows.append({"dataset": "digits", "init": init, "query": "lc", "seed": seed, "cycle": cycle,
-                             "n_labeled": n, "test_acc": acc})
+                rows.append(
+                    {
+                        "dataset": "digits",
+                        "init": init,
+                        "query": "lc",
+                        "seed": seed,
+                        "cycle": cycle,
+                        "n_labeled": n,
+                        "test_acc": acc,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -55,7 +63,7 @@ def test_identical_curves_give_zero_difference_and_a_defined_p_value():
 
 def test_constant_nonzero_difference_uses_the_exact_sign_test():
     row = curves.paired_comparison(_results([0.03] * 5)).iloc[0]
-    assert row["t_p"] == pytest.approx(2 * 0.5 ** 5)
+    assert row["t_p"] == pytest.approx(2 * 0.5**5)
 
 
 def test_sub_studies_are_never_merged_into_one_curve():
@@ -83,9 +91,16 @@ def test_summary_table_and_curves():
 
 
 def test_pool_overlap_jaccard():
-    labeled = pd.DataFrame({"dataset": "d", "query": "lc", "seed": 0,
-                            "init": ["random"] * 4 + ["guided"] * 4, "cycle": [0, 0, 1, 1] * 2,
-                            "index": [1, 2, 3, 4, 2, 5, 3, 6]})
+    labeled = pd.DataFrame(
+        {
+            "dataset": "d",
+            "query": "lc",
+            "seed": 0,
+            "init": ["random"] * 4 + ["guided"] * 4,
+            "cycle": [0, 0, 1, 1] * 2,
+            "index": [1, 2, 3, 4, 2, 5, 3, 6],
+        }
+    )
     ov = curves.pool_overlap(labeled).set_index("cycle")["jaccard"]
     assert ov[0] == pytest.approx(1 / 3) and ov[1] == pytest.approx(2 / 6)
 
@@ -98,8 +113,8 @@ def test_class_coverage():
 
 
 def test_class_statistics_share_one_scale_with_the_labeled_set_balance():
-    from alnb.analysis.classes import labeled_class_balance
     from alnb.analysis.class_stats import class_statistics
+    from alnb.analysis.classes import labeled_class_balance
 
     stats_table = class_statistics(np.array([[5, 5, 0, 0], [10, 0, 0, 0], [1, 1, 1, 1]]))
     assert stats_table["class_coverage"].tolist() == pytest.approx([0.5, 0.25, 1.0])

@@ -22,7 +22,8 @@ def test_benchmark_imports_and_its_child_code_parses(name, monkeypatch):
             for node in ast.walk(tree):
                 if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("alnb"):
                     imported = importlib.import_module(node.module)
-                    assert all(hasattr(imported, alias.name) or importlib.util.find_spec(f"{node.module}.{alias.name}")
-                               for alias in node.names), (
-                        f"{name}.{attribute}: from {node.module} import {[a.name for a in node.names]}")
+                    assert all(
+                        hasattr(imported, alias.name) or importlib.util.find_spec(f"{node.module}.{alias.name}")
+                        for alias in node.names
+                    ), f"{name}.{attribute}: from {node.module} import {[a.name for a in node.names]}"
     sys.modules.pop(name, None)

@@ -4,12 +4,18 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
-from alnb.methods.pools import PoolContext, resolve_pool
 from alnb.methods.geometry import knn_mean_distances, l2_normalize, typicality
+from alnb.methods.pools import PoolContext, resolve_pool
 from alnb.methods.pools.clustering import cluster_pool, equal_allocation, kmeans_clusters, proportional_allocation
 from alnb.methods.pools.neighbors import nearest_foreign_distances, radius_graph
-from alnb.methods.pools.probcover import (below_rounding, max_coverage, probcover, probcover_delta,
-                                  pseudo_label_foreign_distances, purity_delta)
+from alnb.methods.pools.probcover import (
+    below_rounding,
+    max_coverage,
+    probcover,
+    probcover_delta,
+    pseudo_label_foreign_distances,
+    purity_delta,
+)
 from alnb.methods.pools.typiclust import typiclust
 
 
@@ -26,26 +32,33 @@ def blobs(n_blobs=6, per_blob=40, dim=16, seed=0):
 
 # ---------------------------------------------------------------------------- allocation
 
-@pytest.mark.parametrize("sizes, budget, expected", [
-    ([10, 10, 10], 9, [3, 3, 3]),
-    ([3, 3, 3, 3], 10, [3, 3, 2, 2]),      # B not divisible by K: the lower ids break the tie
-    ([2, 9, 9], 5, [1, 2, 2]),             # equal remainders go to the larger clusters first
-    ([10, 1, 10], 7, [3, 1, 3]),           # a cluster smaller than its share passes the rest on
-    ([5, 2, 8], 12, [5, 2, 5]),            # ... repeatedly: 4 each → 2 full → 5 each → 5 full → 5
-    ([0, 4, 4], 3, [0, 2, 1]),
-    ([4, 4], 8, [4, 4]),
-])
+
+@pytest.mark.parametrize(
+    "sizes, budget, expected",
+    [
+        ([10, 10, 10], 9, [3, 3, 3]),
+        ([3, 3, 3, 3], 10, [3, 3, 2, 2]),  # B not divisible by K: the lower ids break the tie
+        ([2, 9, 9], 5, [1, 2, 2]),  # equal remainders go to the larger clusters first
+        ([10, 1, 10], 7, [3, 1, 3]),  # a cluster smaller than its share passes the rest on
+        ([5, 2, 8], 12, [5, 2, 5]),  # ... repeatedly: 4 each → 2 full → 5 each → 5 full → 5
+        ([0, 4, 4], 3, [0, 2, 1]),
+        ([4, 4], 8, [4, 4]),
+    ],
+)
 def test_equal_allocation(sizes, budget, expected):
     assert equal_allocation(np.array(sizes), budget).tolist() == expected
 
 
-@pytest.mark.parametrize("sizes, budget, expected", [
-    ([6, 3, 1], 5, [3, 2, 0]),             # shares 3, 1.5, 0.5: the tie of remainders goes to the larger cluster
-    ([7, 0, 3], 4, [3, 0, 1]),             # shares 2.8, 0, 1.2
-    ([50, 30, 20], 10, [5, 3, 2]),
-    ([1, 1, 98], 3, [0, 0, 3]),            # shares 0.03, 0.03, 2.94
-    ([5, 2, 8], 15, [5, 2, 8]),            # B = N takes everything
-])
+@pytest.mark.parametrize(
+    "sizes, budget, expected",
+    [
+        ([6, 3, 1], 5, [3, 2, 0]),  # shares 3, 1.5, 0.5: the tie of remainders goes to the larger cluster
+        ([7, 0, 3], 4, [3, 0, 1]),  # shares 2.8, 0, 1.2
+        ([50, 30, 20], 10, [5, 3, 2]),
+        ([1, 1, 98], 3, [0, 0, 3]),  # shares 0.03, 0.03, 2.94
+        ([5, 2, 8], 15, [5, 2, 8]),  # B = N takes everything
+    ],
+)
 def test_proportional_allocation(sizes, budget, expected):
     assert proportional_allocation(np.array(sizes), budget).tolist() == expected
 
@@ -70,16 +83,24 @@ def test_allocation_rejects_budget_above_n():
 
 # ---------------------------------------------------------------------------- k-means pools
 
+
 def test_cluster_pool_counts_and_nearest():
     labels = np.array([0, 0, 0, 1, 1, 1, 1])
     features = np.array([[0.0], [1.0], [5.0], [10.0], [11.0], [12.0], [30.0]])
     random_pick = cluster_pool(labels, np.array([2, 3]), np.random.default_rng(0))
     assert np.bincount(labels[random_pick]).tolist() == [2, 3] and len(set(random_pick)) == 5
-    nearest = cluster_pool(labels, np.array([1, 2]), np.random.default_rng(0), features=features,
-                           centers=np.array([[0.9], [11.2]]), within="nearest")
+    nearest = cluster_pool(
+        labels,
+        np.array([1, 2]),
+        np.random.default_rng(0),
+        features=features,
+        centers=np.array([[0.9], [11.2]]),
+        within="nearest",
+    )
     assert nearest.tolist() == [1, 4, 5]
-    mean_nearest = cluster_pool(labels, np.array([1, 1]), np.random.default_rng(0), features=features,
-                                within="nearest")  # cluster means 2.0 and 15.75
+    mean_nearest = cluster_pool(
+        labels, np.array([1, 1]), np.random.default_rng(0), features=features, within="nearest"
+    )  # cluster means 2.0 and 15.75
     assert mean_nearest.tolist() == [1, 5]
     with pytest.raises(ValueError):
         cluster_pool(labels, np.array([4, 0]), np.random.default_rng(0))
@@ -87,10 +108,16 @@ def test_cluster_pool_counts_and_nearest():
 
 def context(features, budget, seed, n_classes, clusters=None, options=None):
     candidates = np.arange(1000, 1000 + len(features))
-    return PoolContext(candidates=candidates, budget=budget, rng=np.random.default_rng(seed), n_classes=n_classes,
-                       features=lambda name: features, scores=lambda task: None,
-                       clusters=(lambda method: clusters) if clusters is not None else None,
-                       options=options or {})
+    return PoolContext(
+        candidates=candidates,
+        budget=budget,
+        rng=np.random.default_rng(seed),
+        n_classes=n_classes,
+        features=lambda name: features,
+        scores=lambda task: None,
+        clusters=(lambda method: clusters) if clusters is not None else None,
+        options=options or {},
+    )
 
 
 @pytest.mark.parametrize("name", ["kmeans_equal", "kmeans_prop", "kmeans_simclr_equal"])
@@ -128,6 +155,7 @@ def test_deepcluster_pool_allocates_over_the_assignment():
 
 
 # ---------------------------------------------------------------------------- TypiClust
+
 
 def test_knn_mean_distances_and_typicality_by_hand():
     points = np.array([[0.0], [1.0], [3.0], [7.0]])
@@ -167,6 +195,7 @@ def test_typiclust_exact_budget_seeded_and_fallback():
 
 
 # ---------------------------------------------------------------------------- ProbCover
+
 
 def test_nearest_foreign_distances_by_hand():
     points = np.array([[0.0], [1.0], [5.0], [6.0], [8.0]])
@@ -209,8 +238,10 @@ def test_probcover_graph_respects_its_purity_threshold(threshold):
         features = l2_normalize(rng.normal(size=(n, d)).astype(np.float32))
         labels, foreign = pseudo_label_foreign_distances(features, k, np.random.default_rng(seed))
         delta = below_rounding(purity_delta(foreign, threshold), features)
-        for graph in (radius_graph(features, delta, pseudo_labels=labels, foreign_distances=foreign),
-                      radius_graph(features, delta)):
+        for graph in (
+            radius_graph(features, delta, pseudo_labels=labels, foreign_distances=foreign),
+            radius_graph(features, delta),
+        ):
             assert _graph_purity(graph, labels) >= threshold, (seed, _graph_purity(graph, labels))
 
 

@@ -10,16 +10,19 @@ def test_defaults_and_paper_protocol():
     assert p.al.initial_size == 0.05 and p.al.budget == 0.1 and p.al.seeds == [0, 1, 2, 3, 4]
 
 
-@pytest.mark.parametrize("raw,match", [
-    ({"trainig": {}}, r"trainig: unknown key; did you mean 'training'\?"),
-    ({"al": {"budgte": 3}}, r"al.budgte: unknown key; did you mean 'budget'\?"),
-    ({"al": {"cycles": "five"}}, r"al.cycles: expected an integer, got 'five'"),
-    ({"al": {"queries": ["entropi"]}}, r"al.queries: unknown name 'entropi'; did you mean 'entropy'\?"),
-    ({"al": {"initial_size": 1.5}}, r"al.initial_size: a fraction must lie in \(0, 1\]"),
-    ({"al": {"initial_size": 500, "budget": 200, "cycles": 5}}, r"exceeds the unlabeled pool"),
-    ({"data": {"dataset": "cifar11"}}, r"data.dataset: unknown name 'cifar11'; did you mean 'cifar10'\?"),
-    ({"training": {"precision": "fp16"}}, r"training.precision: unknown name 'fp16'.*bf16"),
-])
+@pytest.mark.parametrize(
+    "raw,match",
+    [
+        ({"trainig": {}}, r"trainig: unknown key; did you mean 'training'\?"),
+        ({"al": {"budgte": 3}}, r"al.budgte: unknown key; did you mean 'budget'\?"),
+        ({"al": {"cycles": "five"}}, r"al.cycles: expected an integer, got 'five'"),
+        ({"al": {"queries": ["entropi"]}}, r"al.queries: unknown name 'entropi'; did you mean 'entropy'\?"),
+        ({"al": {"initial_size": 1.5}}, r"al.initial_size: a fraction must lie in \(0, 1\]"),
+        ({"al": {"initial_size": 500, "budget": 200, "cycles": 5}}, r"exceeds the unlabeled pool"),
+        ({"data": {"dataset": "cifar11"}}, r"data.dataset: unknown name 'cifar11'; did you mean 'cifar10'\?"),
+        ({"training": {"precision": "fp16"}}, r"training.precision: unknown name 'fp16'.*bf16"),
+    ],
+)
 def test_invalid_params_name_the_key(raw, match):
     with pytest.raises(ParamsError, match=match):
         params_from_dict(raw)

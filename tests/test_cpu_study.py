@@ -8,16 +8,16 @@ import pandas as pd
 import pytest
 import torch
 import yaml
+from dataset_files import structured_images, write_cifar10
 
 from alnb.__main__ import main
 from alnb.core.config import ParamsError
-from alnb.run.validation import load_params, params_from_dict
 from alnb.data.datasets import SUBSET_SEED, load_dataset, subset_counts
-from alnb.run.estimate import report
 from alnb.methods.pretext import load_result
 from alnb.report.render import run_study
+from alnb.run.estimate import report
 from alnb.run.study import Study
-from dataset_files import structured_images, write_cifar10
+from alnb.run.validation import load_params, params_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,13 +30,20 @@ def cifar10_files(root: Path, n_train: int = 120, n_test: int = 20) -> Path:
 
 
 def small_study(tmp_path: Path, **pretext) -> dict:
-    return {"study": "small", "run_dir": str(tmp_path / "run"),
-            "data": {"dataset": "cifar10", "root": str(cifar10_files(tmp_path / "data")), "val_size": 8},
-            "model": {"arch": "smallcnn"}, "training": {"max_epochs": 1},
-            "al": {"initial_size": 8, "budget": 4, "cycles": 1, "seeds": [0]},
-            "pretext": {"tasks": ["rotation", "deepcluster"],
-                        "settings": {"rotation": {"epochs": 1}, "deepcluster": {"epochs": 1}}, **pretext},
-            "executor": {"kind": "serial", "threads": 1}}
+    return {
+        "study": "small",
+        "run_dir": str(tmp_path / "run"),
+        "data": {"dataset": "cifar10", "root": str(cifar10_files(tmp_path / "data")), "val_size": 8},
+        "model": {"arch": "smallcnn"},
+        "training": {"max_epochs": 1},
+        "al": {"initial_size": 8, "budget": 4, "cycles": 1, "seeds": [0]},
+        "pretext": {
+            "tasks": ["rotation", "deepcluster"],
+            "settings": {"rotation": {"epochs": 1}, "deepcluster": {"epochs": 1}},
+            **pretext,
+        },
+        "executor": {"kind": "serial", "threads": 1},
+    }
 
 
 def test_pretext_arch_auto_trains_small_cnn_encoders_beside_a_small_cnn(tmp_path):
@@ -48,16 +55,19 @@ def test_pretext_arch_auto_trains_small_cnn_encoders_beside_a_small_cnn(tmp_path
     assert not any("conv1" in k for k in rotation.state_dict)  # no ResNet18 layer
     assert any(k.startswith("layers.") for k in study.deepcluster(0).state_dict)
     explicit = Study(params_from_dict(small_study(tmp_path, arch="resnet18"), tmp_path))
-    assert explicit.pretext_arch == "resnet18" and explicit._pretext_folder(0, "rotation") != \
-        study._pretext_folder(0, "rotation")  # the cache keys on the resolved architecture
+    assert explicit.pretext_arch == "resnet18" and explicit._pretext_folder(0, "rotation") != study._pretext_folder(
+        0, "rotation"
+    )  # the cache keys on the resolved architecture
 
 
 def test_check_notes_an_encoder_that_differs_from_the_classifier_on_purpose(tmp_path, capsys):
     path = tmp_path / "p.yaml"
     path.write_text(yaml.safe_dump(small_study(tmp_path, arch="resnet18")))
     assert main(["check", str(path)]) == 0
-    assert "note: pretext.arch: resnet18 trains resnet18 encoders while the classifier is a smallcnn" in \
-        capsys.readouterr().out
+    assert (
+        "note: pretext.arch: resnet18 trains resnet18 encoders while the classifier is a smallcnn"
+        in capsys.readouterr().out
+    )
     path.write_text(yaml.safe_dump(small_study(tmp_path)))
     assert main(["check", str(path)]) == 0
     assert "note:" not in capsys.readouterr().out
@@ -68,8 +78,10 @@ def test_estimate_gives_the_self_supervised_share_with_the_followed_architecture
     resnet = report(params_from_dict(small_study(tmp_path, arch="resnet18"), tmp_path, data_on_disk=False), 20)
     share = [line for line in auto.splitlines() if line.startswith("self-supervised models")]
     assert share and "(smallcnn encoders)" in share[0] and "% of the FLOPs" in share[0]
-    percent = {text: float(text.split("): ")[1].split("%")[0]) for text in (share[0], next(
-        line for line in resnet.splitlines() if line.startswith("self-supervised models")))}
+    percent = {
+        text: float(text.split("): ")[1].split("%")[0])
+        for text in (share[0], next(line for line in resnet.splitlines() if line.startswith("self-supervised models")))
+    }
     assert min(percent.values()) < max(percent.values())  # ResNet18 encoders cost more
 
 
@@ -96,14 +108,17 @@ def test_train_subset_is_seeded_stratified_and_the_test_split_whole(tmp_path):
 
 def test_train_subset_is_checked_and_recorded(tmp_path):
     raw = small_study(tmp_path)
-    for bad, message in [(60000, r"data.train_subset: a count must lie in \[1, 50000\]"),
-                         (1.5, r"data.train_subset: a fraction must lie in \(0, 1\]"),
-                         (5, "data.train_subset: 5 leaves class .* without a train image")]:
+    for bad, message in [
+        (60000, r"data.train_subset: a count must lie in \[1, 50000\]"),
+        (1.5, r"data.train_subset: a fraction must lie in \(0, 1\]"),
+        (5, "data.train_subset: 5 leaves class .* without a train image"),
+    ]:
         with pytest.raises(ParamsError, match=message):
             params_from_dict({**raw, "data": {**raw["data"], "train_subset": bad}}, tmp_path)
     with pytest.raises(ParamsError, match="al.initial_size: initial pool 8 .* exceeds the unlabeled pool"):
-        params_from_dict({**raw, "data": {**raw["data"], "train_subset": 20}, "al": {**raw["al"], "cycles": 3}},
-                         tmp_path)
+        params_from_dict(
+            {**raw, "data": {**raw["data"], "train_subset": 20}, "al": {**raw["al"], "cycles": 3}}, tmp_path
+        )
     study = Study(params_from_dict({**raw, "data": {**raw["data"], "train_subset": 100}}, tmp_path))
     assert study.protocol()["data"]["train_subset"] == 100
     assert "train_subset" not in Study(params_from_dict(raw, tmp_path)).protocol()["data"]
@@ -137,8 +152,9 @@ def test_the_cpu_params_file_runs_through_the_notebooks_on_cifar10_files(tmp_pat
     params_file = tmp_path / "cifar10_cpu.yaml"
     params_file.write_text(yaml.safe_dump(raw))
     # 03 trains the encoders its pools need and runs the grid; 06 draws both maps; the index is always written
-    report_dir = run_study(params_file, notebooks=("03_al_runs", "06_visualization"), report_dir=tmp_path / "reports",
-                           log=lambda *_: None)
+    report_dir = run_study(
+        params_file, notebooks=("03_al_runs", "06_visualization"), report_dir=tmp_path / "reports", log=lambda *_: None
+    )
     results = pd.read_csv(tmp_path / "run" / "results.csv")
     assert set(results["init"]) == set(raw["al"]["inits"]) and set(results["seed"]) == {0, 1}
     assert results["n_labeled"].max() == 10 + 2 * 4
@@ -146,8 +162,9 @@ def test_the_cpu_params_file_runs_through_the_notebooks_on_cifar10_files(tmp_pat
     assert len(encoders) == 2 and {load_result(folder).settings["arch"] for folder in encoders} == {"smallcnn"}
     index = (report_dir / "index.html").read_text()
     assert "stratified subset of 100 train images" in index
-    assert {"06_visualization_pool_maps", "06_visualization_pool_maps_2"} <= {p.stem for p in
-                                                                            (report_dir / "figures").glob("*.png")}
+    assert {"06_visualization_pool_maps", "06_visualization_pool_maps_2"} <= {
+        p.stem for p in (report_dir / "figures").glob("*.png")
+    }
     maps = {p.name.split("_")[2] for p in (tmp_path / "run" / "maps").glob("seed0_pixels_*.npy")}
     assert maps == {"tsne", "umap"}  # 06 shows UMAP beside t-SNE; each map cached under its method
     assert "Traceback" not in "".join(p.read_text() for p in report_dir.glob("*.html"))

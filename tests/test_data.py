@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 import torch
+from dataset_files import write_idx, write_pickle
 from PIL import Image
 
 from alnb.data import datasets
-from dataset_files import write_idx, write_pickle
 
 
 def test_digits_in_memory_uint8(digits):
@@ -21,8 +21,11 @@ def test_digits_test_split_fixed_and_disjoint_from_train():
 
 
 def test_splits_seeded_disjoint_and_cover(digits):
-    s0, s0b, s1 = (datasets.make_splits(digits, 150, 0), datasets.make_splits(digits, 150, 0),
-                   datasets.make_splits(digits, 150, 1))
+    s0, s0b, s1 = (
+        datasets.make_splits(digits, 150, 0),
+        datasets.make_splits(digits, 150, 0),
+        datasets.make_splits(digits, 150, 1),
+    )
     assert np.array_equal(s0.pool, s0b.pool) and not np.array_equal(s0.val, s1.val)
     assert len(s0.val) == 150 and np.intersect1d(s0.pool, s0.val).size == 0
     assert len(s0.pool) + len(s0.val) == digits.n_train
@@ -57,8 +60,12 @@ def test_mnist_loader_reads_idx_files(tmp_path):
     rng = np.random.default_rng(0)
     x_tr, y_tr = rng.integers(0, 256, (12, 28, 28)), rng.integers(0, 10, 12)
     x_te, y_te = rng.integers(0, 256, (5, 28, 28)), rng.integers(0, 10, 5)
-    for name, arr in [("train-images-idx3-ubyte", x_tr), ("train-labels-idx1-ubyte", y_tr),
-                      ("t10k-images-idx3-ubyte", x_te), ("t10k-labels-idx1-ubyte", y_te)]:
+    for name, arr in [
+        ("train-images-idx3-ubyte", x_tr),
+        ("train-labels-idx1-ubyte", y_tr),
+        ("t10k-images-idx3-ubyte", x_te),
+        ("t10k-labels-idx1-ubyte", y_te),
+    ]:
         write_idx(raw / name, arr)
     ds = datasets.load_dataset("mnist", tmp_path)
     assert ds.train_images.shape == (12, 1, 28, 28) and ds.test_images.shape == (5, 1, 28, 28)
@@ -74,7 +81,9 @@ def test_cifar10_loader_reads_python_batches(tmp_path):
         x, y = rng.integers(0, 256, (3, 3072), dtype=np.uint8), list(rng.integers(0, 10, 3))
         batches.append((x, y))
         write_pickle(folder / f"data_batch_{i}", {"data": x, "labels": y})
-    write_pickle(folder / "test_batch", {"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8), "labels": [0, 1, 2, 3]})
+    write_pickle(
+        folder / "test_batch", {"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8), "labels": [0, 1, 2, 3]}
+    )
     write_pickle(folder / "batches.meta", {"label_names": [f"c{i}" for i in range(10)]})
     ds = datasets.load_dataset("cifar10", tmp_path)
     assert ds.train_images.shape == (15, 3, 32, 32) and ds.n_classes == 10 and ds.classes[3] == "c3"
@@ -86,10 +95,18 @@ def test_cifar100_loader_reads_fine_labels(tmp_path):
     folder = tmp_path / "cifar-100-python"
     folder.mkdir()
     rng = np.random.default_rng(1)
-    write_pickle(folder / "train", {"data": rng.integers(0, 256, (6, 3072), dtype=np.uint8), "fine_labels": [5, 99, 0, 1, 2, 3],
-                               "coarse_labels": [0] * 6})
-    write_pickle(folder / "test", {"data": rng.integers(0, 256, (2, 3072), dtype=np.uint8), "fine_labels": [7, 8],
-                              "coarse_labels": [0, 0]})
+    write_pickle(
+        folder / "train",
+        {
+            "data": rng.integers(0, 256, (6, 3072), dtype=np.uint8),
+            "fine_labels": [5, 99, 0, 1, 2, 3],
+            "coarse_labels": [0] * 6,
+        },
+    )
+    write_pickle(
+        folder / "test",
+        {"data": rng.integers(0, 256, (2, 3072), dtype=np.uint8), "fine_labels": [7, 8], "coarse_labels": [0, 0]},
+    )
     write_pickle(folder / "meta", {"fine_label_names": [f"f{i}" for i in range(100)], "coarse_label_names": []})
     ds = datasets.load_dataset("cifar100", tmp_path)
     assert ds.n_classes == 100 and ds.train_labels.tolist() == [5, 99, 0, 1, 2, 3]
@@ -104,10 +121,14 @@ def test_tinyimagenet_loader_reads_folder_layout(tmp_path, user_cache):
     for w in wnids:
         (root / "train" / w / "images").mkdir(parents=True)
         for k in range(3):
-            Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(root / "train" / w / "images" / f"{w}_{k}.JPEG")
+            Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(
+                root / "train" / w / "images" / f"{w}_{k}.JPEG"
+            )
     lines = []
     for k, w in enumerate([wnids[1], wnids[0]]):
-        Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(root / "val" / "images" / f"val_{k}.JPEG")
+        Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(
+            root / "val" / "images" / f"val_{k}.JPEG"
+        )
         lines.append(f"val_{k}.JPEG\t{w}\t0\t0\t63\t63")
     (root / "val" / "val_annotations.txt").write_text("\n".join(lines) + "\n")
     ds = datasets.load_dataset("tinyimagenet", tmp_path)
@@ -118,8 +139,15 @@ def test_tinyimagenet_loader_reads_folder_layout(tmp_path, user_cache):
     assert not list(root.rglob("*.npz")) and len(list((user_cache / "tinyimagenet").glob("*.npz"))) == 1
 
 
-@pytest.mark.parametrize("name,folder", [("mnist", "MNIST"), ("cifar10", "cifar-10-batches-py"),
-                                         ("cifar100", "cifar-100-python"), ("tinyimagenet", "tiny-imagenet-200")])
+@pytest.mark.parametrize(
+    "name,folder",
+    [
+        ("mnist", "MNIST"),
+        ("cifar10", "cifar-10-batches-py"),
+        ("cifar100", "cifar-100-python"),
+        ("tinyimagenet", "tiny-imagenet-200"),
+    ],
+)
 def test_missing_dataset_names_folder_and_files(tmp_path, name, folder):
     with pytest.raises(datasets.DatasetNotFound, match=folder) as err:
         datasets.load_dataset(name, tmp_path, download=False)

@@ -7,13 +7,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dataset_files import (
+    tiny_wnids,
+    write_cifar10,
+    write_cifar100,
+    write_idx,
+    write_mnist,
+    write_pickle,
+    write_tinyimagenet,
+)
 from PIL import Image
 
 from alnb.__main__ import main
 from alnb.data import datasets
 from alnb.data.checks import DatasetError, check_labels
-from dataset_files import (tiny_wnids, write_cifar10, write_cifar100, write_idx, write_mnist, write_pickle,
-                           write_tinyimagenet)
 
 RNG = np.random.default_rng(0)
 
@@ -44,73 +51,141 @@ def truncate(path: Path, n_bytes: int) -> None:
 
 # (dataset, writer, corruption of the written folder, regex of the message)
 CORRUPT = {
-    "mnist truncated images": ("mnist", mnist, lambda f: truncate(f / "train-images-idx3-ubyte", 100),
-                               r"train-images-idx3-ubyte: expected 9424 bytes \(header 12 × 28 × 28\), found 9324 "
-                               r"\(the file is truncated\)$"),
-    "mnist labels of wrong length": ("mnist", mnist, lambda f: write_idx(f / "train-labels-idx1-ubyte", np.zeros(11)),
-                                     r"train-labels-idx1-ubyte: expected 12 labels \(one per image\), found 11$"),
-    "mnist label out of range": ("mnist", mnist, lambda f: write_idx(f / "t10k-labels-idx1-ubyte", [0, 1, 12, 3, 4]),
-                                 r"t10k-labels-idx1-ubyte: expected labels in \[0, 9\], found 12 at position 2"),
+    "mnist truncated images": (
+        "mnist",
+        mnist,
+        lambda f: truncate(f / "train-images-idx3-ubyte", 100),
+        r"train-images-idx3-ubyte: expected 9424 bytes \(header 12 × 28 × 28\), found 9324 "
+        r"\(the file is truncated\)$",
+    ),
+    "mnist labels of wrong length": (
+        "mnist",
+        mnist,
+        lambda f: write_idx(f / "train-labels-idx1-ubyte", np.zeros(11)),
+        r"train-labels-idx1-ubyte: expected 12 labels \(one per image\), found 11$",
+    ),
+    "mnist label out of range": (
+        "mnist",
+        mnist,
+        lambda f: write_idx(f / "t10k-labels-idx1-ubyte", [0, 1, 12, 3, 4]),
+        r"t10k-labels-idx1-ubyte: expected labels in \[0, 9\], found 12 at position 2",
+    ),
     "mnist images file is a labels file": (
-        "mnist", mnist, lambda f: write_idx(f / "t10k-images-idx3-ubyte", np.zeros(5)),
-        r"t10k-images-idx3-ubyte: expected the idx magic number 0x00000803 .*, found 0x00000801$"),
-    "mnist images of another size": ("mnist", mnist, lambda f: write_idx(f / "train-images-idx3-ubyte", _images(12, 1, 32)[:, 0]),
-                                     r"train-images-idx3-ubyte: expected 28×28 images, found 32×32$"),
-    "cifar batch not a pickle": ("cifar10", cifar10, lambda f: (f / "data_batch_3").write_bytes(b"\x00not a pickle"),
-                                 r"data_batch_3: expected a python pickle, found an unreadable file \(UnpicklingError"),
-    "cifar batch truncated": ("cifar10", cifar10, lambda f: truncate(f / "test_batch", 50),
-                              r"test_batch: expected a python pickle, found an unreadable file"),
+        "mnist",
+        mnist,
+        lambda f: write_idx(f / "t10k-images-idx3-ubyte", np.zeros(5)),
+        r"t10k-images-idx3-ubyte: expected the idx magic number 0x00000803 .*, found 0x00000801$",
+    ),
+    "mnist images of another size": (
+        "mnist",
+        mnist,
+        lambda f: write_idx(f / "train-images-idx3-ubyte", _images(12, 1, 32)[:, 0]),
+        r"train-images-idx3-ubyte: expected 28×28 images, found 32×32$",
+    ),
+    "cifar batch not a pickle": (
+        "cifar10",
+        cifar10,
+        lambda f: (f / "data_batch_3").write_bytes(b"\x00not a pickle"),
+        r"data_batch_3: expected a python pickle, found an unreadable file \(UnpicklingError",
+    ),
+    "cifar batch truncated": (
+        "cifar10",
+        cifar10,
+        lambda f: truncate(f / "test_batch", 50),
+        r"test_batch: expected a python pickle, found an unreadable file",
+    ),
     "cifar batch with wrong keys": (
-        "cifar10", cifar10, lambda f: write_pickle(f / "data_batch_1", {"images": np.zeros((2, 3072), np.uint8),
-                                                                        "labels": [0, 1]}),
-        r"data_batch_1: expected keys 'data' and 'labels', found keys 'images', 'labels'$"),
-    "cifar batch not a dict": ("cifar10", cifar10, lambda f: write_pickle(f / "data_batch_2", [1, 2, 3]),
-                               r"data_batch_2: expected a dict with keys 'data' and 'labels', found a list$"),
+        "cifar10",
+        cifar10,
+        lambda f: write_pickle(f / "data_batch_1", {"images": np.zeros((2, 3072), np.uint8), "labels": [0, 1]}),
+        r"data_batch_1: expected keys 'data' and 'labels', found keys 'images', 'labels'$",
+    ),
+    "cifar batch not a dict": (
+        "cifar10",
+        cifar10,
+        lambda f: write_pickle(f / "data_batch_2", [1, 2, 3]),
+        r"data_batch_2: expected a dict with keys 'data' and 'labels', found a list$",
+    ),
     "cifar data of wrong shape": (
-        "cifar10", cifar10, lambda f: write_pickle(f / "data_batch_2", {"data": np.zeros((2, 1024), np.uint8),
-                                                                        "labels": [0, 1]}),
-        r"data_batch_2: expected 'data' as a uint8 array of shape \(n, 3072\), found a uint8 array of shape \(2, 1024\)$"),
+        "cifar10",
+        cifar10,
+        lambda f: write_pickle(f / "data_batch_2", {"data": np.zeros((2, 1024), np.uint8), "labels": [0, 1]}),
+        r"data_batch_2: expected 'data' as a uint8 array of shape \(n, 3072\), found a uint8 array of shape \(2, 1024\)$",
+    ),
     "cifar data of wrong dtype": (
-        "cifar10", cifar10, lambda f: write_pickle(f / "data_batch_2", {"data": np.zeros((2, 3072)), "labels": [0, 1]}),
-        r"data_batch_2: expected 'data' as a uint8 array .*, found a float64 array of shape \(2, 3072\)$"),
+        "cifar10",
+        cifar10,
+        lambda f: write_pickle(f / "data_batch_2", {"data": np.zeros((2, 3072)), "labels": [0, 1]}),
+        r"data_batch_2: expected 'data' as a uint8 array .*, found a float64 array of shape \(2, 3072\)$",
+    ),
     "cifar labels of wrong length": (
-        "cifar10", cifar10, lambda f: write_pickle(f / "test_batch", {"data": np.zeros((4, 3072), np.uint8),
-                                                                      "labels": [0, 1, 2]}),
-        r"test_batch 'labels': expected 4 labels \(one per image\), found 3$"),
+        "cifar10",
+        cifar10,
+        lambda f: write_pickle(f / "test_batch", {"data": np.zeros((4, 3072), np.uint8), "labels": [0, 1, 2]}),
+        r"test_batch 'labels': expected 4 labels \(one per image\), found 3$",
+    ),
     "cifar100 fine label out of range": (
-        "cifar100", cifar100, lambda f: write_pickle(f / "test", {"data": np.zeros((2, 3072), np.uint8),
-                                                                  "fine_labels": [3, 100], "coarse_labels": [0, 0]}),
-        r"test 'fine_labels': expected labels in \[0, 99\], found 100 at position 1"),
-    "cifar meta without names": ("cifar10", cifar10, lambda f: write_pickle(f / "batches.meta", {"names": []}),
-                                 r"batches\.meta: expected keys 'label_names', found keys 'names'$"),
+        "cifar100",
+        cifar100,
+        lambda f: write_pickle(
+            f / "test", {"data": np.zeros((2, 3072), np.uint8), "fine_labels": [3, 100], "coarse_labels": [0, 0]}
+        ),
+        r"test 'fine_labels': expected labels in \[0, 99\], found 100 at position 1",
+    ),
+    "cifar meta without names": (
+        "cifar10",
+        cifar10,
+        lambda f: write_pickle(f / "batches.meta", {"names": []}),
+        r"batches\.meta: expected keys 'label_names', found keys 'names'$",
+    ),
     "cifar100 meta with too few names": (
-        "cifar100", cifar100, lambda f: write_pickle(f / "meta", {"fine_label_names": ["a", "b"]}),
-        r"meta: expected 100 class names in 'fine_label_names', found 2$"),
+        "cifar100",
+        cifar100,
+        lambda f: write_pickle(f / "meta", {"fine_label_names": ["a", "b"]}),
+        r"meta: expected 100 class names in 'fine_label_names', found 2$",
+    ),
     "tinyimagenet unknown wnid": (
-        "tinyimagenet", tinyimagenet,
+        "tinyimagenet",
+        tinyimagenet,
         lambda f: (f / "val" / "val_annotations.txt").write_text("val_0.JPEG\tn99999999\t0\t0\t63\t63\n"),
-        r"val_annotations\.txt: line 1: expected a wnid of wnids\.txt, found unknown wnid 'n99999999'$"),
+        r"val_annotations\.txt: line 1: expected a wnid of wnids\.txt, found unknown wnid 'n99999999'$",
+    ),
     "tinyimagenet missing val image": (
-        "tinyimagenet", tinyimagenet, lambda f: (f / "val" / "images" / "val_1.JPEG").unlink(),
-        r"val_annotations\.txt: line 2: expected the image .*val_1\.JPEG, found no such file$"),
+        "tinyimagenet",
+        tinyimagenet,
+        lambda f: (f / "val" / "images" / "val_1.JPEG").unlink(),
+        r"val_annotations\.txt: line 2: expected the image .*val_1\.JPEG, found no such file$",
+    ),
     "tinyimagenet annotation without wnid": (
-        "tinyimagenet", tinyimagenet, lambda f: (f / "val" / "val_annotations.txt").write_text("val_0.JPEG\n"),
-        r"val_annotations\.txt: line 1: expected 'file<TAB>wnid<TAB>box', found 'val_0\.JPEG'$"),
+        "tinyimagenet",
+        tinyimagenet,
+        lambda f: (f / "val" / "val_annotations.txt").write_text("val_0.JPEG\n"),
+        r"val_annotations\.txt: line 1: expected 'file<TAB>wnid<TAB>box', found 'val_0\.JPEG'$",
+    ),
     "tinyimagenet wnid without training images": (
-        "tinyimagenet", tinyimagenet,
+        "tinyimagenet",
+        tinyimagenet,
         lambda f: (f / "wnids.txt").write_text("\n".join(tiny_wnids(3)) + "\n"),
-        r"images: expected the training images of n01445537 \(listed in wnids\.txt\) as \*\.JPEG, found none$"),
+        r"images: expected the training images of n01445537 \(listed in wnids\.txt\) as \*\.JPEG, found none$",
+    ),
     "tinyimagenet repeated wnid": (
-        "tinyimagenet", tinyimagenet, lambda f: (f / "wnids.txt").write_text("\n".join(tiny_wnids(2) * 2)),
-        r"wnids\.txt: expected distinct class names in 'wnids', found 'n01443537' twice$"),
+        "tinyimagenet",
+        tinyimagenet,
+        lambda f: (f / "wnids.txt").write_text("\n".join(tiny_wnids(2) * 2)),
+        r"wnids\.txt: expected distinct class names in 'wnids', found 'n01443537' twice$",
+    ),
     "tinyimagenet unreadable jpeg": (
-        "tinyimagenet", tinyimagenet,
+        "tinyimagenet",
+        tinyimagenet,
         lambda f: next((f / "train").glob("*/images/*.JPEG")).write_bytes(b"not a jpeg"),
-        r"\.JPEG: expected an image, found an unreadable file"),
+        r"\.JPEG: expected an image, found an unreadable file",
+    ),
     "tinyimagenet image of another size": (
-        "tinyimagenet", tinyimagenet,
+        "tinyimagenet",
+        tinyimagenet,
         lambda f: Image.fromarray(_images(1, 3, 32)[0].transpose(1, 2, 0)).save(f / "val" / "images" / "val_0.JPEG"),
-        r"val_0\.JPEG: expected a 64×64 image like the others, found 32×32$"),
+        r"val_0\.JPEG: expected a 64×64 image like the others, found 32×32$",
+    ),
 }
 
 
@@ -171,8 +246,11 @@ def test_verify_compares_the_published_md5(tmp_path, monkeypatch):
 
     folder = cifar10(tmp_path)
     datasets.check_dataset_files("cifar10", tmp_path)
-    with pytest.raises(DatasetError, match=r"data_batch_1: expected md5 c99cafc152244af753f735de768cd75f "
-                                           r"\(the published release\), found [0-9a-f]{32}$"):
+    with pytest.raises(
+        DatasetError,
+        match=r"data_batch_1: expected md5 c99cafc152244af753f735de768cd75f "
+        r"\(the published release\), found [0-9a-f]{32}$",
+    ):
         datasets.check_dataset_files("cifar10", tmp_path, verify=True)
     md5 = {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in folder.iterdir()}
     monkeypatch.setattr(CIFAR10, "train_list", [[f"data_batch_{i}", md5[f"data_batch_{i}"]] for i in range(1, 6)])
@@ -182,8 +260,11 @@ def test_verify_compares_the_published_md5(tmp_path, monkeypatch):
     monkeypatch.setattr(CIFAR10, "meta", {**CIFAR10.meta, "md5": md5["batches.meta"]})
     datasets.check_dataset_files("cifar10", tmp_path, verify=True)
     mnist(tmp_path)
-    with pytest.raises(DatasetError, match=r"train-images-idx3-ubyte\.gz: expected the published file \(md5 "
-                                           r"f68b3c2dcbeaaa9fbdd348bbdeb94873\) for data\.verify, found no file$"):
+    with pytest.raises(
+        DatasetError,
+        match=r"train-images-idx3-ubyte\.gz: expected the published file \(md5 "
+        r"f68b3c2dcbeaaa9fbdd348bbdeb94873\) for data\.verify, found no file$",
+    ):
         datasets.check_dataset_files("mnist", tmp_path, verify=True)
 
 
@@ -197,6 +278,7 @@ def test_check_labels_is_generic():
 
 # ----------------------------------------------------------------------------- through the command line
 
+
 def _params(folder: Path, body: str) -> Path:
     path = folder / "params.yaml"
     path.write_text(f"run_dir: {folder / 'run'}\ndata:\n  root: {folder / 'data'}\n" + body if body else "")
@@ -204,26 +286,50 @@ def _params(folder: Path, body: str) -> Path:
 
 
 CLI_CASES = [  # (preparation of folder/data, params body after run_dir and datasets.root, regex of the stderr line)
-    (lambda d: truncate(mnist(d) / "train-images-idx3-ubyte", 1), "  dataset: mnist\n",
-     r"^alnb: invalid dataset: .*train-images-idx3-ubyte: expected 9424 bytes .*found 9423 \(the file is truncated\)$"),
-    (lambda d: write_idx(mnist(d) / "t10k-labels-idx1-ubyte", np.zeros(7)), "  dataset: mnist\n",
-     r"^alnb: invalid dataset: .*t10k-labels-idx1-ubyte: expected 5 labels \(one per image\), found 7$"),
-    (lambda d: (cifar10(d) / "data_batch_4").write_text("plain text"), "  dataset: cifar10\n",
-     r"^alnb: invalid dataset: .*data_batch_4: expected a python pickle, found an unreadable file"),
-    (lambda d: write_pickle(cifar10(d) / "test_batch", {"data": np.zeros((4, 3072), np.uint8)}), "  dataset: cifar10\n",
-     r"^alnb: invalid dataset: .*test_batch: expected keys 'data' and 'labels', found keys 'data'$"),
-    (lambda d: write_pickle(cifar10(d) / "test_batch", {"data": np.zeros((4, 32, 32, 3), np.uint8), "labels": [0] * 4}),
-     "  dataset: cifar10\n", r"^alnb: invalid dataset: .*test_batch: expected 'data' as a uint8 array of shape"),
-    (None, "al:\n  queries: [bald]\n  query_options: {mc_pases: 10}\n",
-     r"^alnb: invalid params: al\.query_options: unknown name 'mc_pases'; did you mean 'mc_passes'\? valid: "),
-    (None, "model:\n  dropout: 0.0\nal:\n  queries: [random, dbal]\n",
-     r"^alnb: invalid params: al\.queries: 'dbal' samples MC dropout, but model\.dropout is 0"),
+    (
+        lambda d: truncate(mnist(d) / "train-images-idx3-ubyte", 1),
+        "  dataset: mnist\n",
+        r"^alnb: invalid dataset: .*train-images-idx3-ubyte: expected 9424 bytes .*found 9423 \(the file is truncated\)$",
+    ),
+    (
+        lambda d: write_idx(mnist(d) / "t10k-labels-idx1-ubyte", np.zeros(7)),
+        "  dataset: mnist\n",
+        r"^alnb: invalid dataset: .*t10k-labels-idx1-ubyte: expected 5 labels \(one per image\), found 7$",
+    ),
+    (
+        lambda d: (cifar10(d) / "data_batch_4").write_text("plain text"),
+        "  dataset: cifar10\n",
+        r"^alnb: invalid dataset: .*data_batch_4: expected a python pickle, found an unreadable file",
+    ),
+    (
+        lambda d: write_pickle(cifar10(d) / "test_batch", {"data": np.zeros((4, 3072), np.uint8)}),
+        "  dataset: cifar10\n",
+        r"^alnb: invalid dataset: .*test_batch: expected keys 'data' and 'labels', found keys 'data'$",
+    ),
+    (
+        lambda d: write_pickle(
+            cifar10(d) / "test_batch", {"data": np.zeros((4, 32, 32, 3), np.uint8), "labels": [0] * 4}
+        ),
+        "  dataset: cifar10\n",
+        r"^alnb: invalid dataset: .*test_batch: expected 'data' as a uint8 array of shape",
+    ),
+    (
+        None,
+        "al:\n  queries: [bald]\n  query_options: {mc_pases: 10}\n",
+        r"^alnb: invalid params: al\.query_options: unknown name 'mc_pases'; did you mean 'mc_passes'\? valid: ",
+    ),
+    (
+        None,
+        "model:\n  dropout: 0.0\nal:\n  queries: [random, dbal]\n",
+        r"^alnb: invalid params: al\.queries: 'dbal' samples MC dropout, but model\.dropout is 0",
+    ),
     (None, "", r"^alnb: invalid params: params: '.*params\.yaml' is empty"),
 ]
 
 
-@pytest.mark.parametrize("command, case", [("study", i) for i in range(len(CLI_CASES))]
-                         + [("check", i) for i in range(5)])
+@pytest.mark.parametrize(
+    "command, case", [("study", i) for i in range(len(CLI_CASES))] + [("check", i) for i in range(5)]
+)
 def test_command_line_refuses_bad_data_and_settings_in_one_line(tmp_path, capsys, command, case):
     """Exit status 2, one stderr line, no traceback, no run directory (``check`` runs the data checks too)."""
     prepare, body, message = CLI_CASES[case]

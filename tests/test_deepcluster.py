@@ -7,9 +7,14 @@ import pytest
 import torch
 
 from alnb.data.datasets import load_dataset
+from alnb.methods.pretext.deepcluster import (
+    _cluster,
+    _random_translation,
+    _uniform_over_clusters,
+    clustering_nmi,
+    train_deepcluster,
+)
 from alnb.models.networks import SmallCNN
-from alnb.methods.pretext.deepcluster import (_cluster, _random_translation, _uniform_over_clusters, clustering_nmi,
-                                      train_deepcluster)
 
 
 def tiny_digits(n=96):

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alnb.run.validation import params_from_dict
 from alnb.run.study import Study
+from alnb.run.validation import params_from_dict
 
 pytestmark = pytest.mark.slow  # starts processes, Ray or multi-trial studies
 
@@ -13,22 +13,34 @@ TIMINGS = ["train_seconds", "query_seconds"]
 
 
 def tiny_params(run_dir, inits=("random",), queries=("random", "entropy"), seeds=(0,)):
-    return params_from_dict({
-        "run_dir": str(run_dir), "device": "cpu",
-        "data": {"dataset": "digits", "val_size": 100},
-        "training": {"batch_size": 32, "min_samples_per_epoch": 64, "max_epochs": 3, "patience": 2},
-        "al": {"initial_size": 20, "budget": 10, "cycles": 2, "seeds": list(seeds), "inits": list(inits),
-               "queries": list(queries)},
-        "pretext": {"tasks": ["rotation"], "settings": {"rotation": {"epochs": 1}}},
-        "executor": {"kind": "serial", "threads": 1},
-    })
+    return params_from_dict(
+        {
+            "run_dir": str(run_dir),
+            "device": "cpu",
+            "data": {"dataset": "digits", "val_size": 100},
+            "training": {"batch_size": 32, "min_samples_per_epoch": 64, "max_epochs": 3, "patience": 2},
+            "al": {
+                "initial_size": 20,
+                "budget": 10,
+                "cycles": 2,
+                "seeds": list(seeds),
+                "inits": list(inits),
+                "queries": list(queries),
+            },
+            "pretext": {"tasks": ["rotation"], "settings": {"rotation": {"epochs": 1}}},
+            "executor": {"kind": "serial", "threads": 1},
+        }
+    )
 
 
 def run_tables(params) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     study = Study(params)
     study.run(progress=False)
-    return (pd.read_csv(study.store.root / "results.csv").drop(columns=TIMINGS),
-            pd.read_csv(study.store.root / "labeled.csv"), pd.read_csv(study.store.pools_path))
+    return (
+        pd.read_csv(study.store.root / "results.csv").drop(columns=TIMINGS),
+        pd.read_csv(study.store.root / "labeled.csv"),
+        pd.read_csv(study.store.pools_path),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -50,14 +62,18 @@ def test_a_bigger_grid_leaves_the_other_trials_unchanged(tmp_path, base_run):
     """Adding an initial pool (with its pretext task) and a query method changes no row of the base trials."""
     results, labeled, pools = base_run
     big_results, big_labeled, big_pools = run_tables(
-        tiny_params(tmp_path / "big", inits=("random", "rotation"), queries=("random", "margin", "entropy")))
+        tiny_params(tmp_path / "big", inits=("random", "rotation"), queries=("random", "margin", "entropy"))
+    )
     keys = ["dataset", "init", "query", "seed", "cycle"]
     shared = big_results.merge(results[keys], on=keys).sort_values(keys, ignore_index=True)
-    pd.testing.assert_frame_equal(shared[results.columns], results.sort_values(keys, ignore_index=True),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        shared[results.columns], results.sort_values(keys, ignore_index=True), check_exact=True
+    )
     shared_labeled = big_labeled.merge(results[keys[:4]].drop_duplicates(), on=keys[:4])
-    pd.testing.assert_frame_equal(shared_labeled.sort_values([*keys, "index"], ignore_index=True),
-                                  labeled.sort_values([*keys, "index"], ignore_index=True))
+    pd.testing.assert_frame_equal(
+        shared_labeled.sort_values([*keys, "index"], ignore_index=True),
+        labeled.sort_values([*keys, "index"], ignore_index=True),
+    )
     pd.testing.assert_frame_equal(big_pools[big_pools["init"] == "random"].reset_index(drop=True), pools)
     assert set(big_results["query"]) == {"random", "margin", "entropy"} and len(big_results) == 6 * 3
 

@@ -4,13 +4,23 @@ import pytest
 import yaml
 
 from alnb.__main__ import main
-from alnb.run.validation import load_params
 from alnb.run.estimate import estimate, gpu_hours
+from alnb.run.validation import load_params
 
-TINY = {"study": "tiny", "data": {"dataset": "digits", "val_size": 48},  # 1,348 train, 449 test images
-        "model": {"arch": "smallcnn"}, "training": {"max_epochs": 3, "min_samples_per_epoch": 256},
-        "al": {"initial_size": 100, "budget": 50, "cycles": 2, "seeds": [0], "inits": ["random", "kmeans_equal"],
-               "queries": ["random", "ens_entropy"]}}
+TINY = {
+    "study": "tiny",
+    "data": {"dataset": "digits", "val_size": 48},  # 1,348 train, 449 test images
+    "model": {"arch": "smallcnn"},
+    "training": {"max_epochs": 3, "min_samples_per_epoch": 256},
+    "al": {
+        "initial_size": 100,
+        "budget": 50,
+        "cycles": 2,
+        "seeds": [0],
+        "inits": ["random", "kmeans_equal"],
+        "queries": ["random", "ens_entropy"],
+    },
+}
 
 # SmallCNN on one 8×8 image (2 FLOPs per multiply-add): 3×3 conv 1→32 at 8×8, 3×3 conv 32→64 at 4×4, the
 # 64×2×2 map → 128 dense layer, the 128 → 10 head.
@@ -43,21 +53,34 @@ def test_estimate_matches_a_count_by_hand(tiny_file):
 
 
 def test_estimate_counts_pretext_models_and_sub_studies(tiny_file):
-    raw = {**TINY, "pretext": {"tasks": ["rotation"], "settings": {"rotation": {"epochs": 2}}},
-           "ablations": {"initial_sizes": [60], "inits": ["random"], "queries": ["random"], "seeds": [0, 1]},
-           "imbalance": {"imbalance_factors": [2], "inits": ["rotation"], "queries": ["random"]}}
+    raw = {
+        **TINY,
+        "pretext": {"tasks": ["rotation"], "settings": {"rotation": {"epochs": 2}}},
+        "ablations": {"initial_sizes": [60], "inits": ["random"], "queries": ["random"], "seeds": [0, 1]},
+        "imbalance": {"imbalance_factors": [2], "inits": ["rotation"], "queries": ["random"]},
+    }
     tiny_file.write_text(yaml.safe_dump(raw))
     grids = {g.name: g for g in estimate(load_params(tiny_file))[0]}
-    assert set(grids) == {"main grid", "ablation initial_size=60", "pretext models", "imbalance factor 2",
-                          "pretext models, factor 2"}
+    assert set(grids) == {
+        "main grid",
+        "ablation initial_size=60",
+        "pretext models",
+        "imbalance factor 2",
+        "pretext models, factor 2",
+    }
     assert grids["ablation initial_size=60"].trials == 2
     assert grids["pretext models"].trainings == 2 and grids["pretext models"].train_images == 2 * 2 * 1300
     assert grids["pretext models"].flops > 0 and grids["pretext models, factor 2"].trainings == 1
 
 
 def test_cli_prints_the_figures_without_the_data_on_disk(tmp_path, capsys):
-    raw = {"study": "c10", "data": {"dataset": "cifar10", "root": str(tmp_path / "absent")},
-           "model": {"arch": "resnet18"}, "training": {"max_epochs": 2}, "al": {"seeds": [0]}}
+    raw = {
+        "study": "c10",
+        "data": {"dataset": "cifar10", "root": str(tmp_path / "absent")},
+        "model": {"arch": "resnet18"},
+        "training": {"max_epochs": 2},
+        "al": {"seeds": [0]},
+    }
     path = tmp_path / "c10.yaml"
     path.write_text(yaml.safe_dump(raw))
     assert main(["estimate", str(path), "--tflops", "50"]) == 0
@@ -68,8 +91,14 @@ def test_cli_prints_the_figures_without_the_data_on_disk(tmp_path, capsys):
 def test_estimate_prints_the_designs_detectable_difference_from_a_pilot_sd(tiny_file, capsys):
     from alnb.analysis.stats import detectable_difference
 
-    raw = {**TINY, "al": {**TINY["al"], "seeds": list(range(10)), "inits": ["random", "kmeans_equal", "kmeans_prop",
-                                                                           "balanced_random"]}}
+    raw = {
+        **TINY,
+        "al": {
+            **TINY["al"],
+            "seeds": list(range(10)),
+            "inits": ["random", "kmeans_equal", "kmeans_prop", "balanced_random"],
+        },
+    }
     tiny_file.write_text(yaml.safe_dump(raw))
     assert main(["estimate", str(tiny_file), "--pilot-sd", "0.023"]) == 0
     out = capsys.readouterr().out

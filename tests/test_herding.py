@@ -43,8 +43,15 @@ def test_maxherding_takes_one_point_near_each_blob_centre():
 def test_maxherding_strategy_reads_simclr_embeddings_and_returns_global_indices():
     features, blobs = two_blobs()
     candidates = np.arange(len(features)) * 3 + 7
-    ctx = PoolContext(candidates=candidates, budget=2, rng=np.random.default_rng(0), n_classes=2,
-                      features=lambda rep: {"simclr": features}[rep], scores=None, options={"device": "cpu"})
+    ctx = PoolContext(
+        candidates=candidates,
+        budget=2,
+        rng=np.random.default_rng(0),
+        n_classes=2,
+        features=lambda rep: {"simclr": features}[rep],
+        scores=None,
+        options={"device": "cpu"},
+    )
     strategy = resolve_pool("maxherding")
     assert strategy.pretext_tasks == ("simclr",) and not strategy.oracle
     picks = strategy.build(ctx)
@@ -66,8 +73,7 @@ def test_greedy_gains_stay_exact_and_the_subsample_is_seeded():
         covered = np.maximum(covered, kernel[plain[-1]])
     assert kernel_herding(features, 10, np.random.default_rng(0), bandwidth=0.7).tolist() == plain
     sub = kernel_herding(features, 10, np.random.default_rng(3), bandwidth=0.7, max_candidates=30)
-    assert np.array_equal(sub, kernel_herding(features, 10, np.random.default_rng(3), bandwidth=0.7,
-                                              max_candidates=30))
+    assert np.array_equal(sub, kernel_herding(features, 10, np.random.default_rng(3), bandwidth=0.7, max_candidates=30))
     assert coverage(features, plain) >= coverage(features, sub)
 
 
@@ -136,8 +142,15 @@ def test_balanced_random_is_the_only_oracle_and_needs_the_labels():
     assert not any(is_oracle(name) for name in set(pool_names()) - {"balanced_random"})
     labels = np.repeat(np.arange(3), 10)
     candidates = np.arange(30) + 100
-    ctx = PoolContext(candidates=candidates, budget=9, rng=np.random.default_rng(0), n_classes=3,
-                      features=None, scores=None, oracle_labels=lambda: labels)
+    ctx = PoolContext(
+        candidates=candidates,
+        budget=9,
+        rng=np.random.default_rng(0),
+        n_classes=3,
+        features=None,
+        scores=None,
+        oracle_labels=lambda: labels,
+    )
     picks = resolve_pool("balanced_random").build(ctx)
     assert np.bincount(labels[picks - 100]).tolist() == [3, 3, 3]
     ctx.oracle_labels = None
@@ -150,8 +163,9 @@ def test_labeled_class_balance_is_cumulative_per_trial():
     from alnb.methods.pools import pool_label
 
     labels = np.array([0, 0, 1, 1, 2, 2])
-    labeled = pd.DataFrame({"init": ["a"] * 4 + ["b"] * 2, "seed": 0, "cycle": [0, 0, 1, 1, 0, 1],
-                            "index": [0, 1, 2, 4, 0, 2]})
+    labeled = pd.DataFrame(
+        {"init": ["a"] * 4 + ["b"] * 2, "seed": 0, "cycle": [0, 0, 1, 1, 0, 1], "index": [0, 1, 2, 4, 0, 2]}
+    )
     table = labeled_class_balance(labeled, labels, 3)
     a = table[table["init"] == "a"]
     assert a["n_labeled"].tolist() == [2, 4] and a["class_coverage"].tolist() == pytest.approx([1 / 3, 1.0])

@@ -7,20 +7,21 @@ import pandas as pd
 import pytest
 import torch
 import yaml
+from dataset_files import structured_images, write_imagefolder
 from PIL import Image
 
 from alnb.core.config import ParamsError
-from alnb.run.validation import params_from_dict
 from alnb.data.datasets import load_dataset
 from alnb.data.imagefolder import ImageFolderError, train_class_counts
 from alnb.run.study import Study
-from dataset_files import structured_images, write_imagefolder
+from alnb.run.validation import params_from_dict
 
 CLASSES = ["cat", "dog", "emu"]
 
 
-def folder_with(tmp_path: Path, n_train: int = 30, n_test: int | None = 12, channels: int = 3, size: int = 16,
-                suffix: str = ".png") -> Path:
+def folder_with(
+    tmp_path: Path, n_train: int = 30, n_test: int | None = 12, channels: int = 3, size: int = 16, suffix: str = ".png"
+) -> Path:
     x, y = structured_images(n_train + (n_test or 0), len(CLASSES), channels, size, seed=1)
     root = tmp_path / "images"
     if n_test:
@@ -61,8 +62,7 @@ def test_without_test_folder_a_fixed_stratified_split(tmp_path, user_cache):
     for cache in (user_cache / "imagefolder").glob("*.npz"):
         cache.unlink()
     second = load_dataset("imagefolder", root, test_size=0.25, image_size=16)
-    assert torch.equal(first.test_images, second.test_images) and torch.equal(first.train_labels,
-                                                                             second.train_labels)
+    assert torch.equal(first.test_images, second.test_images) and torch.equal(first.train_labels, second.train_labels)
 
 
 def listing(folder: Path) -> list[tuple[str, int, int]]:
@@ -105,20 +105,34 @@ def test_cache_dir_names_where_the_arrays_go_and_a_read_only_root_is_never_writt
 
 def test_a_cache_dir_inside_the_data_is_refused(tmp_path):
     root = folder_with(tmp_path)
-    raw = {"data": {"dataset": "imagefolder", "root": str(root), "image_size": 16, "val_size": 3,
-                    "cache_dir": str(root / "cache")},
-           "al": {"initial_size": 3, "budget": 3, "cycles": 1, "seeds": [0]}}
+    raw = {
+        "data": {
+            "dataset": "imagefolder",
+            "root": str(root),
+            "image_size": 16,
+            "val_size": 3,
+            "cache_dir": str(root / "cache"),
+        },
+        "al": {"initial_size": 3, "budget": 3, "cycles": 1, "seeds": [0]},
+    }
     with pytest.raises(ParamsError, match="data.cache_dir: .* lies inside data.root"):
         params_from_dict(raw)
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda root: [p.unlink() for p in (root / "train" / "dog").iterdir()], r"class folder .*dog holds no image"),
-    (lambda root: (root / "train" / "emu" / "broken.png").write_bytes(b"not a png"),
-     r"cannot read image .*broken\.png"),
-    (lambda root: (root / "test" / "yak").mkdir() or (root / "test" / "yak" / "0.png").write_bytes(b""),
-     r"classes that .*train lacks: yak"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda root: [p.unlink() for p in (root / "train" / "dog").iterdir()], r"class folder .*dog holds no image"),
+        (
+            lambda root: (root / "train" / "emu" / "broken.png").write_bytes(b"not a png"),
+            r"cannot read image .*broken\.png",
+        ),
+        (
+            lambda root: (root / "test" / "yak").mkdir() or (root / "test" / "yak" / "0.png").write_bytes(b""),
+            r"classes that .*train lacks: yak",
+        ),
+    ],
+)
 def test_bad_layouts_fail_with_one_line_naming_the_place(tmp_path, damage, message):
     root = folder_with(tmp_path)
     damage(root)
@@ -137,8 +151,11 @@ def test_no_train_folder_and_no_classes(tmp_path):
 
 def test_params_check_image_size_and_layout_before_any_compute(tmp_path):
     root = folder_with(tmp_path)
-    base = {"data": {"dataset": "imagefolder", "root": str(root), "val_size": 3}, "model": {"arch": "smallcnn"},
-            "al": {"initial_size": 3, "budget": 3, "cycles": 1, "seeds": [0]}}
+    base = {
+        "data": {"dataset": "imagefolder", "root": str(root), "val_size": 3},
+        "model": {"arch": "smallcnn"},
+        "al": {"initial_size": 3, "budget": 3, "cycles": 1, "seeds": [0]},
+    }
     with pytest.raises(ParamsError, match="data.image_size: imagefolder resizes"):
         params_from_dict(base)
     params_from_dict({**base, "data": {**base["data"], "image_size": 16}})
@@ -157,13 +174,23 @@ def test_study_on_a_read_only_folder_of_pngs_runs_end_to_end(tmp_path, user_cach
     for folder in [root, *root.rglob("*")]:
         if folder.is_dir():
             folder.chmod(0o555)
-    raw = {"study": "folder", "run_dir": str(tmp_path / "run"),
-           "data": {"dataset": "imagefolder", "root": str(root), "image_size": 16, "val_size": 15},
-           "model": {"arch": "smallcnn"},
-           "training": {"lr": 2.0e-3, "max_epochs": 8, "patience": 3, "min_samples_per_epoch": 128},
-           "al": {"initial_size": 12, "budget": 12, "cycles": 2, "seeds": [0], "inits": ["random", "kmeans_equal"],
-                  "queries": ["random", "entropy"]},
-           "executor": {"kind": "serial", "threads": 1}, "visualization": {"method": "pca", "max_points": 100}}
+    raw = {
+        "study": "folder",
+        "run_dir": str(tmp_path / "run"),
+        "data": {"dataset": "imagefolder", "root": str(root), "image_size": 16, "val_size": 15},
+        "model": {"arch": "smallcnn"},
+        "training": {"lr": 2.0e-3, "max_epochs": 8, "patience": 3, "min_samples_per_epoch": 128},
+        "al": {
+            "initial_size": 12,
+            "budget": 12,
+            "cycles": 2,
+            "seeds": [0],
+            "inits": ["random", "kmeans_equal"],
+            "queries": ["random", "entropy"],
+        },
+        "executor": {"kind": "serial", "threads": 1},
+        "visualization": {"method": "pca", "max_points": 100},
+    }
     params_file = tmp_path / "folder.yaml"
     params_file.write_text(yaml.safe_dump(raw))
     try:  # what the notebooks call, in this process: the pools and the AL grid
@@ -185,10 +212,17 @@ def test_model_init_is_checked_at_the_folders_image_size(tmp_path):
     from alnb.core.config import ParamsError
     from alnb.run.validation import params_from_dict
 
-    raw = {"data": {"dataset": "imagefolder", "root": str(folder_with(tmp_path, n_train=90)), "image_size": 32,
-                    "val_size": 10},
-           "al": {"initial_size": 6, "budget": 6, "cycles": 1},
-           "pretext": {"tasks": ["rotation"]}, "model": {"init": "rotation"}}
+    raw = {
+        "data": {
+            "dataset": "imagefolder",
+            "root": str(folder_with(tmp_path, n_train=90)),
+            "image_size": 32,
+            "val_size": 10,
+        },
+        "al": {"initial_size": 6, "budget": 6, "cycles": 1},
+        "pretext": {"tasks": ["rotation"]},
+        "model": {"init": "rotation"},
+    }
     assert params_from_dict(raw, tmp_path).model.init == "rotation"
     raw["model"]["arch"], raw["pretext"]["arch"] = "smallcnn", "resnet18"
     with pytest.raises(ParamsError, match="model.init: 'rotation' loads the resnet18 encoder"):

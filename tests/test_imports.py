@@ -23,7 +23,7 @@ def import_graph() -> dict[str, set[str]]:
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
                 if node.level:
-                    parent = package.split(".")[:len(package.split(".")) - node.level + 1]
+                    parent = package.split(".")[: len(package.split(".")) - node.level + 1]
                     base = ".".join(parent + ([node.module] if node.module else []))
                 targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in paths else base for a in node.names]
             else:
@@ -46,7 +46,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (found := visit(nxt)):
                 return found
         stack.pop()
@@ -81,8 +81,12 @@ def upward_imports(graph: dict[str, set[str]]) -> list[str]:
         parts = module.split(".")
         return LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in LAYERS else None
 
-    return [f"{source} -> {target}" for source, targets in sorted(graph.items()) for target in sorted(targets)
-            if layer(source) is not None and layer(target) is not None and layer(target) > layer(source)]
+    return [
+        f"{source} -> {target}"
+        for source, targets in sorted(graph.items())
+        for target in sorted(targets)
+        if layer(source) is not None and layer(target) is not None and layer(target) > layer(source)
+    ]
 
 
 def test_every_import_goes_down_the_layers():
@@ -91,4 +95,6 @@ def test_every_import_goes_down_the_layers():
 
 
 def test_an_upward_import_is_found():
-    assert upward_imports({"alnb.core.x": {"alnb.run.y"}, "alnb.run.y": {"alnb.core.x"}}) == ["alnb.core.x -> alnb.run.y"]
+    assert upward_imports({"alnb.core.x": {"alnb.run.y"}, "alnb.run.y": {"alnb.core.x"}}) == [
+        "alnb.core.x -> alnb.run.y"
+    ]

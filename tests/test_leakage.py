@@ -7,23 +7,34 @@ import numpy as np
 import pytest
 import torch
 
-from alnb.run import loop
-from alnb.run.validation import params_from_dict
 from alnb.data.datasets import Splits
-from alnb.run.loop import SelectionError, check_splits, check_training_set, run_trial
 from alnb.methods.pretext import DeepClusterResult, PretextResult
 from alnb.methods.query.base import QueryMethod
-from alnb.run.study import Study
 from alnb.models.training import ImageTensors, train_classifier
+from alnb.run import loop
+from alnb.run.loop import SelectionError, check_splits, check_training_set, run_trial
+from alnb.run.study import Study
+from alnb.run.validation import params_from_dict
 
-FAST = {"training": {"batch_size": 32, "min_samples_per_epoch": 64, "max_epochs": 3, "patience": 2},
-        "executor": {"kind": "serial", "threads": 1}}
+FAST = {
+    "training": {"batch_size": 32, "min_samples_per_epoch": 64, "max_epochs": 3, "patience": 2},
+    "executor": {"kind": "serial", "threads": 1},
+}
 
 
 def make_study(tmp_path, **al) -> Study:
     al = {"initial_size": 20, "budget": 10, "cycles": 2, "seeds": [0], "queries": ["random"], **al}
-    return Study(params_from_dict({"run_dir": str(tmp_path / "run"), "device": "cpu", "al": al,
-                                   "pretext": {"tasks": ["rotation", "vae"]}, **FAST}))
+    return Study(
+        params_from_dict(
+            {
+                "run_dir": str(tmp_path / "run"),
+                "device": "cpu",
+                "al": al,
+                "pretext": {"tasks": ["rotation", "vae"]},
+                **FAST,
+            }
+        )
+    )
 
 
 def test_splits_are_disjoint_and_cover_the_train_split(tmp_path):
@@ -36,10 +47,12 @@ def test_splits_are_disjoint_and_cover_the_train_split(tmp_path):
 
 def test_check_splits_and_training_set_reject_leaks():
     check_splits(Splits(pool=np.array([0, 1, 2]), val=np.array([3, 4])), 5)
-    for splits, match in [(Splits(np.array([0, 1, 3]), np.array([3, 4])), "overlap"),
-                          (Splits(np.array([0, 1, 1]), np.array([3, 4])), "duplicate"),
-                          (Splits(np.array([0, 1, 7]), np.array([3, 4])), "outside"),
-                          (Splits(np.array([0.0, 1.0]), np.array([3, 4])), "integer")]:
+    for splits, match in [
+        (Splits(np.array([0, 1, 3]), np.array([3, 4])), "overlap"),
+        (Splits(np.array([0, 1, 1]), np.array([3, 4])), "duplicate"),
+        (Splits(np.array([0, 1, 7]), np.array([3, 4])), "outside"),
+        (Splits(np.array([0.0, 1.0]), np.array([3, 4])), "integer"),
+    ]:
         with pytest.raises(SelectionError, match=match):
             check_splits(splits, 5)
     in_pool = np.array([True, True, True, False, False])
@@ -58,8 +71,9 @@ def test_pretext_models_and_pool_features_see_only_u(tmp_path, monkeypatch):
     def spy_train_pretext(task, images, seed, device, **settings):
         seen.append((task, images.clone()))
         n = len(images)
-        return PretextResult(task, np.linspace(0, 1, n), np.random.default_rng(0).random((n, 4), dtype=np.float32),
-                             [], {}, {}, {})
+        return PretextResult(
+            task, np.linspace(0, 1, n), np.random.default_rng(0).random((n, 4), dtype=np.float32), [], {}, {}, {}
+        )
 
     def spy_train_deepcluster(images, n_clusters, seed, device, **settings):
         seen.append(("deepcluster", images.clone()))
@@ -96,8 +110,17 @@ def test_training_sees_l_inside_u_and_validates_on_val_only(tmp_path, monkeypatc
         return ctx.rng.choice(ctx.unlabeled, ctx.budget, replace=False)
 
     monkeypatch.setattr(loop, "train_classifier", spy_train)
-    result = run_trial(study.tensors, splits, study.initial_pool("random", 0), QueryMethod("spy", spy_query),
-                       study.params, 0, 10, False, {"init": "random"})
+    result = run_trial(
+        study.tensors,
+        splits,
+        study.initial_pool("random", 0),
+        QueryMethod("spy", spy_query),
+        study.params,
+        0,
+        10,
+        False,
+        {"init": "random"},
+    )
     assert [len(t) for t, _ in calls] == [20, 30, 40] and len(contexts) == 2
     for train_idx, val_idx in calls:
         assert np.array_equal(val_idx, splits.val) and np.isin(train_idx, splits.pool).all()
@@ -114,10 +137,14 @@ def test_early_stopping_never_reads_the_test_set(tmp_path):
     train_idx = np.array(study.initial_pool("random", 0))
     data = ImageTensors(study.dataset, torch.device("cpu"))
     noise = torch.Generator().manual_seed(1)
-    scrambled = ImageTensors(dataclasses.replace(
-        study.dataset, test_images=torch.randint(0, 256, study.dataset.test_images.shape, dtype=torch.uint8,
-                                                 generator=noise),
-        test_labels=torch.randint(0, 10, study.dataset.test_labels.shape, generator=noise)), torch.device("cpu"))
+    scrambled = ImageTensors(
+        dataclasses.replace(
+            study.dataset,
+            test_images=torch.randint(0, 256, study.dataset.test_images.shape, dtype=torch.uint8, generator=noise),
+            test_labels=torch.randint(0, 10, study.dataset.test_labels.shape, generator=noise),
+        ),
+        torch.device("cpu"),
+    )
     args = (study.params, 10, False)
     model_a, stats_a = train_classifier(data, train_idx, splits.val, *args, init_seed=3, order_seed=4)
     model_b, stats_b = train_classifier(scrambled, train_idx, splits.val, *args, init_seed=3, order_seed=4)
@@ -134,7 +161,7 @@ def test_loop_rejects_pools_with_validation_indices_or_the_wrong_size(tmp_path):
     splits = study.splits(0)
     pool = study.initial_pool("random", 0)
     cheat = np.concatenate([pool[:-1], splits.val[:1]])
-    first = QueryMethod("first", lambda ctx: ctx.unlabeled[:ctx.budget])
+    first = QueryMethod("first", lambda ctx: ctx.unlabeled[: ctx.budget])
     with pytest.raises(SelectionError, match="outside the unlabeled pool"):
         run_trial(study.tensors, splits, cheat, first, study.params, 0, 10, False, {"init": "cheat"})
     with pytest.raises(SelectionError, match="returned 19 indices, the budget is 20"):  # e.g. a stale pools file

@@ -2,10 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alnb.run.validation import params_from_dict
-from alnb.run.loop import SelectionError, check_selection
 from alnb.methods.query.base import QueryMethod
+from alnb.run.loop import SelectionError, check_selection
 from alnb.run.study import Study
+from alnb.run.validation import params_from_dict
 
 FAST = {"training": {"batch_size": 64, "min_samples_per_epoch": 128, "max_epochs": 3, "patience": 2}}
 
@@ -19,8 +19,14 @@ def test_check_selection_rejects_every_broken_invariant():
     mask = np.zeros(10, dtype=bool)
     mask[[1, 2, 3, 4, 5]] = True
     assert check_selection(np.array([1, 2]), mask, 2, "x").dtype == np.int64
-    for bad, match in [([1, 2, 3], "budget is 2"), ([1, 1], "duplicate"), ([1, 7], "outside"), ([1, 12], "outside"),
-                       ([-1, 2], "outside"), ([1.0, 2.0], "integer")]:
+    for bad, match in [
+        ([1, 2, 3], "budget is 2"),
+        ([1, 1], "duplicate"),
+        ([1, 7], "outside"),
+        ([1, 12], "outside"),
+        ([-1, 2], "outside"),
+        ([1.0, 2.0], "integer"),
+    ]:
         with pytest.raises(SelectionError, match=match):
             check_selection(np.array(bad), mask, 2, "x")
 
@@ -42,20 +48,38 @@ def test_loop_rejects_a_query_method_that_breaks_invariants(tmp_path):
     study = make_study(tmp_path)
 
     def greedy_cheat(ctx):
-        return np.concatenate([ctx.labeled[:1], ctx.unlabeled[:ctx.budget - 1]])
+        return np.concatenate([ctx.labeled[:1], ctx.unlabeled[: ctx.budget - 1]])
 
     from alnb.run.loop import run_trial
 
     with pytest.raises(SelectionError, match="outside the unlabeled pool"):
-        run_trial(study.tensors, study.splits(0), study.initial_pool("random", 0), QueryMethod("cheat", greedy_cheat),
-                  study.params, 0, 10, False, {})
+        run_trial(
+            study.tensors,
+            study.splits(0),
+            study.initial_pool("random", 0),
+            QueryMethod("cheat", greedy_cheat),
+            study.params,
+            0,
+            10,
+            False,
+            {},
+        )
 
     def peek_at_val(ctx):
-        return study.splits(0).val[:ctx.budget]
+        return study.splits(0).val[: ctx.budget]
 
     with pytest.raises(SelectionError, match="outside the unlabeled pool"):
-        run_trial(study.tensors, study.splits(0), study.initial_pool("random", 0), QueryMethod("val", peek_at_val),
-                  study.params, 0, 10, False, {})
+        run_trial(
+            study.tensors,
+            study.splits(0),
+            study.initial_pool("random", 0),
+            QueryMethod("val", peek_at_val),
+            study.params,
+            0,
+            10,
+            False,
+            {},
+        )
 
 
 def test_initial_pool_does_not_depend_on_query_method(tmp_path):
@@ -102,9 +126,15 @@ def test_changed_protocol_is_refused_but_a_wider_grid_is_not(tmp_path):
 
     make_study(tmp_path).run(progress=False)
     make_study(tmp_path, queries=["random", "lc"]).run(progress=False)  # more trials, same protocol
-    changed = Study(params_from_dict({"run_dir": str(tmp_path / "run"), "al": {
-        "initial_size": 20, "budget": 10, "cycles": 2, "seeds": [0], "queries": ["random"]},
-        "training": {**FAST["training"], "max_epochs": 4}}))
+    changed = Study(
+        params_from_dict(
+            {
+                "run_dir": str(tmp_path / "run"),
+                "al": {"initial_size": 20, "budget": 10, "cycles": 2, "seeds": [0], "queries": ["random"]},
+                "training": {**FAST["training"], "max_epochs": 4},
+            }
+        )
+    )
     with pytest.raises(ProtocolChanged, match=r"training.max_epochs"):
         changed.run(progress=False)
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from alnb.analysis.curves import embed_2d
-from alnb.run.validation import params_from_dict
 from alnb.run.study import Study
+from alnb.run.validation import params_from_dict
 
 
 @pytest.mark.slow  # UMAP's first call compiles its numba functions (about half a minute on 2 cores)
@@ -21,9 +21,16 @@ def test_umap_keeps_clusters_apart_and_repeats_with_its_seed():
 
 @pytest.mark.slow
 def test_the_map_cache_keys_on_the_method(tmp_path):
-    params = params_from_dict({"study": "maps", "run_dir": str(tmp_path / "run"), "data": {"val_size": 150},
-                               "al": {"initial_size": 20, "budget": 20, "cycles": 1, "seeds": [0]},
-                               "visualization": {"method": "pca", "max_points": 120}}, tmp_path)
+    params = params_from_dict(
+        {
+            "study": "maps",
+            "run_dir": str(tmp_path / "run"),
+            "data": {"val_size": 150},
+            "al": {"initial_size": 20, "budget": 20, "cycles": 1, "seeds": [0]},
+            "visualization": {"method": "pca", "max_points": 120},
+        },
+        tmp_path,
+    )
     study = Study(params)
     maps = {method: study.pool_map(0, ["random"], method=method)[0] for method in ("pca", "tsne", "umap")}
     cached = sorted(p.name.split("_")[2] for p in (tmp_path / "run" / "maps").glob("*.npy"))

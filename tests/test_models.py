@@ -4,8 +4,10 @@ import torch
 from alnb.models.networks import build_classifier, resolve_arch
 
 
-@pytest.mark.parametrize("channels,size,arch,dim", [(1, 8, "smallcnn", 128), (1, 28, "smallcnn", 128),
-                                                     (3, 32, "resnet18", 512), (3, 64, "resnet18", 512)])
+@pytest.mark.parametrize(
+    "channels,size,arch,dim",
+    [(1, 8, "smallcnn", 128), (1, 28, "smallcnn", 128), (3, 32, "resnet18", 512), (3, 64, "resnet18", 512)],
+)
 def test_classifier_shapes_and_embeddings(channels, size, arch, dim):
     assert resolve_arch("auto", size) == arch
     model = build_classifier("auto", channels, size, 7, seed=0).eval()

@@ -47,21 +47,28 @@ def test_quick_study_renders_every_notebook(quick_study):
         executed = nbformat.read(run_dir / "notebooks" / f"{name}.ipynb", as_version=4)
         code_cells = sum(cell.cell_type == "code" for cell in executed.cells)  # parameters and injected included
         assert text.count('<details class="alnb-code"><summary>code</summary>') == code_cells, name
-        assert 'id="alnb-code-toggle"' in text and "<details class=\"alnb-code\" open" not in text
+        assert 'id="alnb-code-toggle"' in text and '<details class="alnb-code" open' not in text
         assert "<th>0</th>" not in text, f"a table of {name} shows row numbers"
     results = pd.read_csv(tmp_path / "run" / "results.csv")
     al = raw["al"]
-    expected = {(i, q, s, c) for i in al["inits"] for q in al["queries"] for s in al["seeds"]
-                for c in range(al["cycles"] + 1)}
+    expected = {
+        (i, q, s, c) for i in al["inits"] for q in al["queries"] for s in al["seeds"] for c in range(al["cycles"] + 1)
+    }
     assert set(zip(results["init"], results["query"], results["seed"], results["cycle"])) == expected
     assert len(results) == len(expected)
     pools = pd.read_csv(tmp_path / "run" / "initial_pools.csv")
     assert set(pools["init"]) == {*al["inits"], *raw["pools"]["extra_inits"]}
     index = (report_dir / "index.html").read_text()
     assert "<img" in (report_dir / "03_al_runs.html").read_text()
-    for heading in ("The three questions", "Primary family: verdict per initial pool",
-                    "The cold start and the AL phase", "The seed study beside this one", "Pairwise penalty matrix",
-                    "What makes a pool good", "Full table"):
+    for heading in (
+        "The three questions",
+        "Primary family: verdict per initial pool",
+        "The cold start and the AL phase",
+        "The seed study beside this one",
+        "Pairwise penalty matrix",
+        "What makes a pool good",
+        "Full table",
+    ):
         assert heading in index
     assert index.count('class="answer"') == 3 and "80% power" in index
     quality = pd.read_csv(tmp_path / "run" / "pool_quality.csv")  # written by notebook 03, read by 06 and the page

@@ -33,8 +33,7 @@ def test_crops_stay_inside_the_image_and_cover_the_scale_range():
 def test_image_tensors_train_on_crops_and_evaluate_whole_images_at_the_crop_size():
     images = torch.randint(0, 256, (4, 3, 16, 16), dtype=torch.uint8)
     labels = torch.arange(4)
-    data = ImageTensors(Dataset("x", images, labels, images, labels, tuple("abcd")), torch.device("cpu"),
-                        crop_size=24)
+    data = ImageTensors(Dataset("x", images, labels, images, labels, tuple("abcd")), torch.device("cpu"), crop_size=24)
     batch = data.train_batch(torch.arange(4), True, torch.Generator().manual_seed(0))
     assert batch.shape == (4, 3, 24, 24) and data.normalize(images).shape == (4, 3, 24, 24)
     plain = ImageTensors(Dataset("x", images, labels, images, labels, tuple("abcd")), torch.device("cpu"))

@@ -7,13 +7,13 @@ import pytest
 import torch
 
 from alnb.data.datasets import load_dataset
-from alnb.models.networks import SmallCNN
-from alnb.methods.pretext import (PRETEXT_TASKS, build_model, has_result, load_result, save_result, train_pretext)
+from alnb.methods.pretext import PRETEXT_TASKS, build_model, has_result, load_result, save_result, train_pretext
 from alnb.methods.pretext.augment import adjust_colour, fixed_views, gaussian_blur, grayscale, simclr_view
-from alnb.models.training import random_resized_crop
 from alnb.methods.pretext.base import upsampling_plan
 from alnb.methods.pretext.inpainting import central_region
 from alnb.methods.pretext.simclr import nt_xent
+from alnb.models.networks import SmallCNN
+from alnb.models.training import random_resized_crop
 
 TINY = {"epochs": 1, "batch_size": 32}
 
@@ -60,12 +60,20 @@ def test_global_rng_untouched(digits):
     assert torch.equal(torch.rand(3), expected)
 
 
-@pytest.mark.parametrize("task, embedding_dim", [("rotation", SmallCNN.feature_dim), ("inpainting", SmallCNN.feature_dim),
-                                                 ("vae", 16), ("simclr", SmallCNN.feature_dim)])
+@pytest.mark.parametrize(
+    "task, embedding_dim",
+    [
+        ("rotation", SmallCNN.feature_dim),
+        ("inpainting", SmallCNN.feature_dim),
+        ("vae", 16),
+        ("simclr", SmallCNN.feature_dim),
+    ],
+)
 @pytest.mark.parametrize("channels, size", [(1, 8), (1, 28), (3, 32), (3, 64)])
 def test_shapes_adapt_to_every_image_size(task, embedding_dim, channels, size):
-    images = torch.randint(0, 256, (6, channels, size, size), generator=torch.Generator().manual_seed(0),
-                           dtype=torch.uint8)
+    images = torch.randint(
+        0, 256, (6, channels, size, size), generator=torch.Generator().manual_seed(0), dtype=torch.uint8
+    )
     options = {"latent_dim": 16} if task == "vae" else {}
     result = train_pretext(task, images, seed=0, device="cpu", epochs=2, batch_size=4, arch="smallcnn", **options)
     assert result.losses.shape == (6,) and result.losses.dtype == np.float64
@@ -152,9 +160,17 @@ def test_runs_on_cuda(digits):
 
 # ----------------------------------------------------------------------------- building blocks
 
+
 def test_upsampling_plan_and_central_region():
-    assert [upsampling_plan(s) for s in (4, 8, 14, 16, 28, 32, 64)] == [(4, 0), (4, 1), (7, 1), (4, 2), (7, 2),
-                                                                        (4, 3), (4, 4)]
+    assert [upsampling_plan(s) for s in (4, 8, 14, 16, 28, 32, 64)] == [
+        (4, 0),
+        (4, 1),
+        (7, 1),
+        (4, 2),
+        (7, 2),
+        (4, 3),
+        (4, 4),
+    ]
     assert central_region(8) == slice(2, 6)
     assert central_region(28) == slice(7, 21)
     assert central_region(64) == slice(16, 48)
@@ -201,9 +217,14 @@ def test_views():
     assert simclr_view(x[:, :1], torch.Generator().manual_seed(5)).shape == (4, 1, 8, 8)
 
 
-@pytest.mark.parametrize("damaged,match", [("meta.json", r"meta\.json: not valid JSON"),
-                                           ("arrays.npz", r"arrays\.npz: not an intact archive"),
-                                           ("model.pt", r"model\.pt: not an intact archive")])
+@pytest.mark.parametrize(
+    "damaged,match",
+    [
+        ("meta.json", r"meta\.json: not valid JSON"),
+        ("arrays.npz", r"arrays\.npz: not an intact archive"),
+        ("model.pt", r"model\.pt: not an intact archive"),
+    ],
+)
 def test_damaged_saved_result_is_reported_and_retrained(tmp_path, digits, damaged, match):
     """A file cut short by a crash of an older version (no fsync) is never taken for a complete result."""
     from alnb.core.durable import DamagedFileWarning

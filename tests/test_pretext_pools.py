@@ -86,8 +86,12 @@ def test_binned_exactly_budget_unique_positions(data):
 
 
 def test_registered_names():
-    for name, task in [("rotation", "rotation"), ("vae_bin5", "vae"), ("simclr_bin10", "simclr"),
-                       ("inpainting_bin2", "inpainting")]:
+    for name, task in [
+        ("rotation", "rotation"),
+        ("vae_bin5", "vae"),
+        ("simclr_bin10", "simclr"),
+        ("inpainting_bin2", "inpainting"),
+    ]:
         assert resolve_pool(name).pretext_tasks == (task,)
     assert {"rotation", "inpainting", "vae", "simclr", "vae_bin5"} <= set(pool_names())
     with pytest.raises(ValueError, match="at least 2 bins"):
@@ -102,8 +106,14 @@ def _context(scores: np.ndarray, budget: int, asked: list) -> PoolContext:
         asked.append(task)
         return scores
 
-    return PoolContext(candidates=np.arange(100, 100 + len(scores)), budget=budget, rng=rng(), n_classes=10,
-                       features=lambda name: pytest.fail("pretext pools read no features"), scores=read_scores)
+    return PoolContext(
+        candidates=np.arange(100, 100 + len(scores)),
+        budget=budget,
+        rng=rng(),
+        n_classes=10,
+        features=lambda name: pytest.fail("pretext pools read no features"),
+        scores=read_scores,
+    )
 
 
 def test_strategies_return_global_indices():

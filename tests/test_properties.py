@@ -13,14 +13,20 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alnb.run.loop import check_selection
 from alnb.methods.pools import PoolContext, pool_names, resolve_pool
 from alnb.methods.query import QUERY_METHODS, QueryContext
+from alnb.run.loop import SelectionError, check_selection
 
 # Expensive strategies train a model per call: fewer examples, and options that keep the training tiny.
 EXPENSIVE = ("vaal", "deepcluster", "typiclust", "probcover")
-FAST_OPTIONS = {"mc_passes": 4, "vaal_epochs": 0.5, "vaal_batch_size": 16, "vaal_width": 8, "vaal_latent_dim": 4,
-                "device": "cpu"}
+FAST_OPTIONS = {
+    "mc_passes": 4,
+    "vaal_epochs": 0.5,
+    "vaal_batch_size": 16,
+    "vaal_width": 8,
+    "vaal_latent_dim": 4,
+    "device": "cpu",
+}
 IMAGE_SHAPE = (1, 8, 8)
 
 
@@ -43,10 +49,16 @@ def check_picks(picks, allowed: np.ndarray, forbidden: np.ndarray, budget: int, 
 @st.composite
 def pool_problems(draw):
     n_candidates = draw(st.integers(2, 48))
-    return {"n_candidates": n_candidates, "n_held_out": draw(st.integers(1, 30)),
-            "budget": draw(st.integers(1, n_candidates)), "n_classes": draw(st.integers(2, 10)),
-            "n_clusters": draw(st.integers(1, 12)), "dim": draw(st.integers(1, 6)),
-            "degenerate": draw(st.booleans()), "seed": draw(st.integers(0, 2**32 - 1))}
+    return {
+        "n_candidates": n_candidates,
+        "n_held_out": draw(st.integers(1, 30)),
+        "budget": draw(st.integers(1, n_candidates)),
+        "n_classes": draw(st.integers(2, 10)),
+        "n_clusters": draw(st.integers(1, 12)),
+        "dim": draw(st.integers(1, 6)),
+        "degenerate": draw(st.booleans()),
+        "seed": draw(st.integers(0, 2**32 - 1)),
+    }
 
 
 def pool_context(problem: dict, rng_seed: int, name: str) -> tuple[PoolContext, np.ndarray]:
@@ -61,8 +73,9 @@ def pool_context(problem: dict, rng_seed: int, name: str) -> tuple[PoolContext, 
 
     def features_of(representation: str) -> np.ndarray:
         if representation not in features:
-            features[representation] = (np.ones((n, dim), np.float32) if degenerate
-                                        else arrays.standard_normal((n, dim)).astype(np.float32))
+            features[representation] = (
+                np.ones((n, dim), np.float32) if degenerate else arrays.standard_normal((n, dim)).astype(np.float32)
+            )
         return features[representation]
 
     def scores_of(task: str) -> np.ndarray:
@@ -75,10 +88,17 @@ def pool_context(problem: dict, rng_seed: int, name: str) -> tuple[PoolContext, 
     def oracle_labels() -> np.ndarray:
         return np.zeros(n, np.int64) if degenerate else arrays.integers(0, problem["n_classes"], n)
 
-    ctx = PoolContext(candidates=candidates, budget=problem["budget"], rng=np.random.default_rng(rng_seed),
-                      n_classes=problem["n_classes"], features=features_of, scores=scores_of, clusters=clusters_of,
-                      options={"device": "cpu"},
-                      oracle_labels=oracle_labels if resolve_pool(name).oracle else None)
+    ctx = PoolContext(
+        candidates=candidates,
+        budget=problem["budget"],
+        rng=np.random.default_rng(rng_seed),
+        n_classes=problem["n_classes"],
+        features=features_of,
+        scores=scores_of,
+        clusters=clusters_of,
+        options={"device": "cpu"},
+        oracle_labels=oracle_labels if resolve_pool(name).oracle else None,
+    )
     return ctx, held_out
 
 
@@ -96,8 +116,13 @@ def test_every_pool_family_is_covered():
 def test_initial_pool_properties(name):
     strategy = resolve_pool(name)
 
-    @settings(max_examples=examples_for(name), deadline=None, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        max_examples=examples_for(name),
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
     @given(problem=pool_problems(), rng_seed=st.integers(0, 2**32 - 1))
     def check(problem, rng_seed):
         ctx, held_out = pool_context(problem, rng_seed, name)
@@ -111,8 +136,9 @@ def test_initial_pool_properties(name):
 class FakeOutputs:
     """Random model outputs for the global indices of U ∪ L only (like the loop's), on the CPU."""
 
-    def __init__(self, n_total: int, domain: np.ndarray, n_classes: int, n_members: int, dim: int,
-                 degenerate: bool, seed: int):
+    def __init__(
+        self, n_total: int, domain: np.ndarray, n_classes: int, n_members: int, dim: int, degenerate: bool, seed: int
+    ):
         arrays = np.random.default_rng(seed)
         self.n_classes, self.device = n_classes, torch.device("cpu")
         self._domain = np.zeros(n_total, dtype=bool)
@@ -143,8 +169,9 @@ class FakeOutputs:
         indices = self._check(indices)
         if self._degenerate:
             return np.full((len(indices), self.n_classes, passes), 1.0 / self.n_classes)
-        draws = np.random.default_rng(self._seed + 1).dirichlet(np.full(self.n_classes, 0.5),
-                                                                 size=(len(self._domain), passes))
+        draws = np.random.default_rng(self._seed + 1).dirichlet(
+            np.full(self.n_classes, 0.5), size=(len(self._domain), passes)
+        )
         return draws[indices].transpose(0, 2, 1)
 
     def embeddings(self, indices):
@@ -166,22 +193,41 @@ class FakeOutputs:
 @st.composite
 def query_problems(draw):
     n_unlabeled = draw(st.integers(2, 48))
-    return {"n_unlabeled": n_unlabeled, "n_labeled": draw(st.integers(1, 20)), "n_held_out": draw(st.integers(1, 20)),
-            "budget": draw(st.integers(1, n_unlabeled)), "n_classes": draw(st.integers(2, 10)),
-            "dim": draw(st.integers(1, 6)), "degenerate": draw(st.booleans()),
-            "seed": draw(st.integers(0, 2**32 - 1))}
+    return {
+        "n_unlabeled": n_unlabeled,
+        "n_labeled": draw(st.integers(1, 20)),
+        "n_held_out": draw(st.integers(1, 20)),
+        "budget": draw(st.integers(1, n_unlabeled)),
+        "n_classes": draw(st.integers(2, 10)),
+        "dim": draw(st.integers(1, 6)),
+        "degenerate": draw(st.booleans()),
+        "seed": draw(st.integers(0, 2**32 - 1)),
+    }
 
 
 def query_context(problem: dict, n_members: int, rng_seed: int) -> tuple[QueryContext, np.ndarray]:
     n_u, n_l = problem["n_unlabeled"], problem["n_labeled"]
     n_total = n_u + n_l + problem["n_held_out"]
     order = np.random.default_rng(problem["seed"]).permutation(n_total)
-    unlabeled, labeled, held_out = np.sort(order[:n_u]), np.sort(order[n_u:n_u + n_l]), order[n_u + n_l:]
-    outputs = FakeOutputs(n_total, np.concatenate([unlabeled, labeled]), problem["n_classes"], n_members,
-                          problem["dim"], problem["degenerate"], problem["seed"])
-    ctx = QueryContext(labeled=labeled, unlabeled=unlabeled, budget=problem["budget"],
-                       rng=np.random.default_rng(rng_seed), outputs=outputs, options=dict(FAST_OPTIONS),
-                       seed=rng_seed)
+    unlabeled, labeled, held_out = np.sort(order[:n_u]), np.sort(order[n_u : n_u + n_l]), order[n_u + n_l :]
+    outputs = FakeOutputs(
+        n_total,
+        np.concatenate([unlabeled, labeled]),
+        problem["n_classes"],
+        n_members,
+        problem["dim"],
+        problem["degenerate"],
+        problem["seed"],
+    )
+    ctx = QueryContext(
+        labeled=labeled,
+        unlabeled=unlabeled,
+        budget=problem["budget"],
+        rng=np.random.default_rng(rng_seed),
+        outputs=outputs,
+        options=dict(FAST_OPTIONS),
+        seed=rng_seed,
+    )
     return ctx, np.concatenate([held_out, labeled])
 
 
@@ -192,8 +238,13 @@ QUERY_NAMES = sorted(QUERY_METHODS)
 def test_query_method_properties(name):
     method = QUERY_METHODS[name]
 
-    @settings(max_examples=examples_for(name), deadline=None, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        max_examples=examples_for(name),
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
     @given(problem=query_problems(), rng_seed=st.integers(0, 2**32 - 1))
     def check(problem, rng_seed):
         ctx, forbidden = query_context(problem, method.n_members, rng_seed)
@@ -206,5 +257,5 @@ def test_query_method_properties(name):
 
 def test_check_picks_can_fail():
     """The property check itself rejects a selection that reaches into the held-out set."""
-    with pytest.raises(Exception):
+    with pytest.raises(SelectionError, match="outside the unlabeled pool"):
         check_picks(np.array([0, 5]), np.array([0, 1, 2]), np.array([5]), 2, "cheat")

@@ -11,9 +11,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from alnb.methods.k_center_greedy import k_center_greedy
 from alnb.methods.query import QUERY_METHODS, QueryContext, get_query_method, scores
 from alnb.methods.query.badge import badge_select, gradient_embedding_factors
-from alnb.methods.k_center_greedy import k_center_greedy
 from alnb.methods.query.vaal import VaalConfig, VaalVAE, padded_size, vaal_labeled_probability
 
 FAST_VAAL = {"vaal_epochs": 0.2, "vaal_width": 8}
@@ -27,8 +27,7 @@ def softmax(logits: np.ndarray, axis: int) -> np.ndarray:
 class FakeOutputs:
     """Random but fixed model outputs for ``n`` samples, indexed by global index."""
 
-    def __init__(self, n: int, n_classes: int, seed: int = 0, n_members: int = 3, dim: int = 6,
-                 image_size: int = 8):
+    def __init__(self, n: int, n_classes: int, seed: int = 0, n_members: int = 3, dim: int = 6, image_size: int = 8):
         rng = np.random.default_rng(seed)
         self.n_classes = n_classes
         self.device = torch.device("cpu")
@@ -60,12 +59,19 @@ class FakeOutputs:
         return logits, np.arange(len(logits)) % self.n_classes
 
 
-def make_context(outputs: FakeOutputs, n_labeled: int, budget: int, seed: int, n_total: int,
-                 options: dict | None = None) -> QueryContext:
+def make_context(
+    outputs: FakeOutputs, n_labeled: int, budget: int, seed: int, n_total: int, options: dict | None = None
+) -> QueryContext:
     order = np.random.default_rng(seed + 100).permutation(n_total)
-    return QueryContext(labeled=np.sort(order[:n_labeled]), unlabeled=np.sort(order[n_labeled:]), budget=budget,
-                        rng=np.random.default_rng(seed), outputs=outputs,
-                        options={"mc_passes": 5, **FAST_VAAL, **(options or {})}, seed=seed)
+    return QueryContext(
+        labeled=np.sort(order[:n_labeled]),
+        unlabeled=np.sort(order[n_labeled:]),
+        budget=budget,
+        rng=np.random.default_rng(seed),
+        outputs=outputs,
+        options={"mc_passes": 5, **FAST_VAAL, **(options or {})},
+        seed=seed,
+    )
 
 
 def assert_valid(picked: np.ndarray, ctx: QueryContext) -> None:
@@ -77,8 +83,21 @@ def assert_valid(picked: np.ndarray, ctx: QueryContext) -> None:
 
 # ----------------------------------------------------------------------------- every registered method
 
-STUDY_METHODS = ["random", "lc", "entropy", "margin", "dbal", "bald", "coreset", "vaal", "ens_varr", "ens_lc",
-                 "ens_entropy", "ens_margin", "badge"]
+STUDY_METHODS = [
+    "random",
+    "lc",
+    "entropy",
+    "margin",
+    "dbal",
+    "bald",
+    "coreset",
+    "vaal",
+    "ens_varr",
+    "ens_lc",
+    "ens_entropy",
+    "ens_margin",
+    "badge",
+]
 
 
 def test_every_study_method_is_registered_with_its_committee_size():
@@ -116,7 +135,9 @@ PROBS = np.array([[0.5, 0.3, 0.2], [0.9, 0.05, 0.05], [1 / 3, 1 / 3, 1 / 3], [0.
 def test_single_model_scores_by_hand():
     np.testing.assert_allclose(scores.least_confidence(PROBS), [0.5, 0.1, 2 / 3, 0.5])
     h = lambda *p: -sum(q * math.log(q) for q in p if q > 0)  # noqa: E731
-    np.testing.assert_allclose(scores.max_entropy(PROBS), [h(.5, .3, .2), h(.9, .05, .05), math.log(3), math.log(2)])
+    np.testing.assert_allclose(
+        scores.max_entropy(PROBS), [h(0.5, 0.3, 0.2), h(0.9, 0.05, 0.05), math.log(3), math.log(2)]
+    )
     np.testing.assert_allclose(scores.min_margin(PROBS), [-0.2, -0.85, 0.0, 0.0], atol=1e-12)
 
 
@@ -156,8 +177,10 @@ def test_dbal_with_identical_passes_picks_as_entropy():
 def test_ensemble_methods_score_the_members_mean():
     outputs = FakeOutputs(100, n_classes=4, seed=2)
     for ensemble, single in [("ens_lc", "lc"), ("ens_entropy", "entropy"), ("ens_margin", "margin")]:
-        np.testing.assert_array_equal(get_query_method(ensemble).select(make_context(outputs, 10, 9, 5, 100)),
-                                      get_query_method(single).select(make_context(outputs, 10, 9, 5, 100)))
+        np.testing.assert_array_equal(
+            get_query_method(ensemble).select(make_context(outputs, 10, 9, 5, 100)),
+            get_query_method(single).select(make_context(outputs, 10, 9, 5, 100)),
+        )
 
 
 def test_variation_ratio_query_prefers_disagreement():
@@ -165,12 +188,14 @@ def test_variation_ratio_query_prefers_disagreement():
     one_hot = np.eye(3)
     votes = np.array([[0, 0, 0], [0, 1, 2], [1, 1, 1], [0, 0, 1], [2, 2, 2], [1, 2, 0]])
     outputs._member_probs = 0.1 + 0.7 * one_hot[votes.T]
-    ctx = QueryContext(labeled=np.array([0]), unlabeled=np.arange(1, 6), budget=2, rng=np.random.default_rng(0),
-                       outputs=outputs)
+    ctx = QueryContext(
+        labeled=np.array([0]), unlabeled=np.arange(1, 6), budget=2, rng=np.random.default_rng(0), outputs=outputs
+    )
     assert set(get_query_method("ens_varr").select(ctx)) == {1, 5}
 
 
 # ----------------------------------------------------------------------------- k-center
+
 
 def naive_k_center(features: np.ndarray, initial: np.ndarray, budget: int) -> list[int]:
     """The definition, in float64: after every pick, distances from the new centre to all points."""
@@ -198,8 +223,13 @@ def test_k_center_on_a_line_by_hand():
 def test_coreset_query_on_a_line():
     outputs = FakeOutputs(7, n_classes=2)
     outputs._embeddings = np.array([[0.0], [1.0], [2.5], [4.0], [10.0], [6.0], [7.5]], dtype=np.float32)
-    ctx = QueryContext(labeled=np.array([0, 4]), unlabeled=np.array([1, 2, 3, 5, 6]), budget=2,
-                       rng=np.random.default_rng(0), outputs=outputs)
+    ctx = QueryContext(
+        labeled=np.array([0, 4]),
+        unlabeled=np.array([1, 2, 3, 5, 6]),
+        budget=2,
+        rng=np.random.default_rng(0),
+        outputs=outputs,
+    )
     # nearest centre distances: 1→1, 2.5→2.5, 4→4, 6→4, 7.5→2.5; pick 4 (first of the tie), then 7.5.
     np.testing.assert_array_equal(get_query_method("coreset").select(ctx), [3, 6])
 
@@ -244,6 +274,7 @@ def test_k_center_restores_the_thread_setting():
 
 # ----------------------------------------------------------------------------- BADGE
 
+
 def materialized_badge(probs: np.ndarray, features: np.ndarray, k: int, rng: np.random.Generator) -> list[int]:
     """BADGE with the gradient embeddings built explicitly, in float64."""
     ys = probs.argmax(axis=1)
@@ -283,6 +314,7 @@ def test_badge_first_pick_has_the_largest_gradient_norm_and_picks_are_unique():
 
 # ----------------------------------------------------------------------------- VAAL
 
+
 @pytest.mark.parametrize("size,channels", [(8, 1), (28, 1), (32, 3), (64, 3)])
 def test_vaal_vae_adapts_to_the_image_size(size, channels):
     vae = VaalVAE(channels, size, latent_dim=32, width=4)
@@ -301,4 +333,3 @@ def test_vaal_is_seeded_and_leaves_the_global_rng_alone():
     np.testing.assert_array_equal(first, vaal_labeled_probability(images[:10], images[10:], seed=5, config=config))
     assert not np.array_equal(first, vaal_labeled_probability(images[:10], images[10:], seed=6, config=config))
     assert first.shape == (30,) and np.all((first > 0) & (first < 1))
-

@@ -12,8 +12,12 @@ def test_least_confidence():
 
 
 def test_max_entropy():
-    expected = [-(0.7 * np.log(0.7) + 0.2 * np.log(0.2) + 0.1 * np.log(0.1)),
-                -(0.4 * np.log(0.4) + 0.35 * np.log(0.35) + 0.25 * np.log(0.25)), np.log(3), np.log(2)]
+    expected = [
+        -(0.7 * np.log(0.7) + 0.2 * np.log(0.2) + 0.1 * np.log(0.1)),
+        -(0.4 * np.log(0.4) + 0.35 * np.log(0.35) + 0.25 * np.log(0.25)),
+        np.log(3),
+        np.log(2),
+    ]
     assert np.allclose(scores.max_entropy(P), expected)
 
 
@@ -39,7 +43,9 @@ def test_entropy_is_exact_for_near_certain_samples():
     big = -probs[0, 0] * np.log1p(probs[0, 0] - 1)  # the stored near-1 value, logged without cancellation
     exact = [big - 2e-13 * np.log(2e-13), big - 2 * 1e-13 * np.log(1e-13)]
     entropy = scores.max_entropy(probs)
-    assert np.allclose(entropy, exact, rtol=1e-12, atol=0) and entropy[1] - entropy[0] == pytest.approx(2e-13 * np.log(2))
+    assert np.allclose(entropy, exact, rtol=1e-12, atol=0) and entropy[1] - entropy[0] == pytest.approx(
+        2e-13 * np.log(2)
+    )
     for seed in range(10):  # no tie left for the rng to break: the spread sample always comes first
         assert top_k(entropy, 1, np.random.default_rng(seed)).tolist() == [1]
     mc = np.repeat(probs[:, :, None], 3, axis=2)

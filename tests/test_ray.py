@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from alnb.run.validation import params_from_dict
 from alnb.run.study import Study, TrialsFailed
+from alnb.run.validation import params_from_dict
 
 pytestmark = pytest.mark.slow  # starts processes, Ray or multi-trial studies
 
@@ -21,22 +21,36 @@ def local_ray():
 
 
 def tiny_params(run_dir, executor: dict):
-    return params_from_dict({
-        "study": "tiny", "run_dir": str(run_dir), "data": {"dataset": "digits", "val_size": 50},
-        "training": {"lr": 1.0e-3, "max_epochs": 3, "patience": 2, "min_samples_per_epoch": 128},
-        "al": {"initial_size": 10, "budget": 10, "cycles": 1, "seeds": [0, 1], "inits": ["random", "kmeans_equal"],
-               "queries": ["random", "entropy"]},
-        "executor": executor})
+    return params_from_dict(
+        {
+            "study": "tiny",
+            "run_dir": str(run_dir),
+            "data": {"dataset": "digits", "val_size": 50},
+            "training": {"lr": 1.0e-3, "max_epochs": 3, "patience": 2, "min_samples_per_epoch": 128},
+            "al": {
+                "initial_size": 10,
+                "budget": 10,
+                "cycles": 1,
+                "seeds": [0, 1],
+                "inits": ["random", "kmeans_equal"],
+                "queries": ["random", "entropy"],
+            },
+            "executor": executor,
+        }
+    )
 
 
 def test_ray_gives_exactly_the_rows_of_the_processes_executor(tmp_path):
     by_ray = Study(tiny_params(tmp_path / "ray", {"kind": "ray", "threads": 1})).run(progress=False)
     by_processes = Study(tiny_params(tmp_path / "proc", {"kind": "processes", "n_jobs": 2, "threads": 1})).run(
-        progress=False)
+        progress=False
+    )
     assert len(by_ray) == 2 * 2 * 2 * 2
     order = ["init", "query", "seed", "cycle"]
-    pd.testing.assert_frame_equal(by_ray.drop(columns=TIMES).sort_values(order).reset_index(drop=True),
-                                  by_processes.drop(columns=TIMES).sort_values(order).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        by_ray.drop(columns=TIMES).sort_values(order).reset_index(drop=True),
+        by_processes.drop(columns=TIMES).sort_values(order).reset_index(drop=True),
+    )
 
 
 def test_a_trial_that_raises_on_a_worker_is_recorded_failed_and_the_others_finish(tmp_path):

@@ -20,7 +20,8 @@ def test_readme_example_registers_and_runs_new_methods(tmp_path, monkeypatch, ca
     exec(compile(code, "README.md", "exec"), namespace)
     assert "farthest_first" in pool_base.pool_names() and "ratio" in query_base.QUERY_METHODS
     results = namespace["results"]
-    assert set(zip(results["init"], results["query"])) == {(i, q) for i in ("random", "farthest_first")
-                                                            for q in ("margin", "ratio")}
+    assert set(zip(results["init"], results["query"])) == {
+        (i, q) for i in ("random", "farthest_first") for q in ("margin", "ratio")
+    }
     assert len(results) == 2 * 2 * 2 * 3 and results["n_labeled"].max() == 60
     assert "test_acc" in capsys.readouterr().out

@@ -73,8 +73,9 @@ def test_selection_from_user_vectors_writes_every_file_and_is_deterministic(fold
     assert "z_copy_of_img01.png" not in set(table["path"])
     assert set(np.bincount(selection.clusters[selection.ranking.order[:3]], minlength=3)) == {1}  # one per group
     tasks = json.loads(files["label_studio_tasks.json"])
-    assert tasks[0] == {"data": {"image": "/data/local-files/?d=photos/" + table["path"][0], "path": table["path"][0],
-                                 "rank": 1}}
+    assert tasks[0] == {
+        "data": {"image": "/data/local-files/?d=photos/" + table["path"][0], "path": table["path"][0], "rank": 1}
+    }
     assert files["to_label.txt"].decode().splitlines() == list(table["path"])
     manifest = json.loads(files["manifest.json"])
     assert manifest["method"] == "maxherding" and manifest["embeddings"]["source"] == "vectors.npy"
@@ -97,12 +98,12 @@ def test_every_prefix_of_a_greedy_ranking_is_the_pool_of_its_size(method):
     features = np.random.default_rng(1).standard_normal((300, 6)).astype(np.float32)
     full = rank(features, 30, method, np.random.default_rng(5), n_clusters=4)
     for size in (1, 7, 18):
-        assert list(rank(features, size, method, np.random.default_rng(5), n_clusters=4).order) == \
-            list(full.order[:size])
+        assert list(rank(features, size, method, np.random.default_rng(5), n_clusters=4).order) == list(
+            full.order[:size]
+        )
 
 
-@pytest.mark.parametrize("method", ["maxherding", "kcenter", "probcover", "typiclust", "random",
-                                    "kmeans_simclr_equal"])
+@pytest.mark.parametrize("method", ["maxherding", "kcenter", "probcover", "typiclust", "random", "kmeans_simclr_equal"])
 def test_rankings_pick_distinct_unlabeled_images_and_keep_their_objective(method):
     features = np.random.default_rng(2).standard_normal((200, 5)).astype(np.float32)
     labeled = np.arange(0, 200, 20)
@@ -118,11 +119,11 @@ def test_prefix_objectives_match_a_dense_computation():
     picks, labeled = rng.choice(120, 15, replace=False), np.array([0, 1])
     unit = x / np.linalg.norm(x, axis=1, keepdims=True)
     distances = np.linalg.norm(unit[:, None] - unit[None], axis=2)
-    centres = [np.concatenate([labeled, picks[:k + 1]]) for k in range(15)]
+    centres = [np.concatenate([labeled, picks[: k + 1]]) for k in range(15)]
     nearest = np.stack([distances[:, c].min(1) for c in centres], axis=1)
     coverage, start = prefix_objective(x, picks, labeled, "kernel coverage", bandwidth=0.7)
-    np.testing.assert_allclose(coverage, np.exp(-(nearest / 0.7) ** 2).mean(0), rtol=1e-4)
-    np.testing.assert_allclose(start, np.exp(-(distances[:, labeled].min(1) / 0.7) ** 2).mean(), rtol=1e-4)
+    np.testing.assert_allclose(coverage, np.exp(-((nearest / 0.7) ** 2)).mean(0), rtol=1e-4)
+    np.testing.assert_allclose(start, np.exp(-((distances[:, labeled].min(1) / 0.7) ** 2)).mean(), rtol=1e-4)
     share, _ = prefix_objective(x, picks, labeled, "share within δ", delta=0.8)
     np.testing.assert_allclose(share, (nearest <= 0.8).mean(0), atol=1e-2)
     radius, _ = prefix_objective(x, picks, labeled, "covering radius")
@@ -132,8 +133,10 @@ def test_prefix_objectives_match_a_dense_computation():
 def test_labeled_images_count_as_labeled_and_are_never_picked(folder, npy, tmp_path):
     labeled = tmp_path / "done.txt"
     labeled.write_text("# already labeled\ngroup0/img00.jpg\n\nz_copy_of_img01.png\n")
-    selection = run_selection(SelectRequest(str(folder), 10, embeddings=str(npy), labeled=str(labeled),
-                                            out=str(tmp_path / "out")), log=lambda _: None)
+    selection = run_selection(
+        SelectRequest(str(folder), 10, embeddings=str(npy), labeled=str(labeled), out=str(tmp_path / "out")),
+        log=lambda _: None,
+    )
     picked = set(selection.table["path"])
     assert not picked & {"group0/img00.jpg", "group1/nested/deeper/img01.png"}  # a copy stands for its original
     assert len(selection.labeled) == 2 and selection.ranking.start > 0
@@ -195,16 +198,26 @@ def _refusals(folder: Path, tmp: Path) -> dict[str, tuple[list[str], str]]:
         "no image": ([str(tmp / "no_images"), "--budget", "3"], "FOLDER: .* holds no image"),
         "budget 0": ([f, "--budget", "0"], r"--budget: 0 is outside \[1, 38\]"),
         "budget too large": ([f, "--budget", "39"], r"--budget: 39 is outside \[1, 38\]"),
-        "labeled not in folder": ([f, "--budget", "3", "--labeled", str(labeled)],
-                                  "--labeled: labeled.txt line 2 names not/here.png, which is not an image in FOLDER"),
-        "rows differ from paths": ([f, "--budget", "3", "--embeddings", str(short)],
-                                   "--embeddings: vectors.npy has 36 rows but vectors.txt lists 37 paths"),
-        "nan vector": ([f, "--budget", "3", "--embeddings", str(with_nan)],
-                       r"--embeddings: vectors.npy row 5 \(.*\) holds a NaN or infinite value"),
-        "vector of a file not in folder": ([f, "--budget", "3", "--embeddings", str(stranger)],
-                                           "--embeddings: vectors.npy names elsewhere.png, which is not an image"),
-        "oracle method": ([f, "--budget", "3", "--method", "balanced_random"],
-                          "--method: balanced_random is an oracle reference"),
+        "labeled not in folder": (
+            [f, "--budget", "3", "--labeled", str(labeled)],
+            "--labeled: labeled.txt line 2 names not/here.png, which is not an image in FOLDER",
+        ),
+        "rows differ from paths": (
+            [f, "--budget", "3", "--embeddings", str(short)],
+            "--embeddings: vectors.npy has 36 rows but vectors.txt lists 37 paths",
+        ),
+        "nan vector": (
+            [f, "--budget", "3", "--embeddings", str(with_nan)],
+            r"--embeddings: vectors.npy row 5 \(.*\) holds a NaN or infinite value",
+        ),
+        "vector of a file not in folder": (
+            [f, "--budget", "3", "--embeddings", str(stranger)],
+            "--embeddings: vectors.npy names elsewhere.png, which is not an image",
+        ),
+        "oracle method": (
+            [f, "--budget", "3", "--method", "balanced_random"],
+            "--method: balanced_random is an oracle reference",
+        ),
         "out inside folder": ([f, "--budget", "3", "--out", str(folder / "out")], "--out: .* is inside FOLDER"),
     }
 
@@ -224,8 +237,9 @@ def test_every_bad_input_is_refused_in_one_line_with_status_2_and_nothing_writte
 
 
 @pytest.mark.slow
-def test_the_command_on_a_folder_writes_every_output_and_a_second_run_is_the_same(folder, tmp_path, monkeypatch,
-                                                                                    capsys):
+def test_the_command_on_a_folder_writes_every_output_and_a_second_run_is_the_same(
+    folder, tmp_path, monkeypatch, capsys
+):
     from alnb.select import embeddings
 
     monkeypatch.setattr(embeddings, "MAX_EPOCHS", 2)  # a tiny encoder: the notebook then reads it from the cache
@@ -280,10 +294,28 @@ def test_the_simulation_sentence_claims_only_what_its_tests_allow():
     from alnb.select.simulate import verdict_sentence
 
     def table(ci_low, better):
-        return pd.DataFrame([{"init": "maxherding", "kind": "self-supervised", "seeds": 3, "mean_gain": 0.04,
-                              "ci_low": ci_low, "ci_high": 0.08, "better": better},
-                             {"init": "random", "kind": "baseline", "seeds": 3, "mean_gain": 0.0, "ci_low": np.nan,
-                              "ci_high": np.nan, "better": 0}])
+        return pd.DataFrame(
+            [
+                {
+                    "init": "maxherding",
+                    "kind": "self-supervised",
+                    "seeds": 3,
+                    "mean_gain": 0.04,
+                    "ci_low": ci_low,
+                    "ci_high": 0.08,
+                    "better": better,
+                },
+                {
+                    "init": "random",
+                    "kind": "baseline",
+                    "seeds": 3,
+                    "mean_gain": 0.0,
+                    "ci_low": np.nan,
+                    "ci_high": np.nan,
+                    "better": 0,
+                },
+            ]
+        )
 
     assert "no method is shown to beat random" in verdict_sentence(table(-0.01, 0))
     assert "though no Holm-corrected test is significant" in verdict_sentence(table(0.01, 0))

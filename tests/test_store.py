@@ -70,8 +70,9 @@ ROWS = [{**KEY.as_dict(), "cycle": c, "n_labeled": 10 * (c + 1), "test_acc": 0.5
 def test_writes_are_flushed_to_disk_before_the_rename(tmp_path, monkeypatch):
     events = []
     real_fsync, real_replace = os.fsync, os.replace
-    monkeypatch.setattr(os, "fsync", lambda fd: (events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}"))),
-                                                  real_fsync(fd)))
+    monkeypatch.setattr(
+        os, "fsync", lambda fd: (events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}"))), real_fsync(fd))
+    )
     monkeypatch.setattr(os, "replace", lambda src, dst: (events.append(("replace", str(src))), real_replace(src, dst)))
     atomic_write_text(tmp_path / "status.json", "{}")
     (fsync_tmp, tmp), (replace, replaced), (fsync_dir, folder) = events
@@ -115,7 +116,9 @@ def test_truncated_table_of_a_finished_trial_is_not_trusted(tmp_path, table):
     store, folder = _done_trial(tmp_path)
     text = (folder / table).read_text()
     (folder / table).write_text(text[:-3])  # cut inside the last line: it may still parse
-    with pytest.warns(DamagedFileWarning, match=rf"{table}: missing, or not the table whose sha256 status\.json records"):
+    with pytest.warns(
+        DamagedFileWarning, match=rf"{table}: missing, or not the table whose sha256 status\.json records"
+    ):
         assert not store.is_done(KEY)
     with pytest.warns(DamagedFileWarning):
         assert store.collect().empty

@@ -18,13 +18,23 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _notebook(*cells: str) -> dict:
     """A notebook whose first cell is the tagged parameters cell and the others are ``cells``."""
-    def cell(number, source, tags=()):
-        return {"cell_type": "code", "execution_count": None, "id": f"cell{number}", "metadata": {"tags": list(tags)},
-                "outputs": [], "source": source}
 
-    return {"cells": [cell(0, 'params_path = ""', ["parameters"]), *(cell(i + 1, c) for i, c in enumerate(cells))],
-            "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
-            "nbformat": 4, "nbformat_minor": 5}
+    def cell(number, source, tags=()):
+        return {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": f"cell{number}",
+            "metadata": {"tags": list(tags)},
+            "outputs": [],
+            "source": source,
+        }
+
+    return {
+        "cells": [cell(0, 'params_path = ""', ["parameters"]), *(cell(i + 1, c) for i, c in enumerate(cells))],
+        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
 
 
 def test_failing_notebook_is_reported_in_one_line_with_the_rendered_page(tmp_path):
@@ -32,18 +42,26 @@ def test_failing_notebook_is_reported_in_one_line_with_the_rendered_page(tmp_pat
     papermill has injected the parameters."""
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "notebooks").mkdir()
-    notebook = _notebook("from alnb.run.validation import load_params\nparams = load_params(params_path)",
-                         "ratio = 1 / 0  # a bug\nprint(ratio)")
+    notebook = _notebook(
+        "from alnb.run.validation import load_params\nparams = load_params(params_path)",
+        "ratio = 1 / 0  # a bug\nprint(ratio)",
+    )
     (tmp_path / "notebooks" / "01_pretext_training.ipynb").write_text(json.dumps(notebook))
     params = tmp_path / "params.yaml"
     params.write_text("study: failing\nal:\n  initial_size: 20\n  budget: 10\n  cycles: 1\n")
-    proc = subprocess.run([sys.executable, "-m", "alnb", "study", str(params), "--only", "01"], cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "alnb", "study", str(params), "--only", "01"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     html = tmp_path / "reports" / "failing" / "01_pretext_training.html"
     assert proc.stderr.splitlines() == [  # nothing else: a Unix-socket kernel gives no TCP warning
         "alnb: 01_pretext_training failed in cell [4] `ratio = 1 / 0  # a bug`: ZeroDivisionError: division by zero",
-        f"full traceback: {html}"]
+        f"full traceback: {html}",
+    ]
     assert "ZeroDivisionError" in html.read_text()
 
 
@@ -108,9 +126,15 @@ def _alive(pids: set[int]) -> set[int]:
 def _start(params: Path) -> subprocess.Popen:
     """``python -m alnb study PARAMS --only 03`` in a process group of its own, as a terminal runs it; its
     temporary files (the kernel's socket folder, left behind by a SIGKILL) go beside ``params``."""
-    return subprocess.Popen([sys.executable, "-m", "alnb", "study", str(params), "--only", "03"], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            env={**os.environ, "TMPDIR": str(params.parent)})
+    return subprocess.Popen(
+        [sys.executable, "-m", "alnb", "study", str(params), "--only", "03"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "TMPDIR": str(params.parent)},
+    )
 
 
 def _wait_for(condition, proc: subprocess.Popen, seconds: float = 300) -> None:
@@ -149,8 +173,8 @@ def test_interrupted_study_stops_leaves_no_process_and_resumes(tmp_path):
     uninterrupted run."""
     import pandas as pd
 
-    from alnb.run.validation import load_params
     from alnb.run.study import Study
+    from alnb.run.validation import load_params
 
     run_dir = tmp_path / "run"
     params = tmp_path / "tiny.yaml"
@@ -165,7 +189,8 @@ def test_interrupted_study_stops_leaves_no_process_and_resumes(tmp_path):
     assert proc.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1] == (
         f"alnb: stopped by SIGINT during 03_al_runs; finished trials are kept; resume with the same command: "
-        f"python -m alnb study {params} --only 03")
+        f"python -m alnb study {params} --only 03"
+    )
     assert not _gone(tree)
     assert 1 <= statuses() < 12
 
@@ -192,5 +217,6 @@ def test_interrupted_study_stops_leaves_no_process_and_resumes(tmp_path):
     serial = load_params(params).replace(executor={"kind": "serial"})
     expected = Study(dataclasses.replace(serial, run_dir=str(tmp_path / "reference"))).run(progress=False)
     assert len(resumed) == 12 * 2
-    pd.testing.assert_frame_equal(resumed[DETERMINISTIC].reset_index(drop=True),
-                                  expected[DETERMINISTIC].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        resumed[DETERMINISTIC].reset_index(drop=True), expected[DETERMINISTIC].reset_index(drop=True)
+    )

@@ -1,14 +1,17 @@
 import numpy as np
 import torch
 
-from alnb.run.validation import params_from_dict
 from alnb.data.datasets import make_splits
 from alnb.methods.query import scores
 from alnb.models.training import ImageTensors, TrainedModels, evaluate_test, predict_logits, train_classifier
+from alnb.run.validation import params_from_dict
 
-PARAMS = params_from_dict({"training": {"batch_size": 64, "min_samples_per_epoch": 256, "max_epochs": 12,
-                                        "patience": 4, "lr": 2e-3}, "al": {"initial_size": 20, "budget": 20,
-                                                                           "cycles": 1}})
+PARAMS = params_from_dict(
+    {
+        "training": {"batch_size": 64, "min_samples_per_epoch": 256, "max_epochs": 12, "patience": 4, "lr": 2e-3},
+        "al": {"initial_size": 20, "budget": 20, "cycles": 1},
+    }
+)
 
 
 def _setup(digits):
@@ -59,7 +62,9 @@ def test_model_outputs_mc_dropout(digits):
     assert np.allclose(no_dropout.mc_probs(idx, 4)[..., 2], probs, atol=1e-6)
     assert np.allclose(scores.max_entropy(no_dropout.mc_probs(idx, 4).mean(2)), scores.max_entropy(probs), atol=1e-6)
     assert outputs.embeddings(idx).shape == (40, 128)
-    logits, labels = TrainedModels([model], data, splits.pool, 10, 256, seed=3, validation=splits.val).validation_logits()
+    logits, labels = TrainedModels(
+        [model], data, splits.pool, 10, 256, seed=3, validation=splits.val
+    ).validation_logits()
     assert np.allclose(logits, predict_logits(model, data.train, splits.val, data, 64).numpy(), atol=1e-5)
     assert np.array_equal(labels, digits.train_labels.numpy()[splits.val])
     assert outputs.validation_logits()[0].shape == (0, 10)  # no validation set given

@@ -14,8 +14,8 @@ import pytest
 
 from alnb.__main__ import main, select_notebooks
 from alnb.core.config import ParamsError
-from alnb.run.validation import load_params
 from alnb.report.render import NOTEBOOKS
+from alnb.run.validation import load_params
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -24,18 +24,34 @@ BAD_FILES = [
     ("trainig:\n  lr: 0.001\n", r"^trainig: unknown key; did you mean 'training'\? valid keys: study, "),
     ("al:\n  budgte: 3\n", r"^al\.budgte: unknown key; did you mean 'budget'\? valid keys: initial_size, budget"),
     ("al:\n  zzz: 3\n", r"^al\.zzz: unknown key; valid keys: initial_size, "),
-    ("data:\n  dataset: cifar11\n", r"^data\.dataset: unknown name 'cifar11'; did you mean 'cifar10'\? valid: .*digits"),
-    ("al:\n  inits: [random, rotaton]\n", r"^al\.inits: unknown name 'rotaton'; did you mean 'rotation'\? valid: .*random"),
+    (
+        "data:\n  dataset: cifar11\n",
+        r"^data\.dataset: unknown name 'cifar11'; did you mean 'cifar10'\? valid: .*digits",
+    ),
+    (
+        "al:\n  inits: [random, rotaton]\n",
+        r"^al\.inits: unknown name 'rotaton'; did you mean 'rotation'\? valid: .*random",
+    ),
     ("al:\n  queries: [entropi]\n", r"^al\.queries: unknown name 'entropi'; did you mean 'entropy'\? valid: .*margin"),
     ("ablations:\n  queries: [marginn]\n", r"^ablations\.queries: unknown name 'marginn'; did you mean 'margin'\?"),
     ("imbalance:\n  inits: [rnd]\n", r"^imbalance\.inits: unknown name 'rnd'"),
-    ("pools:\n  extra_inits: [vae_bin1]\npretext:\n  tasks: [vae]\n", r"^pools\.extra_inits: 'vae_bin1' needs at least 2 bins"),
-    ("pools:\n  extra_inits: [vae]\n", r"^pools\.extra_inits: 'vae' needs the self-supervised model 'vae'; add it to pretext\.tasks"),
-    ("al:\n  initial_size: 500\n  budget: 200\n  cycles: 5\n",
-     r"^al\.initial_size: initial pool 500 \+ al\.cycles 5 × al\.budget 200 = 1500 exceeds the unlabeled pool of \d+"),
+    (
+        "pools:\n  extra_inits: [vae_bin1]\npretext:\n  tasks: [vae]\n",
+        r"^pools\.extra_inits: 'vae_bin1' needs at least 2 bins",
+    ),
+    (
+        "pools:\n  extra_inits: [vae]\n",
+        r"^pools\.extra_inits: 'vae' needs the self-supervised model 'vae'; add it to pretext\.tasks",
+    ),
+    (
+        "al:\n  initial_size: 500\n  budget: 200\n  cycles: 5\n",
+        r"^al\.initial_size: initial pool 500 \+ al\.cycles 5 × al\.budget 200 = 1500 exceeds the unlabeled pool of \d+",
+    ),
     ("ablations:\n  initial_sizes: [20, 5000]\n", r"^ablations\.initial_sizes: initial pool 5000 \+ al\.cycles"),
-    ("al:\n  initial_size: 20\n  budget: 30\n  cycles: 10\nimbalance:\n  imbalance_factors: [100]\n",
-     r"^imbalance\.imbalance_factors: initial pool 20 \+ al\.cycles 10 × al\.budget 30 = 320 exceeds .* factor 100"),
+    (
+        "al:\n  initial_size: 20\n  budget: 30\n  cycles: 10\nimbalance:\n  imbalance_factors: [100]\n",
+        r"^imbalance\.imbalance_factors: initial pool 20 \+ al\.cycles 10 × al\.budget 30 = 320 exceeds .* factor 100",
+    ),
     ("al:\n  budget: 0\n", r"^al\.budget: must be a positive count, got 0$"),
     ("al:\n  initial_size: -5\n", r"^al\.initial_size: must be a positive count, got -5$"),
     ("al:\n  budget: 1.5\n", r"^al\.budget: a fraction must lie in \(0, 1\], got 1\.5$"),
@@ -53,15 +69,27 @@ BAD_FILES = [
     ("visualization:\n  method: tsn\n", r"^visualization\.method: unknown name 'tsn'; did you mean 'tsne'\?"),
     ("pretext:\n  tasks: [rotation, rotation]\n", r"^pretext\.tasks: 'rotation' is listed twice$"),
     ("pretext:\n  settings:\n    vea: {epochs: 2}\n", r"^pretext\.settings: unknown name 'vea'; did you mean 'vae'\?"),
-    ("pretext:\n  settings:\n    vae: {epocs: 2}\n",
-     r"^pretext\.settings\.vae: unknown name 'epocs'; did you mean 'epochs'\? valid: .*latent_dim"),
-    ("pretext:\n  settings:\n    vae: {latent_dim: 0}\n", r"^pretext\.settings\.vae\.latent_dim: must be a positive integer, got 0$"),
-    ("pretext:\n  settings:\n    deepcluster: {augment: 1}\n", r"^pretext\.settings\.deepcluster\.augment: expected true/false, got 1$"),
-    ("pretext:\n  settings:\n    rotation: {weight_decay: -1.0}\n",
-     r"^pretext\.settings\.rotation\.weight_decay: must be a number >= 0, got -1\.0$"),
+    (
+        "pretext:\n  settings:\n    vae: {epocs: 2}\n",
+        r"^pretext\.settings\.vae: unknown name 'epocs'; did you mean 'epochs'\? valid: .*latent_dim",
+    ),
+    (
+        "pretext:\n  settings:\n    vae: {latent_dim: 0}\n",
+        r"^pretext\.settings\.vae\.latent_dim: must be a positive integer, got 0$",
+    ),
+    (
+        "pretext:\n  settings:\n    deepcluster: {augment: 1}\n",
+        r"^pretext\.settings\.deepcluster\.augment: expected true/false, got 1$",
+    ),
+    (
+        "pretext:\n  settings:\n    rotation: {weight_decay: -1.0}\n",
+        r"^pretext\.settings\.rotation\.weight_decay: must be a number >= 0, got -1\.0$",
+    ),
     ("data:\n  imbalance_factor: 1000.0\n", r"^data\.imbalance_factor: must lie in \[1, \d+\] .*got 1000$"),
-    ("data:\n  dataset: cifar10\n  root: {missing}\n",
-     r"^data\.root: cifar10 is not on disk and data\.download is false\. Expected in .*cifar-10-batches-py: data_batch_1"),
+    (
+        "data:\n  dataset: cifar10\n  root: {missing}\n",
+        r"^data\.root: cifar10 is not on disk and data\.download is false\. Expected in .*cifar-10-batches-py: data_batch_1",
+    ),
     ("device: gpu\n", r"^device: 'gpu' is not one of auto, cpu, cuda, cuda:N, mps$"),
     ("al: [1, 2]\n", r"^al: expected a mapping of keys, got \[1, 2\]$"),
     ("- random\n- entropy\n", r"^params: expected a mapping of keys, got \['random', 'entropy'\]$"),
@@ -100,8 +128,9 @@ def test_unreadable_params_files(tmp_path):
 
 
 def test_valid_file_loads_without_creating_the_run_dir(tmp_path):
-    path = write_params(tmp_path, "al:\n  initial_size: 20\n  budget: 10\n  cycles: 2\n  seeds: [3]\n"
-                                  "training:\n  lr: 1.0e-3\n")
+    path = write_params(
+        tmp_path, "al:\n  initial_size: 20\n  budget: 10\n  cycles: 2\n  seeds: [3]\ntraining:\n  lr: 1.0e-3\n"
+    )
     params = load_params(path)
     assert params.al.seeds == [3] and params.training.lr == 1e-3 and params.run_path == tmp_path / "run"
     assert not (tmp_path / "run").exists()
@@ -119,10 +148,16 @@ def test_only_selects_notebooks_by_number_or_name():
 CLI_CASES = [  # (args after the file, YAML body or None for a missing file, regex of the one stderr line)
     (["study"], "al:\n  budgte: 3\n", r"^alnb: invalid params: al\.budgte: unknown key; did you mean 'budget'\?"),
     (["study"], "al:\n  queries: [entropy, bald_]\n", r"^alnb: invalid params: al\.queries: unknown name 'bald_'"),
-    (["study"], "al:\n  initial_size: 500\n  budget: 200\n  cycles: 5\n",
-     r"^alnb: invalid params: al\.initial_size: initial pool 500 .* exceeds the unlabeled pool"),
-    (["study"], "data:\n  dataset: mnist\n  root: {missing}\n",
-     r"^alnb: invalid params: data\.root: mnist is not on disk"),
+    (
+        ["study"],
+        "al:\n  initial_size: 500\n  budget: 200\n  cycles: 5\n",
+        r"^alnb: invalid params: al\.initial_size: initial pool 500 .* exceeds the unlabeled pool",
+    ),
+    (
+        ["study"],
+        "data:\n  dataset: mnist\n  root: {missing}\n",
+        r"^alnb: invalid params: data\.root: mnist is not on disk",
+    ),
     (["study"], None, r"^alnb: invalid params: params: file '.*' does not exist$"),
     (["check"], "al: [1, 2\n", r"^alnb: invalid params: params: cannot read '.*' at line \d+, column \d+$"),
     (["study", "--only", "07"], "al:\n  cycles: 2\n", r"^alnb: invalid argument: --only: unknown notebook '07'"),
@@ -145,15 +180,19 @@ def test_command_line_rejects_bad_files_without_writing(tmp_path, capsys, args, 
 
 @pytest.mark.slow
 def test_command_line_check_accepts_a_valid_file(tmp_path):
-    path = write_params(tmp_path, textwrap.dedent("""\
+    path = write_params(
+        tmp_path,
+        textwrap.dedent("""\
         study: tiny
         al:
           initial_size: 20
           budget: 10
           cycles: 2
-        """))
-    proc = subprocess.run([sys.executable, "-m", "alnb", "check", str(path)], cwd=REPO, capture_output=True,
-                          text=True, timeout=120)
+        """),
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "alnb", "check", str(path)], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert "ok (study 'tiny'" in proc.stdout and not (tmp_path / "run").exists()
 
@@ -161,37 +200,71 @@ def test_command_line_check_accepts_a_valid_file(tmp_path):
 # ----------------------------------------------------------------------------- declared options, defeating settings
 
 OPTION_CASES = [
-    ("al:\n  queries: [dbal]\n  query_options: {mc_pases: 10}\n",
-     r"^al\.query_options: unknown name 'mc_pases'; did you mean 'mc_passes'\? valid: .*vaal_epochs"),
-    ("al:\n  queries: [vaal]\n  query_options: {vaal_epochs: 0}\n",
-     r"^al\.query_options\.vaal_epochs: must lie in \(0, ∞\), got 0$"),
-    ("al:\n  queries: [vaal]\n  query_options: {vaal_latent_dim: 2.5}\n",
-     r"^al\.query_options\.vaal_latent_dim: expected an integer, got 2\.5$"),
-    ("al:\n  queries: [entropy]\n  query_options: {vaal_epochs: 2}\n",
-     r"^al\.query_options\.vaal_epochs: an option of vaal, which this study does not run$"),
-    ("al:\n  queries: [bald]\n  query_options: {mc_passes: 1}\n",
-     r"^al\.query_options\.mc_passes: must lie in \[2, ∞\), got 1$"),
-    ("al:\n  queries: [bald]\n  mc_passes: 1\n", r"^al\.mc_passes: 'bald' compares MC-dropout passes, so it needs at least 2"),
-    ("model:\n  dropout: 0.0\nal:\n  queries: [entropy, dbal]\n",
-     r"^al\.queries: 'dbal' samples MC dropout, but model\.dropout is 0: every pass would be the same network"),
-    ("model:\n  dropout: 0.0\nablations:\n  initial_sizes: [10]\n  queries: [bald]\n",
-     r"^ablations\.queries: 'bald' samples MC dropout, but model\.dropout is 0"),
-    ("pools:\n  options: {withn: nearest}\n",
-     r"^pools\.options: unknown name 'withn'; did you mean 'within'\? valid: .*purity_threshold"),
-    ("al:\n  inits: [kmeans_equal]\npools:\n  options: {within: middle}\n",
-     r"^pools\.options\.within: unknown name 'middle'; valid: nearest, random$"),
-    ("al:\n  inits: [random]\npools:\n  options: {within: nearest}\n",
-     r"^pools\.options\.within: an option of deepcluster, kmeans, which this study does not run$"),
-    ("al:\n  inits: [probcover_pca]\npools:\n  options: {purity_threshold: 1.5}\n",
-     r"^pools\.options\.purity_threshold: must lie in \(0, 1\], got 1\.5$"),
-    ("al:\n  inits: [typiclust_pca]\npools:\n  options: {device: gpu}\n",
-     r"^pools\.options\.device: 'gpu' is not one of auto, cpu, cuda\[:N\], mps$"),
-    ("al:\n  initial_size: 4\n  inits: [random, vae_bin5]\npretext:\n  tasks: [vae]\n",
-     r"^al\.inits: 'vae_bin5' takes samples from each of its 5 bins, hardest to easiest, so it needs an initial pool "
-     r"of at least 5; al\.initial_size gives 4$"),
-    ("ablations:\n  initial_sizes: [3]\n  inits: [rotation_bin10]\npretext:\n  tasks: [rotation]\n",
-     r"^ablations\.inits: 'rotation_bin10' .* at least 10; ablations\.initial_sizes entry 3 gives 3$"),
-    ("data:\n  dataset: tinyimagenet\n  verify: true\n", r"^data\.verify: torchvision publishes no checksums of tinyimagenet"),
+    (
+        "al:\n  queries: [dbal]\n  query_options: {mc_pases: 10}\n",
+        r"^al\.query_options: unknown name 'mc_pases'; did you mean 'mc_passes'\? valid: .*vaal_epochs",
+    ),
+    (
+        "al:\n  queries: [vaal]\n  query_options: {vaal_epochs: 0}\n",
+        r"^al\.query_options\.vaal_epochs: must lie in \(0, ∞\), got 0$",
+    ),
+    (
+        "al:\n  queries: [vaal]\n  query_options: {vaal_latent_dim: 2.5}\n",
+        r"^al\.query_options\.vaal_latent_dim: expected an integer, got 2\.5$",
+    ),
+    (
+        "al:\n  queries: [entropy]\n  query_options: {vaal_epochs: 2}\n",
+        r"^al\.query_options\.vaal_epochs: an option of vaal, which this study does not run$",
+    ),
+    (
+        "al:\n  queries: [bald]\n  query_options: {mc_passes: 1}\n",
+        r"^al\.query_options\.mc_passes: must lie in \[2, ∞\), got 1$",
+    ),
+    (
+        "al:\n  queries: [bald]\n  mc_passes: 1\n",
+        r"^al\.mc_passes: 'bald' compares MC-dropout passes, so it needs at least 2",
+    ),
+    (
+        "model:\n  dropout: 0.0\nal:\n  queries: [entropy, dbal]\n",
+        r"^al\.queries: 'dbal' samples MC dropout, but model\.dropout is 0: every pass would be the same network",
+    ),
+    (
+        "model:\n  dropout: 0.0\nablations:\n  initial_sizes: [10]\n  queries: [bald]\n",
+        r"^ablations\.queries: 'bald' samples MC dropout, but model\.dropout is 0",
+    ),
+    (
+        "pools:\n  options: {withn: nearest}\n",
+        r"^pools\.options: unknown name 'withn'; did you mean 'within'\? valid: .*purity_threshold",
+    ),
+    (
+        "al:\n  inits: [kmeans_equal]\npools:\n  options: {within: middle}\n",
+        r"^pools\.options\.within: unknown name 'middle'; valid: nearest, random$",
+    ),
+    (
+        "al:\n  inits: [random]\npools:\n  options: {within: nearest}\n",
+        r"^pools\.options\.within: an option of deepcluster, kmeans, which this study does not run$",
+    ),
+    (
+        "al:\n  inits: [probcover_pca]\npools:\n  options: {purity_threshold: 1.5}\n",
+        r"^pools\.options\.purity_threshold: must lie in \(0, 1\], got 1\.5$",
+    ),
+    (
+        "al:\n  inits: [typiclust_pca]\npools:\n  options: {device: gpu}\n",
+        r"^pools\.options\.device: 'gpu' is not one of auto, cpu, cuda\[:N\], mps$",
+    ),
+    (
+        "al:\n  initial_size: 4\n  inits: [random, vae_bin5]\npretext:\n  tasks: [vae]\n",
+        r"^al\.inits: 'vae_bin5' takes samples from each of its 5 bins, hardest to easiest, so it needs an initial pool "
+        r"of at least 5; al\.initial_size gives 4$",
+    ),
+    (
+        "ablations:\n  initial_sizes: [3]\n  inits: [rotation_bin10]\npretext:\n  tasks: [rotation]\n",
+        r"^ablations\.inits: 'rotation_bin10' .* at least 10; ablations\.initial_sizes entry 3 gives 3$",
+    ),
+    (
+        "data:\n  dataset: tinyimagenet\n  verify: true\n",
+        r"^data\.verify: torchvision publishes no checksums of tinyimagenet",
+    ),
 ]
 
 
@@ -204,10 +277,13 @@ def test_options_and_defeating_settings_are_refused(tmp_path, body, message):
 
 
 def test_declared_options_are_accepted(tmp_path):
-    path = write_params(tmp_path, "al:\n  initial_size: 20\n  budget: 10\n  cycles: 2\n  queries: [bald, vaal]\n"
-                                  "  query_options: {mc_passes: 5, vaal_epochs: 0.5, vaal_width: 8}\n"
-                                  "  inits: [kmeans_equal, typiclust_pca, probcover_pca]\n"
-                                  "pools:\n  options: {within: nearest, k_neighbors: 5, delta: 0.3, device: cpu}\n")
+    path = write_params(
+        tmp_path,
+        "al:\n  initial_size: 20\n  budget: 10\n  cycles: 2\n  queries: [bald, vaal]\n"
+        "  query_options: {mc_passes: 5, vaal_epochs: 0.5, vaal_width: 8}\n"
+        "  inits: [kmeans_equal, typiclust_pca, probcover_pca]\n"
+        "pools:\n  options: {within: nearest, k_neighbors: 5, delta: 0.3, device: cpu}\n",
+    )
     params = load_params(path)
     assert params.al.query_options["vaal_width"] == 8 and params.pools.options["delta"] == 0.3
 
@@ -230,7 +306,10 @@ def test_every_option_a_method_reads_is_declared():
 
     declared = {**declared_pool_options(), **declared_query_options()}
     read = set()
-    for path in [*(REPO / "alnb" / "methods" / "query").glob("*.py"), *(REPO / "alnb" / "methods" / "pools").glob("*.py")]:
+    for path in [
+        *(REPO / "alnb" / "methods" / "query").glob("*.py"),
+        *(REPO / "alnb" / "methods" / "pools").glob("*.py"),
+    ]:
         read |= set(re.findall(r"options(?:\.get\(|\[)\"(\w+)\"", path.read_text()))
     assert read and read <= set(declared), read - set(declared)
     assert {f"vaal_{f.name}" for f in fields(VaalConfig)} <= set(declared)
@@ -243,7 +322,10 @@ def test_readme_lists_every_option_with_its_methods():
     from alnb.methods.query.base import declared_query_options
 
     rows = [line for line in (REPO / "README.md").read_text().splitlines() if line.startswith("| `")]
-    for section, declared in (("al.query_options", declared_query_options()), ("pools.options", declared_pool_options())):
+    for section, declared in (
+        ("al.query_options", declared_query_options()),
+        ("pools.options", declared_pool_options()),
+    ):
         for name, pairs in declared.items():
             row = next((r for r in rows if f"| `{section}` | `{name}` |" in r), None)
             assert row is not None, name

@@ -16,8 +16,17 @@ def _grid(gains: dict[str, list[float]], queries=("lc", "entropy"), cycles=(0, 1
             for cycle in cycles:
                 base = 0.5 + 0.1 * cycle + 0.01 * s
                 for init, shift in [("random", 0.0), *((i, g[s]) for i, g in gains.items())]:
-                    rows.append({"dataset": "digits", "init": init, "query": query, "seed": s, "cycle": cycle,
-                                 "n_labeled": 10 + 20 * cycle, "test_acc": base + shift + noise * rng.normal()})
+                    rows.append(
+                        {
+                            "dataset": "digits",
+                            "init": init,
+                            "query": query,
+                            "seed": s,
+                            "cycle": cycle,
+                            "n_labeled": 10 + 20 * cycle,
+                            "test_acc": base + shift + noise * rng.normal(),
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
@@ -47,16 +56,27 @@ def _phase_grid(gains: dict[str, np.ndarray], queries=("lc", "entropy")):
             for cycle in range(cycles):
                 base = 0.5 + 0.1 * cycle + 0.01 * s
                 for init, shift in [("random", 0.0), *((i, g[s, cycle]) for i, g in gains.items())]:
-                    rows.append({"dataset": "digits", "init": init, "query": query, "seed": s, "cycle": cycle,
-                                 "n_labeled": 10 + 20 * cycle, "test_acc": base + shift})
+                    rows.append(
+                        {
+                            "dataset": "digits",
+                            "init": init,
+                            "query": query,
+                            "seed": s,
+                            "cycle": cycle,
+                            "n_labeled": 10 + 20 * cycle,
+                            "test_acc": base + shift,
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
 # per-seed pool-level AUBC gains of three guided pools and an oracle, 6 seeds (constant over cycles)
-PRIMARY_GAINS = {"kmeans_equal": [0.030, 0.041, 0.025, 0.036, 0.029, 0.033],
-                 "typiclust": [0.004, -0.010, 0.012, 0.001, -0.006, 0.008],
-                 "rotation": [-0.020, -0.031, -0.012, -0.026, -0.018, -0.024],
-                 "balanced_random": [0.060, 0.052, 0.071, 0.064, 0.058, 0.069]}
+PRIMARY_GAINS = {
+    "kmeans_equal": [0.030, 0.041, 0.025, 0.036, 0.029, 0.033],
+    "typiclust": [0.004, -0.010, 0.012, 0.001, -0.006, 0.008],
+    "rotation": [-0.020, -0.031, -0.012, -0.026, -0.018, -0.024],
+    "balanced_random": [0.060, 0.052, 0.071, 0.064, 0.058, 0.069],
+}
 
 
 def test_primary_family_is_holm_over_the_guided_pools_only_with_its_power():
@@ -167,13 +187,21 @@ def test_detectable_difference_by_the_noncentral_t():
 
 def test_quality_correlations_are_over_pool_types():
     # 4 pool types × 4 seeds: the type means of coverage follow the AL-phase gain; within a type they do not
-    gains = {"kmeans_equal": [0.05, 0.06, 0.04, 0.05], "kmeans_prop": [0.02, 0.03, 0.01, 0.02],
-             "rotation": [-0.03, -0.02, -0.04, -0.03]}
+    gains = {
+        "kmeans_equal": [0.05, 0.06, 0.04, 0.05],
+        "kmeans_prop": [0.02, 0.03, 0.01, 0.02],
+        "rotation": [-0.03, -0.02, -0.04, -0.03],
+    }
     results = _grid(gains)
     coverage = {"random": 0.8, "kmeans_equal": 1.0, "kmeans_prop": 0.9, "rotation": 0.5}
     within = [0.02, 0.0, 0.0, -0.02]  # orthogonal to the gain's deviations from its type mean (0, +, −, 0)
-    quality = pd.DataFrame([{"init": i, "seed": s, "class_coverage": c + within[s], "class_entropy": 0.5}
-                            for i, c in coverage.items() for s in range(4)])
+    quality = pd.DataFrame(
+        [
+            {"init": i, "seed": s, "class_coverage": c + within[s], "class_entropy": 0.5}
+            for i, c in coverage.items()
+            for s in range(4)
+        ]
+    )
     corr = verdict.quality_correlations(quality, results).set_index("property")
     row = corr.loc["class_coverage"]
     assert row["pool_types"] == 4 and row["rho_over_types"] == pytest.approx(1.0)
@@ -188,10 +216,13 @@ def test_quality_correlations_are_over_pool_types():
 
 def test_explanations_of_collapse_oracle_and_the_seed_study():
     results = _grid(PRIMARY_GAINS)
-    quality = pd.DataFrame([{"init": i, "seed": s, "size": 20, "n_classes": 10, "class_coverage": c / 10,
-                             "max_class_share": m / 20}
-                            for i, c, m in (("random", 8, 4), ("kmeans_equal", 10, 2), ("rotation", 4, 17),
-                                            ("typiclust", 9, 3)) for s in range(6)])
+    quality = pd.DataFrame(
+        [
+            {"init": i, "seed": s, "size": 20, "n_classes": 10, "class_coverage": c / 10, "max_class_share": m / 20}
+            for i, c, m in (("random", 8, 4), ("kmeans_equal", 10, 2), ("rotation", 4, 17), ("typiclust", 9, 3))
+            for s in range(6)
+        ]
+    )
     collapse = verdict.collapse_sentence(quality, results)
     assert collapse.startswith("Why a pool collapses")
     assert "rotation takes 17 of its 20 images from one class and covers 4 of 10 classes" in collapse

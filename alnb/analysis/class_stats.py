@@ -26,6 +26,11 @@ def class_statistics(counts: np.ndarray) -> pd.DataFrame:
     shares = counts / np.maximum(totals, 1.0)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         entropy = -np.where(shares > 0, shares * np.log(shares), 0.0).sum(axis=1)
-    return pd.DataFrame({"size": totals.astype(int), "class_coverage": (counts > 0).sum(axis=1) / n_classes,
-                         "class_entropy": entropy / np.log(n_classes), "max_class_share": shares.max(axis=1)})
-
+    return pd.DataFrame(
+        {
+            "size": totals.astype(int),
+            "class_coverage": (counts > 0).sum(axis=1) / n_classes,
+            "class_entropy": entropy / np.log(n_classes),
+            "max_class_share": shares.max(axis=1),
+        }
+    )

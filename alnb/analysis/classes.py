@@ -19,9 +19,14 @@ def labeled_class_balance(labeled: pd.DataFrame, labels: np.ndarray, n_classes: 
 
     keys = [c for c in labeled.columns if c not in ("cycle", "index")]
     classes = pd.Series(np.asarray(labels)[labeled["index"].to_numpy()], index=labeled.index, name="label")
-    counts = (labeled[[*keys, "cycle"]].assign(label=classes)
-              .groupby([*keys, "cycle", "label"], sort=True, dropna=False).size()
-              .unstack("label", fill_value=0).reindex(columns=range(n_classes), fill_value=0))
+    counts = (
+        labeled[[*keys, "cycle"]]
+        .assign(label=classes)
+        .groupby([*keys, "cycle", "label"], sort=True, dropna=False)
+        .size()
+        .unstack("label", fill_value=0)
+        .reindex(columns=range(n_classes), fill_value=0)
+    )
     cumulative = counts.groupby(level=keys, sort=False, dropna=False).cumsum()
     table = class_statistics(cumulative.to_numpy()).rename(columns={"size": "n_labeled"})
     table.index = cumulative.index

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from alnb.analysis import curves
-from alnb.analysis import verdict
+from alnb.analysis import curves, verdict
 
 
 def _where(row: pd.Series, context: list[str]) -> str:
@@ -33,16 +32,22 @@ def family_conclusion(results: pd.DataFrame, what: str, baseline: str = "random"
     for outcome in ("better", "worse"):
         rows = family[family["outcome"] == outcome]
         if len(rows):
-            listed = ", ".join(f"{_where(r, context)} {r['mean_diff']:+.3f} (Holm p {verdict.p_text(r['p_holm'])})"
-                               for _, r in rows.iterrows())
+            listed = ", ".join(
+                f"{_where(r, context)} {r['mean_diff']:+.3f} (Holm p {verdict.p_text(r['p_holm'])})"
+                for _, r in rows.iterrows()
+            )
             said.append(f"{len(rows)} {outcome} than {baseline} ({listed})")
     unclear = family[family["outcome"] == "could not tell"]
     if len(unclear) and unclear["detectable"].notna().any():
-        said.append(f"could not tell for {len(unclear)} (largest observed difference "
-                    f"{unclear['mean_diff'].abs().max():.3f}); at their Holm levels these tests could have detected "
-                    f"differences of {verdict.value_range(unclear['detectable'])} AUBC with 80% power")
+        said.append(
+            f"could not tell for {len(unclear)} (largest observed difference "
+            f"{unclear['mean_diff'].abs().max():.3f}); at their Holm levels these tests could have detected "
+            f"differences of {verdict.value_range(unclear['detectable'])} AUBC with 80% power"
+        )
     elif len(unclear):
-        said.append(f"could not tell for {len(unclear)}: one seed allows no test (largest observed difference "
-                    f"{unclear['mean_diff'].abs().max():.3f})")
+        said.append(
+            f"could not tell for {len(unclear)}: one seed allows no test (largest observed difference "
+            f"{unclear['mean_diff'].abs().max():.3f})"
+        )
     seeds = f"{n} seed" + ("s" if n != 1 else "")
     return f"{what} ({seeds}; Holm over the {m} comparisons with {baseline}): " + "; ".join(said) + "."

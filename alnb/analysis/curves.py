@@ -25,8 +25,9 @@ def curve_columns(results: pd.DataFrame) -> list[str]:
 def learning_curves(results: pd.DataFrame, metric: str = "test_acc") -> pd.DataFrame:
     """Mean and std over seeds of ``metric`` per curve (every trial factor but the seed) and cycle."""
     grouped = results.groupby([*curve_columns(results), "cycle"], sort=True, dropna=False)
-    out = grouped.agg(n_labeled=("n_labeled", "mean"), mean=(metric, "mean"), std=(metric, "std"),
-                      seeds=("seed", "nunique")).reset_index()
+    out = grouped.agg(
+        n_labeled=("n_labeled", "mean"), mean=(metric, "mean"), std=(metric, "std"), seeds=("seed", "nunique")
+    ).reset_index()
     out["std"] = out["std"].fillna(0.0)
     return out
 
@@ -42,8 +43,9 @@ def aubc(results: pd.DataFrame, metric: str = "test_acc") -> pd.DataFrame:
         return float(np.sum((y[1:] + y[:-1]) / 2 * np.diff(x)) / (x[-1] - x[0]))
 
     keys = trial_columns(results)
-    rows = [{**dict(zip(keys, key)), "aubc": area(trial)}
-            for key, trial in results.groupby(keys, sort=True, dropna=False)]
+    rows = [
+        {**dict(zip(keys, key)), "aubc": area(trial)} for key, trial in results.groupby(keys, sort=True, dropna=False)
+    ]
     return pd.DataFrame(rows, columns=[*keys, "aubc"])
 
 
@@ -84,13 +86,24 @@ def _paired(values: pd.DataFrame, baseline: str, extra: list[str]) -> pd.DataFra
     for key, grp in guided.groupby([*context, "init"], sort=True, dropna=False):
         d = (grp["value"] - grp["baseline"]).to_numpy(float)
         rows.append({**dict(zip([*context, "init"], key)), **paired_test(d), "guided_wins": int((d > 0).sum())})
-    columns = [*context, "init", "n_seeds", "mean_diff", "sd_diff", "ci_low", "ci_high", "t_p", "wilcoxon_p",
-               "guided_wins"]
+    columns = [
+        *context,
+        "init",
+        "n_seeds",
+        "mean_diff",
+        "sd_diff",
+        "ci_low",
+        "ci_high",
+        "t_p",
+        "wilcoxon_p",
+        "guided_wins",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
-def paired_comparison(results: pd.DataFrame, metric: str = "aubc", baseline: str = "random",
-                      column: str = "test_acc") -> pd.DataFrame:
+def paired_comparison(
+    results: pd.DataFrame, metric: str = "aubc", baseline: str = "random", column: str = "test_acc"
+) -> pd.DataFrame:
     """Per comparison (every factor but init and seed held fixed, guided init): the mean paired difference
     to ``baseline`` over shared seeds, its 95% t-interval, the paired t-test, Wilcoxon signed-rank test
     (n ≥ 6) and Holm-adjusted t-test p-values over the whole family (``alnb.analysis.stats``)."""
@@ -105,9 +118,17 @@ def summary_table(results: pd.DataFrame, baseline: str = "random") -> pd.DataFra
     keys = trial_columns(results)
     per_trial = aubc(results).merge(trial_metric(results, "final").rename(columns={"value": "final"}), on=keys)
     curve = curve_columns(results)
-    table = per_trial.groupby(curve, dropna=False).agg(
-        seeds=("seed", "nunique"), aubc_mean=("aubc", "mean"), aubc_std=("aubc", "std"),
-        final_mean=("final", "mean"), final_std=("final", "std")).reset_index()
+    table = (
+        per_trial.groupby(curve, dropna=False)
+        .agg(
+            seeds=("seed", "nunique"),
+            aubc_mean=("aubc", "mean"),
+            aubc_std=("aubc", "std"),
+            final_mean=("final", "mean"),
+            final_std=("final", "std"),
+        )
+        .reset_index()
+    )
     paired = paired_comparison(results, "aubc", baseline)[[*curve, "mean_diff", "ci_low", "ci_high", "t_p_holm"]]
     table = table.merge(paired, on=curve, how="left")
     return table.rename(columns={"mean_diff": f"aubc_vs_{baseline}"})
@@ -122,16 +143,26 @@ def pool_overlap(labeled: pd.DataFrame) -> pd.DataFrame:
         for cycle in sorted(grp["cycle"].unique()):
             sets = {i: set(grp.loc[(grp["init"] == i) & (grp["cycle"] <= cycle), "index"]) for i in inits}
             for a_pos, a in enumerate(inits):
-                for b in inits[a_pos + 1:]:
+                for b in inits[a_pos + 1 :]:
                     union = len(sets[a] | sets[b])
-                    rows.append({"dataset": dataset, "query": query, "seed": seed, "cycle": cycle, "init_a": a,
-                                 "init_b": b, "jaccard": len(sets[a] & sets[b]) / union if union else 1.0})
+                    rows.append(
+                        {
+                            "dataset": dataset,
+                            "query": query,
+                            "seed": seed,
+                            "cycle": cycle,
+                            "init_a": a,
+                            "init_b": b,
+                            "jaccard": len(sets[a] & sets[b]) / union if union else 1.0,
+                        }
+                    )
     df = pd.DataFrame(rows, columns=["dataset", "query", "seed", "cycle", "init_a", "init_b", "jaccard"])
     return df.groupby(["dataset", "query", "cycle", "init_a", "init_b"], as_index=False)["jaccard"].mean()
 
 
-def class_coverage(pools: pd.DataFrame, labels: np.ndarray | None, n_classes: int,
-                   by: tuple[str, ...] = ("init", "seed")) -> pd.DataFrame:
+def class_coverage(
+    pools: pd.DataFrame, labels: np.ndarray | None, n_classes: int, by: tuple[str, ...] = ("init", "seed")
+) -> pd.DataFrame:
     """Per ``by`` group of ``pools`` (one labeled set each): its size and class statistics
     (``alnb.analysis.class_stats``: coverage, normalised entropy, largest class share, all in [0, 1]). A sample's
     class is ``labels[index]``, or the table's own ``label`` column when ``labels`` is None."""
@@ -139,8 +170,14 @@ def class_coverage(pools: pd.DataFrame, labels: np.ndarray | None, n_classes: in
 
     by = [c for c in by if c in pools]
     classes = pools["label"].to_numpy() if labels is None else np.asarray(labels)[pools["index"].to_numpy()]
-    counts = (pools[by].assign(label=classes).groupby([*by, "label"], sort=True).size()
-              .unstack("label", fill_value=0).reindex(columns=range(n_classes), fill_value=0))
+    counts = (
+        pools[by]
+        .assign(label=classes)
+        .groupby([*by, "label"], sort=True)
+        .size()
+        .unstack("label", fill_value=0)
+        .reindex(columns=range(n_classes), fill_value=0)
+    )
     stats_table = class_statistics(counts.to_numpy())
     return pd.concat([counts.index.to_frame(index=False), stats_table], axis=1)
 

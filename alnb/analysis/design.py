@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from alnb.core.config import StudyParams
 from alnb.analysis.stats import ALPHA, detectable_difference, seeds_needed
+from alnb.core.config import StudyParams
 
 TARGET = 0.02  # the pool-level AUBC gain the default study must detect (issue 17)
 
@@ -40,8 +40,10 @@ def family_rows(params: StudyParams) -> list[tuple[str, int, int]]:
     """(family, tests, seeds) of every family of tests the study makes against random."""
     al, ab, im = params.al, params.ablations, params.imbalance
     m = len(guided_pools(al.inits))
-    rows = [("primary: guided pools, pool-level", m, len(al.seeds)),
-            ("secondary: guided pool × query", m * len(al.queries), len(al.seeds))]
+    rows = [
+        ("primary: guided pools, pool-level", m, len(al.seeds)),
+        ("secondary: guided pool × query", m * len(al.queries), len(al.seeds)),
+    ]
     ab_seeds = len(ab.seeds or al.seeds)
     ab_pools = len(guided_pools(ab.inits))
     if ab.initial_sizes:
@@ -55,22 +57,31 @@ def family_rows(params: StudyParams) -> list[tuple[str, int, int]]:
     if ab.model_inits:
         rows.append(("ablation: backbone initialisation", ab_pools * len(ab.queries) * len(ab.model_inits), ab_seeds))
     if im.imbalance_factors:
-        rows.append(("imbalance", len(guided_pools(im.inits)) * len(im.queries) * len(im.imbalance_factors),
-                     len(im.seeds or al.seeds)))
+        rows.append(
+            (
+                "imbalance",
+                len(guided_pools(im.inits)) * len(im.queries) * len(im.imbalance_factors),
+                len(im.seeds or al.seeds),
+            )
+        )
     return [r for r in rows if r[1] > 0]
 
 
 def power_report(params: StudyParams, sd: float) -> str:
     """What each family detects at 80% power at its first Holm step, given the paired SD ``sd``, as text."""
-    lines = [f"power at a paired SD of {sd:.4f} (80% power, two-sided paired t-test at the first Holm step α/m, "
-             f"noncentral t; the per-query families' SD is usually larger than the pool-level one)",
-             f"{'family':<38} {'tests':>6} {'seeds':>6} {'level':>9} {'detectable':>11}"]
+    lines = [
+        f"power at a paired SD of {sd:.4f} (80% power, two-sided paired t-test at the first Holm step α/m, "
+        f"noncentral t; the per-query families' SD is usually larger than the pool-level one)",
+        f"{'family':<38} {'tests':>6} {'seeds':>6} {'level':>9} {'detectable':>11}",
+    ]
     for name, m, n in family_rows(params):
         lines.append(f"{name:<38} {m:>6} {n:>6} {ALPHA / m:>9.4f} {detectable_difference(sd, n, ALPHA / m):>11.4f}")
     name, m, n = family_rows(params)[0]
     if m:
         need = seeds_needed(TARGET, sd, ALPHA / m)
         verdict = "meets" if detectable_difference(sd, n, ALPHA / m) <= TARGET else "misses"
-        lines.append(f"the primary family {verdict} the target: a gain of {TARGET} needs {need} seeds at this SD "
-                     f"(the design has {n})")
+        lines.append(
+            f"the primary family {verdict} the target: a gain of {TARGET} needs {need} seeds at this SD "
+            f"(the design has {n})"
+        )
     return "\n".join(lines)

@@ -57,9 +57,13 @@ def _colors(names: list[str]) -> dict[str, tuple]:
     return colors
 
 
-def learning_curves(curves: pd.DataFrame, panel: str = "query", line: str = "init",
-                    ylabel: str = "test accuracy", title: str | None = "Learning curves (mean ± std over seeds)"
-                    ) -> plt.Figure:
+def learning_curves(
+    curves: pd.DataFrame,
+    panel: str = "query",
+    line: str = "init",
+    ylabel: str = "test accuracy",
+    title: str | None = "Learning curves (mean ± std over seeds)",
+) -> plt.Figure:
     """Mean ± std over seeds against the number of labels, one panel per ``panel`` value."""
     panels = sorted(curves[panel].unique())
     colors = _colors(sorted(curves[line].unique()))
@@ -68,10 +72,19 @@ def learning_curves(curves: pd.DataFrame, panel: str = "query", line: str = "ini
         sub = curves[curves[panel] == value]
         for name, grp in sub.groupby(line, sort=True):
             grp = grp.sort_values("n_labeled")
-            ax.plot(grp["n_labeled"], grp["mean"], marker="o", ms=3, label=name, color=colors[name],
-                    lw=2.2 if name == "random" else 1.4, ls="--" if name == "random" else "-")
-            ax.fill_between(grp["n_labeled"], grp["mean"] - grp["std"], grp["mean"] + grp["std"],
-                            color=colors[name], alpha=0.12)
+            ax.plot(
+                grp["n_labeled"],
+                grp["mean"],
+                marker="o",
+                ms=3,
+                label=name,
+                color=colors[name],
+                lw=2.2 if name == "random" else 1.4,
+                ls="--" if name == "random" else "-",
+            )
+            ax.fill_between(
+                grp["n_labeled"], grp["mean"] - grp["std"], grp["mean"] + grp["std"], color=colors[name], alpha=0.12
+            )
         ax.set_title(f"{panel} = {value}")
         ax.set_xlabel("labeled samples")
         ax.grid(alpha=0.3)
@@ -80,8 +93,9 @@ def learning_curves(curves: pd.DataFrame, panel: str = "query", line: str = "ini
     return finish_figure(fig, "learning_curves", title)
 
 
-def class_histograms(hist: pd.DataFrame, class_names: list[str] | None = None,
-                     title: str | None = "Class histogram of each initial pool") -> plt.Figure:
+def class_histograms(
+    hist: pd.DataFrame, class_names: list[str] | None = None, title: str | None = "Class histogram of each initial pool"
+) -> plt.Figure:
     """Mean number of samples per class in each initial pool."""
     inits = sorted(hist["init"].unique())
     fig, axes = _grid(len(inits), width=3.6, height=2.6, max_cols=5)
@@ -96,8 +110,9 @@ def class_histograms(hist: pd.DataFrame, class_names: list[str] | None = None,
     return finish_figure(fig, "class_histograms", title)
 
 
-def paired_differences(paired: pd.DataFrame, value: str = "AUBC",
-                       title: str | None = "Guided − random, paired by seed (95% t-intervals)") -> plt.Figure:
+def paired_differences(
+    paired: pd.DataFrame, value: str = "AUBC", title: str | None = "Guided − random, paired by seed (95% t-intervals)"
+) -> plt.Figure:
     """Forest plot of guided − random differences with 95% intervals, one panel per query method."""
     from alnb.core.trial_keys import FACTOR_KEYS
 
@@ -123,9 +138,11 @@ def paired_differences(paired: pd.DataFrame, value: str = "AUBC",
     return finish_figure(fig, "paired_differences", title)
 
 
-def overlap_curves(overlap: pd.DataFrame, baseline: str = "random",
-                   title: str | None = "How much of the labeled set a guided start shares with a random one"
-                   ) -> plt.Figure:
+def overlap_curves(
+    overlap: pd.DataFrame,
+    baseline: str = "random",
+    title: str | None = "How much of the labeled set a guided start shares with a random one",
+) -> plt.Figure:
     """Jaccard overlap with the random start's labeled set across cycles, one panel per query method."""
     sub = overlap[(overlap["init_a"] == baseline) | (overlap["init_b"] == baseline)].copy()
     sub["init"] = np.where(sub["init_a"] == baseline, sub["init_b"], sub["init_a"])
@@ -145,8 +162,12 @@ def overlap_curves(overlap: pd.DataFrame, baseline: str = "random",
     return finish_figure(fig, "overlap_curves", title)
 
 
-def pool_maps(coords: np.ndarray, labels: np.ndarray, pools: dict[str, np.ndarray],
-              title: str | None = "Initial pools on a 2-D map of U (colour: class)") -> plt.Figure:
+def pool_maps(
+    coords: np.ndarray,
+    labels: np.ndarray,
+    pools: dict[str, np.ndarray],
+    title: str | None = "Initial pools on a 2-D map of U (colour: class)",
+) -> plt.Figure:
     """The 2-D map of U coloured faintly by class, with each pool's samples marked, one panel per pool
     (an oracle reference titled "<name> (oracle)")."""
     from alnb.methods.pools import pool_label
@@ -154,8 +175,17 @@ def pool_maps(coords: np.ndarray, labels: np.ndarray, pools: dict[str, np.ndarra
     fig, axes = _grid(len(pools), width=3.8, height=3.6)
     for ax, (name, positions) in zip(axes, pools.items()):
         ax.scatter(coords[:, 0], coords[:, 1], c=labels, cmap="tab10", s=4, alpha=0.25, linewidths=0)
-        ax.scatter(coords[positions, 0], coords[positions, 1], c=labels[positions], cmap="tab10", s=28,
-                   edgecolors="black", linewidths=0.8, vmin=labels.min(), vmax=labels.max())
+        ax.scatter(
+            coords[positions, 0],
+            coords[positions, 1],
+            c=labels[positions],
+            cmap="tab10",
+            s=28,
+            edgecolors="black",
+            linewidths=0.8,
+            vmin=labels.min(),
+            vmax=labels.max(),
+        )
         ax.set_title(f"{pool_label(name)} ({len(positions)})", fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])
@@ -170,8 +200,9 @@ def pool_maps(coords: np.ndarray, labels: np.ndarray, pools: dict[str, np.ndarra
     return finish_figure(fig, "pool_maps", title, right=0.9 if len(classes) <= 20 else 1.0)
 
 
-def image_grid(images: np.ndarray, titles: list[str] | None = None, cols: int = 10,
-               suptitle: str | None = None) -> plt.Figure:
+def image_grid(
+    images: np.ndarray, titles: list[str] | None = None, cols: int = 10, suptitle: str | None = None
+) -> plt.Figure:
     """Images ``[n, C, H, W]`` (uint8) in a grid."""
     n = len(images)
     rows = max(1, math.ceil(n / cols))
@@ -186,15 +217,24 @@ def image_grid(images: np.ndarray, titles: list[str] | None = None, cols: int = 
     return finish_figure(fig, "image_grid", suptitle)
 
 
-def metric_by(values: pd.DataFrame, x: str, y: str = "mean", hue: str = "init", err: str = "std",
-              xlabel: str | None = None, ylabel: str | None = None, title: str | None = None) -> plt.Figure:
+def metric_by(
+    values: pd.DataFrame,
+    x: str,
+    y: str = "mean",
+    hue: str = "init",
+    err: str = "std",
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    title: str | None = None,
+) -> plt.Figure:
     """A line per ``hue`` of ``y`` ± ``err`` against ``x`` (ablations, imbalance factors)."""
     fig, ax = plt.subplots(figsize=(5.2, 3.6))
     colors = _colors(sorted(values[hue].unique()))
     for name, grp in values.groupby(hue, sort=True):
         grp = grp.sort_values(x)
-        ax.errorbar(grp[x], grp[y], yerr=grp[err] if err in grp else None, marker="o", capsize=3, label=name,
-                    color=colors[name])
+        ax.errorbar(
+            grp[x], grp[y], yerr=grp[err] if err in grp else None, marker="o", capsize=3, label=name, color=colors[name]
+        )
     ax.set_xlabel(xlabel or x)
     ax.set_ylabel(ylabel or y)
     if title:
@@ -204,8 +244,9 @@ def metric_by(values: pd.DataFrame, x: str, y: str = "mean", hue: str = "init", 
     return finish_figure(fig, "metric_by", title)
 
 
-def training_curves(histories: dict[str, list[list[float]]],
-                    title: str | None = "Pretext training loss (one line per seed)") -> plt.Figure:
+def training_curves(
+    histories: dict[str, list[list[float]]], title: str | None = "Pretext training loss (one line per seed)"
+) -> plt.Figure:
     """Training loss per epoch of each pretext task (one thin line per seed)."""
     fig, axes = _grid(len(histories), width=3.6, height=2.8)
     for ax, (task, runs) in zip(axes, histories.items()):
@@ -219,8 +260,9 @@ def training_curves(histories: dict[str, list[list[float]]],
     return finish_figure(fig, "training_curves", title)
 
 
-def score_distributions(scores: dict[str, np.ndarray],
-                        title: str | None = "Per-sample pretext loss on U") -> plt.Figure:
+def score_distributions(
+    scores: dict[str, np.ndarray], title: str | None = "Per-sample pretext loss on U"
+) -> plt.Figure:
     """Histogram of the per-sample pretext loss of each task."""
     fig, axes = _grid(len(scores), width=3.6, height=2.8)
     for ax, (task, values) in zip(axes, scores.items()):
@@ -232,9 +274,12 @@ def score_distributions(scores: dict[str, np.ndarray],
     return finish_figure(fig, "score_distributions", title)
 
 
-def gain_curves(gains: pd.DataFrame, baseline: str = "random", ends: pd.Series | None = None,
-                title: str | None = "Gain over a random initial pool, per cycle (95% bands over seeds)"
-                ) -> plt.Figure:
+def gain_curves(
+    gains: pd.DataFrame,
+    baseline: str = "random",
+    ends: pd.Series | None = None,
+    title: str | None = "Gain over a random initial pool, per cycle (95% bands over seeds)",
+) -> plt.Figure:
     """One line per initial pool: the test-accuracy gain over ``baseline`` against the number of labels;
     ``ends`` (init → labeled size) marks with a ring where each pool's gain interval first includes 0."""
     fig, ax = plt.subplots(figsize=(7.5, 4.4))
@@ -242,8 +287,15 @@ def gain_curves(gains: pd.DataFrame, baseline: str = "random", ends: pd.Series |
     for init, grp in gains.groupby("init", sort=True):
         grp = grp.sort_values("n_labeled")
         oracle = (grp["kind"] == "oracle").any() if "kind" in grp else False
-        ax.plot(grp["n_labeled"], grp["mean_gain"], marker="o", ms=3, color=colors[init], ls=":" if oracle else "-",
-                label=f"{init} (oracle)" if oracle else init)
+        ax.plot(
+            grp["n_labeled"],
+            grp["mean_gain"],
+            marker="o",
+            ms=3,
+            color=colors[init],
+            ls=":" if oracle else "-",
+            label=f"{init} (oracle)" if oracle else init,
+        )
         ax.fill_between(grp["n_labeled"], grp["ci_low"], grp["ci_high"], color=colors[init], alpha=0.12)
         end = np.nan if ends is None else ends.get(init, np.nan)
         if np.isfinite(end):
@@ -259,9 +311,9 @@ def gain_curves(gains: pd.DataFrame, baseline: str = "random", ends: pd.Series |
     return finish_figure(fig, "gain_curves", title)
 
 
-def penalty_heatmap(matrix: pd.DataFrame,
-                    title: str | None = "Pairwise penalty matrix: share of points where row beats column"
-                    ) -> plt.Figure:
+def penalty_heatmap(
+    matrix: pd.DataFrame, title: str | None = "Pairwise penalty matrix: share of points where row beats column"
+) -> plt.Figure:
     """The penalty matrix (Lüth et al. 2023) as a heat map, column sums below the names."""
     n = len(matrix)
     fig, ax = plt.subplots(figsize=(max(6.0, 2.5 + 0.6 * n), max(4.8, 2.0 + 0.5 * n)))
@@ -273,17 +325,27 @@ def penalty_heatmap(matrix: pd.DataFrame,
         for j in range(n):
             value = matrix.iat[i, j]
             if i != j and value > 0:
-                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
-                        color="black" if value > 0.6 else "white")
+                ax.text(
+                    j,
+                    i,
+                    f"{value:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="black" if value > 0.6 else "white",
+                )
     ax.set_xlabel("than (column sum: how often beaten)")
     ax.set_ylabel("significantly better")
     fig.colorbar(image, ax=ax, label="share of (query method, cycle) points", shrink=0.8)
     return finish_figure(fig, "penalty_matrix", title)
 
 
-def quality_scatter(table: pd.DataFrame, labels: dict[str, str], correlations: pd.DataFrame | None = None,
-                    title: str | None = "What makes a pool good: pool properties against the AL-phase gain"
-                    ) -> plt.Figure:
+def quality_scatter(
+    table: pd.DataFrame,
+    labels: dict[str, str],
+    correlations: pd.DataFrame | None = None,
+    title: str | None = "What makes a pool good: pool properties against the AL-phase gain",
+) -> plt.Figure:
     """One panel per property: each (init, seed) pool (small points) and each pool type's mean over seeds
     (large points) against the AL-phase gain over random; the title gives Spearman's ρ over pool types."""
     props = [p for p in labels if p in table]
@@ -293,12 +355,20 @@ def quality_scatter(table: pd.DataFrame, labels: dict[str, str], correlations: p
     for ax, prop in zip(axes, props):
         for init, grp in table.groupby("init", sort=True):
             ax.scatter(grp[prop], grp["al_phase_gain"], s=10, color=colors[init], alpha=0.35)
-            ax.scatter(grp[prop].mean(), grp["al_phase_gain"].mean(), s=70, color=colors[init], label=init,
-                       edgecolor="black", linewidth=0.6)
+            ax.scatter(
+                grp[prop].mean(),
+                grp["al_phase_gain"].mean(),
+                s=70,
+                color=colors[init],
+                label=init,
+                edgecolor="black",
+                linewidth=0.6,
+            )
         ax.axhline(0, color="black", lw=0.8)
         ax.set_xlabel(labels[prop], fontsize=8)
-        ax.set_title(f"ρ over pool types = {rho[prop]:+.2f}" if np.isfinite(rho.get(prop, np.nan)) else prop,
-                     fontsize=9)
+        ax.set_title(
+            f"ρ over pool types = {rho[prop]:+.2f}" if np.isfinite(rho.get(prop, np.nan)) else prop, fontsize=9
+        )
         ax.grid(alpha=0.3)
         ax.tick_params(labelleft=True)
     axes[0].set_ylabel("AL-phase gain over random")

@@ -26,8 +26,9 @@ BLOCK = 1024
 
 def distance_to_pool(points: torch.Tensor, pool: torch.Tensor) -> np.ndarray:
     """Distance from each point to its nearest pool point."""
-    return torch.cat([torch.cdist(points[s:s + BLOCK], pool).min(1).values
-                      for s in range(0, len(points), BLOCK)]).numpy()
+    return torch.cat(
+        [torch.cdist(points[s : s + BLOCK], pool).min(1).values for s in range(0, len(points), BLOCK)]
+    ).numpy()
 
 
 def typicality_of_u(features: np.ndarray, k: int = TYPICALITY_NEIGHBOURS) -> np.ndarray:
@@ -35,8 +36,13 @@ def typicality_of_u(features: np.ndarray, k: int = TYPICALITY_NEIGHBOURS) -> np.
     return typicality(l2_normalize(features), min(k, len(features) - 1))
 
 
-def pool_properties(positions: np.ndarray, labels: np.ndarray, features: np.ndarray, n_classes: int,
-                    typicalities: np.ndarray | None = None) -> dict[str, float]:
+def pool_properties(
+    positions: np.ndarray,
+    labels: np.ndarray,
+    features: np.ndarray,
+    n_classes: int,
+    typicalities: np.ndarray | None = None,
+) -> dict[str, float]:
     """The properties above for one pool (``positions`` into U, ``labels`` and ``features`` of U);
     ``typicalities``: :func:`typicality_of_u` of ``features`` when the caller has it already."""
     typicalities = typicality_of_u(features) if typicalities is None else typicalities
@@ -45,9 +51,11 @@ def pool_properties(positions: np.ndarray, labels: np.ndarray, features: np.ndar
     x = torch.as_tensor(l2_normalize(features))
     with torch.inference_mode():
         spread = distance_to_pool(x, x[torch.as_tensor(positions)]).mean()
-    return {**{c: float(classes[c]) for c in CLASS_COLUMNS},
-            "relative_density": float(typicalities[positions].mean() / typicalities.mean()),
-            "u_to_pool_distance": float(spread)}
+    return {
+        **{c: float(classes[c]) for c in CLASS_COLUMNS},
+        "relative_density": float(typicalities[positions].mean() / typicalities.mean()),
+        "u_to_pool_distance": float(spread),
+    }
 
 
 PROPERTY_LABELS = {

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 MISSING = "—"
-P_VALUE_COLUMN = re.compile(r"(^|[\s_(])p($|[\s_)])")   # "p", "p_holm", "t_p_holm", "Holm p (primary)"
+P_VALUE_COLUMN = re.compile(r"(^|[\s_(])p($|[\s_)])")  # "p", "p_holm", "t_p_holm", "Holm p (primary)"
 
 
 def readable(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
@@ -26,8 +26,8 @@ def readable(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
             continue
         present = values.notna()
         if P_VALUE_COLUMN.search(str(column)):
-            below = present & (values < 10.0 ** -digits)
-            shown.loc[below, column] = f"< {10.0 ** -digits:.{digits}f}"
+            below = present & (values < 10.0**-digits)
+            shown.loc[below, column] = f"< {10.0**-digits:.{digits}f}"
         elif present.any() and np.all(values[present] == np.round(values[present])):
             shown.loc[present, column] = values[present].astype(np.int64).tolist()
     return shown.where(shown.notna(), MISSING)
@@ -36,8 +36,7 @@ def readable(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
 def has_row_numbers(table: pd.DataFrame) -> bool:
     """Whether the index only numbers the rows (unnamed integers): it means nothing to a reader."""
     index = table.index
-    return (not isinstance(index, pd.MultiIndex) and index.name is None
-            and pd.api.types.is_integer_dtype(index.dtype))
+    return not isinstance(index, pd.MultiIndex) and index.name is None and pd.api.types.is_integer_dtype(index.dtype)
 
 
 def show(table: pd.DataFrame, digits: int = 4) -> None:

@@ -51,8 +51,15 @@ def paired_test(d: np.ndarray) -> dict:
         t_p = degenerate_p_value(d)
     nonzero = np.any(np.abs(d) > SPREAD_TOLERANCE)
     w_p = float(stats.wilcoxon(d).pvalue) if n >= 6 and nonzero else (1.0 if n >= 6 else float("nan"))
-    return {"n_seeds": n, "mean_diff": mean, "sd_diff": sd, "ci_low": mean - half, "ci_high": mean + half,
-            "t_p": t_p, "wilcoxon_p": w_p}
+    return {
+        "n_seeds": n,
+        "mean_diff": mean,
+        "sd_diff": sd,
+        "ci_low": mean - half,
+        "ci_high": mean + half,
+        "t_p": t_p,
+        "wilcoxon_p": w_p,
+    }
 
 
 def holm(p_values: np.ndarray) -> np.ndarray:
@@ -103,8 +110,7 @@ def detectable_difference(sd: float, n: int, alpha: float = ALPHA, power: float 
     return float(optimize.brentq(shortfall, 0.0, high, xtol=1e-10) * sd)
 
 
-def seeds_needed(difference: float, sd: float, alpha: float = ALPHA, power: float = 0.8,
-                 most: int = 10_000) -> int:
+def seeds_needed(difference: float, sd: float, alpha: float = ALPHA, power: float = 0.8, most: int = 10_000) -> int:
     """The fewest seeds whose paired t-test at level ``alpha`` detects ``difference`` with ``power``."""
     n = 2
     while n < most and detectable_difference(sd, n, alpha, power) > difference:
@@ -133,8 +139,9 @@ def _permutation_p(x: np.ndarray, y: np.ndarray, exact_up_to: int = 8, draws: in
     return float(np.mean(np.abs(values) >= abs(rho) - 1e-12))
 
 
-def correlation_over_groups(x: np.ndarray, y: np.ndarray, groups: np.ndarray, n_boot: int = 2000,
-                            seed: int = 0) -> dict[str, float]:
+def correlation_over_groups(
+    x: np.ndarray, y: np.ndarray, groups: np.ndarray, n_boot: int = 2000, seed: int = 0
+) -> dict[str, float]:
     """Pools of one type (a group) across seeds are not independent, so the unit is the type.
 
     ``between``: Spearman's ρ over the group means of (x, y), with a 95% percentile interval from
@@ -147,8 +154,13 @@ def correlation_over_groups(x: np.ndarray, y: np.ndarray, groups: np.ndarray, n_
     table = pd.DataFrame({"x": np.asarray(x, float), "y": np.asarray(y, float), "g": np.asarray(groups)})
     means = table.groupby("g")[["x", "y"]].mean()
     mx, my = means["x"].to_numpy(), means["y"].to_numpy()
-    out = {"groups": len(means), "between": _spearman(mx, my), "between_low": float("nan"),
-           "between_high": float("nan"), "between_p": _permutation_p(mx, my)}
+    out = {
+        "groups": len(means),
+        "between": _spearman(mx, my),
+        "between_low": float("nan"),
+        "between_high": float("nan"),
+        "between_p": _permutation_p(mx, my),
+    }
     if np.isfinite(out["between"]):
         rng = np.random.default_rng(seed)
         draws = [_spearman(mx[i], my[i]) for i in rng.integers(0, len(mx), (n_boot, len(mx)))]

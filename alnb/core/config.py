@@ -18,7 +18,6 @@ from typing import Any
 
 import yaml
 
-
 PRECISIONS = ("fp32", "bf16")  # training.precision: full precision, or bfloat16 autocast
 
 
@@ -209,7 +208,7 @@ class StudyParams:
         path = Path(self.data.cache_dir).expanduser()
         return path if path.is_absolute() else Path(self.project_root) / path
 
-    def replace(self, **sections: dict[str, Any]) -> "StudyParams":
+    def replace(self, **sections: dict[str, Any]) -> StudyParams:
         """A copy with some fields of some sections overridden, e.g. ``replace(al={"cycles": 2})``."""
         changes = {}
         for name, value in sections.items():
@@ -223,6 +222,7 @@ class StudyParams:
 
 # ----------------------------------------------------------------------------- parsing
 
+
 def _type_name(tp: Any) -> str:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
@@ -232,7 +232,8 @@ def _type_name(tp: Any) -> str:
     if origin is dict:
         return "a mapping"
     return {type(None): "null", int: "an integer", float: "a number", str: "a string", bool: "true/false"}.get(
-        tp, getattr(tp, "__name__", str(tp)))
+        tp, getattr(tp, "__name__", str(tp))
+    )
 
 
 def _matches(value: Any, tp: Any) -> bool:
@@ -310,8 +311,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if isinstance(key, typing.Hashable) and key in seen:
-                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice",
-                                                        key_node.start_mark)
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -336,6 +336,8 @@ def read_params(path: str | Path) -> tuple[dict[str, Any], Path]:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise ParamsError(f"params: cannot read {str(path)!r}: {_read_error(err)}") from None
     if raw is None or raw == {}:
-        raise ParamsError(f"params: {str(path)!r} is empty; a params file names at least its study "
-                          f"(e.g. 'study: my_study'; params/default.yaml is the default study)")
+        raise ParamsError(
+            f"params: {str(path)!r} is empty; a params file names at least its study "
+            f"(e.g. 'study: my_study'; params/default.yaml is the default study)"
+        )
     return raw, find_project_root(path.resolve().parent)

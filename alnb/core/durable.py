@@ -12,8 +12,8 @@ import os
 import tempfile
 import warnings
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
 def fsync_file(path: Path) -> None:
@@ -73,6 +73,7 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 # ----------------------------------------------------------------------------- files left by a crash
+
 
 class DamagedFileWarning(RuntimeWarning):
     """A file is damaged (e.g. truncated by a crash of an older version); it is recomputed, never trusted."""

@@ -80,7 +80,7 @@ class TerminalProgress:
         self._thread = threading.Thread(target=self._poll, daemon=True)
         self._bar, self._id = None, None
 
-    def __enter__(self) -> "TerminalProgress":
+    def __enter__(self) -> TerminalProgress:
         self.path.unlink(missing_ok=True)
         self._thread.start()
         return self
@@ -108,7 +108,11 @@ class TerminalProgress:
             if self._bar is not None:
                 self._bar.close()
             self._id = state["id"]
-            self._bar = tqdm(total=state["total"], desc=f"{self.label} {state['desc']}", unit=unit_of(state["desc"]),
-                             dynamic_ncols=True)
+            self._bar = tqdm(
+                total=state["total"],
+                desc=f"{self.label} {state['desc']}",
+                unit=unit_of(state["desc"]),
+                dynamic_ncols=True,
+            )
         if state["done"] > self._bar.n:
             self._bar.update(state["done"] - self._bar.n)

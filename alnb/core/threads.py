@@ -7,8 +7,8 @@ a 1-thread one on a busy 2-core machine. Jobs therefore set their thread count e
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import torch
 

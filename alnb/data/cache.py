@@ -22,8 +22,9 @@ def listing_cache_path(root: Path, subfolders: tuple[str, ...], name: str, cache
     """``<cache_dir>/<name>_<digest>.npz`` for the files below ``root``'s ``subfolders`` (``"."``: all of
     ``root``; ``cache_dir`` None: :func:`default_cache_dir`)."""
     listing = hashlib.sha1(f"{Path(root).resolve()}\n".encode())
-    for path in sorted(p for sub in subfolders if (root / sub).is_dir() for p in (root / sub).rglob("*")
-                       if p.is_file()):
+    for path in sorted(
+        p for sub in subfolders if (root / sub).is_dir() for p in (root / sub).rglob("*") if p.is_file()
+    ):
         stat = path.stat()
         listing.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return Path(cache_dir or default_cache_dir()) / f"{name}_{listing.hexdigest()[:16]}.npz"

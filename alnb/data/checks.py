@@ -29,8 +29,10 @@ def check_labels(labels, n_images: int, n_classes: int, source: str | Path) -> n
         raise DatasetError(f"{source}: expected {n_images} labels (one per image), found {len(array)}")
     outside = np.flatnonzero((array < 0) | (array >= n_classes))
     if len(outside):
-        raise DatasetError(f"{source}: expected labels in [0, {n_classes - 1}], found {array[outside[0]]} at "
-                           f"position {outside[0]} ({len(outside)} labels out of range)")
+        raise DatasetError(
+            f"{source}: expected labels in [0, {n_classes - 1}], found {array[outside[0]]} at "
+            f"position {outside[0]} ({len(outside)} labels out of range)"
+        )
     return array.astype(np.int64)
 
 
@@ -58,8 +60,10 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
     raw = read_bytes(path)
     magic = struct.pack(">HBB", 0, 0x08, ndim)
     if raw[:4] != magic:
-        raise DatasetError(f"{path}: expected the idx magic number 0x{magic.hex()} (unsigned bytes, {ndim} "
-                           f"dimensions), found 0x{raw[:4].hex() or 'empty file'}")
+        raise DatasetError(
+            f"{path}: expected the idx magic number 0x{magic.hex()} (unsigned bytes, {ndim} "
+            f"dimensions), found 0x{raw[:4].hex() or 'empty file'}"
+        )
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise DatasetError(f"{path}: expected a {header}-byte idx header, found a file of {len(raw)} bytes")
@@ -68,8 +72,9 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
     if len(raw) != expected:
         shape = " × ".join(str(d) for d in dims)
         state = "truncated" if len(raw) < expected else "longer than its header says"
-        raise DatasetError(f"{path}: expected {expected} bytes (header {shape}), found {len(raw)} (the file is "
-                           f"{state})")
+        raise DatasetError(
+            f"{path}: expected {expected} bytes (header {shape}), found {len(raw)} (the file is {state})"
+        )
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims).copy()
 
 
@@ -78,10 +83,20 @@ def read_pickle(path: Path):
     try:
         with open(path, "rb") as fh:
             return pickle.load(fh, encoding="latin1")
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError, IndexError,
-            KeyError) as err:
-        raise DatasetError(f"{path}: expected a python pickle, found an unreadable file "
-                           f"({type(err).__name__}: {' '.join(str(err).split())})") from None
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        ImportError,
+        IndexError,
+        KeyError,
+    ) as err:
+        raise DatasetError(
+            f"{path}: expected a python pickle, found an unreadable file "
+            f"({type(err).__name__}: {' '.join(str(err).split())})"
+        ) from None
 
 
 def check_keys(obj, keys: tuple[str, ...], path: Path) -> dict:
@@ -98,8 +113,12 @@ def check_keys(obj, keys: tuple[str, ...], path: Path) -> dict:
 
 def check_image_array(data, shape: tuple[int, ...], path: Path, key: str) -> np.ndarray:
     """``data`` must be a uint8 array ``[n, *shape]`` (``n`` any)."""
-    if not (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.shape[1:] == shape
-            and data.ndim == 1 + len(shape)):
+    if not (
+        isinstance(data, np.ndarray)
+        and data.dtype == np.uint8
+        and data.shape[1:] == shape
+        and data.ndim == 1 + len(shape)
+    ):
         wanted = ", ".join(["n", *map(str, shape)])
         raise DatasetError(f"{path}: expected {key!r} as a uint8 array of shape ({wanted}), found {_describe(data)}")
     return data
@@ -127,11 +146,13 @@ def read_rgb_image(path: Path, shape: tuple[int, int] | None = None) -> np.ndarr
     except FileNotFoundError:
         raise DatasetError(f"{path}: expected an image file, found none") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-        raise DatasetError(f"{path}: expected an image, found an unreadable file "
-                           f"({' '.join(str(err).split())})") from None
+        raise DatasetError(
+            f"{path}: expected an image, found an unreadable file ({' '.join(str(err).split())})"
+        ) from None
     if shape is not None and array.shape[1:] != tuple(shape):
-        raise DatasetError(f"{path}: expected a {shape[0]}×{shape[1]} image like the others, found "
-                           f"{array.shape[1]}×{array.shape[2]}")
+        raise DatasetError(
+            f"{path}: expected a {shape[0]}×{shape[1]} image like the others, found {array.shape[1]}×{array.shape[2]}"
+        )
     return array
 
 

@@ -14,12 +14,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from alnb.data import checks
 from alnb.core import seeding
+from alnb.core.durable import atomic_save_npz
+from alnb.data import checks
 from alnb.data.cache import listing_cache_path
 from alnb.data.checks import DatasetError
 from alnb.data.specs import DATASETS, SPECS
-from alnb.core.durable import atomic_save_npz
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -66,9 +67,16 @@ class DatasetNotFound(FileNotFoundError):
     """Raised when a dataset is not on disk and downloads are off; names the folder and files."""
 
 
-def load_dataset(name: str, root: str | Path = "data", download: bool = False, test_size: float | int = 0.25,
-                 imbalance_factor: float | None = None, image_size: int | None = None,
-                 train_subset: int | float | None = None, cache_dir: str | Path | None = None) -> Dataset:
+def load_dataset(
+    name: str,
+    root: str | Path = "data",
+    download: bool = False,
+    test_size: float | int = 0.25,
+    imbalance_factor: float | None = None,
+    image_size: int | None = None,
+    train_subset: int | float | None = None,
+    cache_dir: str | Path | None = None,
+) -> Dataset:
     """Load ``name`` into memory; ``train_subset`` keeps a seeded, stratified subset of its train split,
     ``imbalance_factor`` then makes that long-tailed (Cui et al. 2019).
 
@@ -78,8 +86,13 @@ def load_dataset(name: str, root: str | Path = "data", download: bool = False, t
     Its decoded arrays, and TinyImageNet's, are cached in ``cache_dir`` (default: the user's cache folder,
     :mod:`alnb.data.cache`), never under ``root``.
     """
-    loaders = {"digits": _load_digits, "mnist": _load_mnist, "cifar10": _load_cifar10,
-               "cifar100": _load_cifar100, "tinyimagenet": _load_tinyimagenet}
+    loaders = {
+        "digits": _load_digits,
+        "mnist": _load_mnist,
+        "cifar10": _load_cifar10,
+        "cifar100": _load_cifar100,
+        "tinyimagenet": _load_tinyimagenet,
+    }
     if name not in loaders and name != "imagefolder":
         raise ValueError(f"data.dataset: unknown dataset {name!r}; valid: {', '.join(DATASETS)}")
     if name == "digits":
@@ -87,8 +100,9 @@ def load_dataset(name: str, root: str | Path = "data", download: bool = False, t
     elif name == "imagefolder":
         from alnb.data.imagefolder import load_imagefolder
 
-        x_tr, y_tr, x_te, y_te, classes = load_imagefolder(Path(root), image_size, test_size,
-                                                           Path(cache_dir) if cache_dir else None)
+        x_tr, y_tr, x_te, y_te, classes = load_imagefolder(
+            Path(root), image_size, test_size, Path(cache_dir) if cache_dir else None
+        )
         dataset = Dataset("imagefolder", *_tensors(x_tr, y_tr), *_tensors(x_te, y_te), classes)
     elif name == "tinyimagenet":
         dataset = _load_tinyimagenet(Path(root), download, Path(cache_dir) if cache_dir else None)
@@ -113,7 +127,7 @@ def subset_counts(class_counts: np.ndarray, size: int | float) -> np.ndarray:
     exact = class_counts * (n / total)
     counts = np.floor(exact).astype(np.int64)
     order = np.argsort(-(exact - counts), kind="stable")
-    counts[order[:n - counts.sum()]] += 1
+    counts[order[: n - counts.sum()]] += 1
     return counts
 
 
@@ -123,8 +137,9 @@ def subset_of_train(dataset: Dataset, size: int | float) -> Dataset:
     labels = dataset.train_labels.numpy()
     counts = subset_counts(np.bincount(labels, minlength=dataset.n_classes), size)
     rng = np.random.default_rng(SUBSET_SEED)
-    keep = np.sort(np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:counts[c]]
-                                   for c in range(dataset.n_classes)]))
+    keep = np.sort(
+        np.concatenate([rng.permutation(np.flatnonzero(labels == c))[: counts[c]] for c in range(dataset.n_classes)])
+    )
     keep_t = torch.from_numpy(keep)
     return replace(dataset, train_images=dataset.train_images[keep_t], train_labels=dataset.train_labels[keep_t])
 
@@ -142,10 +157,14 @@ def long_tailed(dataset: Dataset, imbalance_factor: float) -> Dataset:
     labels = dataset.train_labels.numpy()
     n_max = int(np.bincount(labels, minlength=dataset.n_classes).max())
     counts = long_tail_counts(n_max, dataset.n_classes, imbalance_factor)
-    keep = np.sort(np.concatenate([np.flatnonzero(labels == c)[:counts[c]] for c in range(dataset.n_classes)]))
+    keep = np.sort(np.concatenate([np.flatnonzero(labels == c)[: counts[c]] for c in range(dataset.n_classes)]))
     keep_t = torch.from_numpy(keep)
-    return replace(dataset, name=f"{dataset.name}_lt{imbalance_factor:g}",
-                   train_images=dataset.train_images[keep_t], train_labels=dataset.train_labels[keep_t])
+    return replace(
+        dataset,
+        name=f"{dataset.name}_lt{imbalance_factor:g}",
+        train_images=dataset.train_images[keep_t],
+        train_labels=dataset.train_labels[keep_t],
+    )
 
 
 def make_splits(dataset: Dataset, val_size: float | int, seed: int) -> Splits:
@@ -171,9 +190,11 @@ def resolve_size(size: float | int, total: int, key: str) -> int:
 
 # ----------------------------------------------------------------------------- loaders
 
+
 def _tensors(images: np.ndarray, labels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.from_numpy(np.ascontiguousarray(images, dtype=np.uint8)), torch.from_numpy(
-        np.asarray(labels, dtype=np.int64))
+        np.asarray(labels, dtype=np.int64)
+    )
 
 
 def _load_digits(test_size: float | int) -> Dataset:
@@ -193,7 +214,8 @@ def _load_digits(test_size: float | int) -> Dataset:
 def _missing(name: str, folder: Path, files: list[str]) -> DatasetNotFound:
     return DatasetNotFound(
         f"data.dataset: {name} is not on disk and data.download is false. Expected in {folder}: "
-        f"{', '.join(files)}. Put the files there or set data.download: true.")
+        f"{', '.join(files)}. Put the files there or set data.download: true."
+    )
 
 
 MNIST_FILES = {"train": SPECS["mnist"].train_files, "test": SPECS["mnist"].test_files}
@@ -209,7 +231,9 @@ def _read_mnist_split(raw: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     images = checks.read_idx(raw / images_name, 3)
     side, n_classes = SPECS["mnist"].side, SPECS["mnist"].n_classes
     if images.shape[1:] != (side, side):
-        raise DatasetError(f"{raw / images_name}: expected {side}×{side} images, found {images.shape[1]}×{images.shape[2]}")
+        raise DatasetError(
+            f"{raw / images_name}: expected {side}×{side} images, found {images.shape[1]}×{images.shape[2]}"
+        )
     labels = checks.check_labels(checks.read_idx(raw / labels_name, 1), len(images), n_classes, raw / labels_name)
     return images[:, None], labels
 
@@ -230,12 +254,20 @@ def _cifar_layout(root: Path, name: str) -> tuple[Path, list[str], list[str], st
     """(folder, train files, test files, meta file, label key, class-names key, classes) of a CIFAR release."""
     spec = SPECS[name]
     label_key, names_key = ("labels", "label_names") if name == "cifar10" else ("fine_labels", "fine_label_names")
-    return (root / spec.folder, list(spec.train_files), list(spec.test_files), spec.other_files[0], label_key,
-            names_key, spec.n_classes)
+    return (
+        root / spec.folder,
+        list(spec.train_files),
+        list(spec.test_files),
+        spec.other_files[0],
+        label_key,
+        names_key,
+        spec.n_classes,
+    )
 
 
-def _read_cifar_batches(folder: Path, files: list[str], label_key: str, n_classes: int
-                        ) -> tuple[np.ndarray, np.ndarray]:
+def _read_cifar_batches(
+    folder: Path, files: list[str], label_key: str, n_classes: int
+) -> tuple[np.ndarray, np.ndarray]:
     channels, side = SPECS["cifar10"].channels, SPECS["cifar10"].side  # CIFAR-100 has the same shape
     images, labels = [], []
     for name in files:
@@ -253,8 +285,8 @@ def _read_cifar(root: Path, name: str) -> Dataset:
     x_te, y_te = _read_cifar_batches(folder, test_files, key, n_classes)
     meta_path = folder / meta
     classes = checks.check_class_names(
-        checks.check_keys(checks.read_pickle(meta_path), (names,), meta_path)[names], n_classes,
-        meta_path, names)
+        checks.check_keys(checks.read_pickle(meta_path), (names,), meta_path)[names], n_classes, meta_path, names
+    )
     return Dataset(name, *_tensors(x_tr, y_tr), *_tensors(x_te, y_te), classes)
 
 
@@ -312,8 +344,9 @@ def _tiny_layout(folder: Path) -> tuple[list[str], list[Path], list[int], list[P
         images = folder / "train" / wnid / "images"
         paths = sorted(images.glob("*.JPEG"))
         if not paths:
-            raise DatasetError(f"{images}: expected the training images of {wnid} (listed in wnids.txt) as *.JPEG, "
-                               f"found none")
+            raise DatasetError(
+                f"{images}: expected the training images of {wnid} (listed in wnids.txt) as *.JPEG, found none"
+            )
         train_paths += paths
         train_labels += [index[wnid]] * len(paths)
     annotations = folder / "val" / "val_annotations.txt"
@@ -325,8 +358,9 @@ def _tiny_layout(folder: Path) -> tuple[list[str], list[Path], list[int], list[P
         if len(parts) < 2:
             raise DatasetError(f"{annotations}: line {number}: expected 'file<TAB>wnid<TAB>box', found {line!r}")
         if parts[1] not in index:
-            raise DatasetError(f"{annotations}: line {number}: expected a wnid of wnids.txt, found unknown wnid "
-                               f"{parts[1]!r}")
+            raise DatasetError(
+                f"{annotations}: line {number}: expected a wnid of wnids.txt, found unknown wnid {parts[1]!r}"
+            )
         path = folder / "val" / "images" / parts[0]
         if not path.is_file():
             raise DatasetError(f"{annotations}: line {number}: expected the image {path}, found no such file")
@@ -353,8 +387,11 @@ def _tiny_cache(cache: Path, n_classes: int) -> tuple[np.ndarray, ...] | None:
         checks.check_labels(y_tr, len(x_tr), n_classes, f"{cache} 'y_tr'")
         checks.check_labels(y_te, len(x_te), n_classes, f"{cache} 'y_te'")
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
-        warnings.warn(f"{cache}: unreadable or inconsistent cache ({' '.join(str(err).split())}); decoding the "
-                      f"images again", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"{cache}: unreadable or inconsistent cache ({' '.join(str(err).split())}); decoding the images again",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return None
     return x_tr, y_tr, x_te, y_te
 

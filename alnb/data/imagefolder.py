@@ -39,8 +39,7 @@ def _class_folders(split: Path) -> dict[str, list[Path]]:
     for folder in classes:
         files[folder.name] = _images_in(folder)
         if not files[folder.name]:
-            raise ImageFolderError(f"data.root: class folder {folder} holds no image "
-                                   f"({', '.join(IMAGE_SUFFIXES)})")
+            raise ImageFolderError(f"data.root: class folder {folder} holds no image ({', '.join(IMAGE_SUFFIXES)})")
     return files
 
 
@@ -48,16 +47,19 @@ def scan(root: Path) -> tuple[dict[str, list[Path]], dict[str, list[Path]] | Non
     """The image files per class of ``root/train`` and of ``root/test`` (None without a test folder)."""
     root = Path(root)
     if not (root / "train").is_dir():
-        raise ImageFolderError(f"data.root: {root} has no train folder (expected {root}/train/<class>/*.png|jpg, "
-                               f"optionally {root}/test/<class>/)")
+        raise ImageFolderError(
+            f"data.root: {root} has no train folder (expected {root}/train/<class>/*.png|jpg, "
+            f"optionally {root}/test/<class>/)"
+        )
     train = _class_folders(root / "train")
     if not (root / "test").is_dir():
         return train, None
     test = _class_folders(root / "test")
     unknown = sorted(set(test) - set(train))
     if unknown:
-        raise ImageFolderError(f"data.root: {root / 'test'} has classes that {root / 'train'} lacks: "
-                               f"{', '.join(unknown)}")
+        raise ImageFolderError(
+            f"data.root: {root / 'test'} has classes that {root / 'train'} lacks: {', '.join(unknown)}"
+        )
     return train, test
 
 
@@ -88,8 +90,7 @@ def read_image(path: Path, image_size: int) -> tuple[np.ndarray, bool]:
     return np.asarray(square, dtype=np.uint8).transpose(2, 0, 1), gray
 
 
-def _decode(files: dict[str, list[Path]], classes: list[str], image_size: int) -> tuple[np.ndarray, np.ndarray,
-                                                                                         bool]:
+def _decode(files: dict[str, list[Path]], classes: list[str], image_size: int) -> tuple[np.ndarray, np.ndarray, bool]:
     images, labels, all_gray = [], [], True
     for label, name in enumerate(classes):
         for path in files.get(name, []):
@@ -100,8 +101,9 @@ def _decode(files: dict[str, list[Path]], classes: list[str], image_size: int) -
     return np.stack(images), np.asarray(labels, dtype=np.int64), all_gray
 
 
-def load_imagefolder(root: Path, image_size: int, test_size: float | int, cache_dir: Path | None
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]:
+def load_imagefolder(
+    root: Path, image_size: int, test_size: float | int, cache_dir: Path | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]:
     """The image folder's arrays ``(x_train, y_train, x_test, y_test, class names)``: images uint8 ``[N, C, S, S]``,
     decoded once and then read from ``cache_dir``; ``alnb.data.datasets`` builds the Dataset from them."""
     root = Path(root)
@@ -128,7 +130,7 @@ def _split(x: np.ndarray, y: np.ndarray, n_classes: int, test_size: float | int)
     """A stratified train/test split with the fixed seed ``SPLIT_SEED``."""
     rng = np.random.default_rng(SPLIT_SEED)
     n_test = _test_counts(np.bincount(y, minlength=n_classes), test_size)
-    test = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:n_test[c]] for c in range(n_classes)])
+    test = np.concatenate([rng.permutation(np.flatnonzero(y == c))[: n_test[c]] for c in range(n_classes)])
     is_test = np.zeros(len(y), dtype=bool)
     is_test[test] = True
     return x[~is_test], y[~is_test], x[is_test], y[is_test]

@@ -45,20 +45,56 @@ class DatasetSpec:
         return self.folder is not None
 
 
-SPECS = {spec.name: spec for spec in (
-    DatasetSpec("digits", channels=1, side=8, flips=False),
-    DatasetSpec("mnist", channels=1, side=28,
-                class_counts=(5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949), n_test=10_000,
-                folder="MNIST/raw", train_files=("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-                test_files=("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"), flips=False, checksums=True),
-    DatasetSpec("cifar10", channels=3, side=32, class_counts=(5000,) * 10, n_test=10_000,
-                folder="cifar-10-batches-py", train_files=tuple(f"data_batch_{i}" for i in range(1, 6)),
-                test_files=("test_batch",), other_files=("batches.meta",), checksums=True),
-    DatasetSpec("cifar100", channels=3, side=32, class_counts=(500,) * 100, n_test=10_000,
-                folder="cifar-100-python", train_files=("train",), test_files=("test",), other_files=("meta",),
-                checksums=True),
-    DatasetSpec("tinyimagenet", channels=3, side=64, class_counts=(500,) * 200, n_test=10_000,
-                folder="tiny-imagenet-200", other_files=("wnids.txt", "val/val_annotations.txt")),
-    DatasetSpec("imagefolder", channels=3, side=None),
-)}
+SPECS = {
+    spec.name: spec
+    for spec in (
+        DatasetSpec("digits", channels=1, side=8, flips=False),
+        DatasetSpec(
+            "mnist",
+            channels=1,
+            side=28,
+            class_counts=(5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949),
+            n_test=10_000,
+            folder="MNIST/raw",
+            train_files=("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+            test_files=("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+            flips=False,
+            checksums=True,
+        ),
+        DatasetSpec(
+            "cifar10",
+            channels=3,
+            side=32,
+            class_counts=(5000,) * 10,
+            n_test=10_000,
+            folder="cifar-10-batches-py",
+            train_files=tuple(f"data_batch_{i}" for i in range(1, 6)),
+            test_files=("test_batch",),
+            other_files=("batches.meta",),
+            checksums=True,
+        ),
+        DatasetSpec(
+            "cifar100",
+            channels=3,
+            side=32,
+            class_counts=(500,) * 100,
+            n_test=10_000,
+            folder="cifar-100-python",
+            train_files=("train",),
+            test_files=("test",),
+            other_files=("meta",),
+            checksums=True,
+        ),
+        DatasetSpec(
+            "tinyimagenet",
+            channels=3,
+            side=64,
+            class_counts=(500,) * 200,
+            n_test=10_000,
+            folder="tiny-imagenet-200",
+            other_files=("wnids.txt", "val/val_annotations.txt"),
+        ),
+        DatasetSpec("imagefolder", channels=3, side=None),
+    )
+}
 DATASETS = tuple(SPECS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-BLOCK_ELEMENTS = 2 ** 24
+BLOCK_ELEMENTS = 2**24
 
 
 def rows_per_block(n_columns: int, block_elements: int = BLOCK_ELEMENTS) -> int:
@@ -31,8 +31,7 @@ def l2_normalize(features: np.ndarray) -> np.ndarray:
     return features / np.maximum(norms, np.finfo(np.float32).tiny)
 
 
-def normalized_tensor(features: np.ndarray, device: str | torch.device = "cpu", normalize: bool = True
-                      ) -> torch.Tensor:
+def normalized_tensor(features: np.ndarray, device: str | torch.device = "cpu", normalize: bool = True) -> torch.Tensor:
     """``features`` as float32 on ``device``, rows scaled to unit norm when ``normalize`` (zero rows stay zero)."""
     x = float_tensor(features, device)
     if x.ndim != 2:
@@ -40,8 +39,12 @@ def normalized_tensor(features: np.ndarray, device: str | torch.device = "cpu", 
     return x / x.norm(dim=1, keepdim=True).clamp_min(torch.finfo(torch.float32).tiny) if normalize else x
 
 
-def squared_distances(rows: torch.Tensor, columns: torch.Tensor, row_norms: torch.Tensor | None = None,
-                      column_norms: torch.Tensor | None = None) -> torch.Tensor:
+def squared_distances(
+    rows: torch.Tensor,
+    columns: torch.Tensor,
+    row_norms: torch.Tensor | None = None,
+    column_norms: torch.Tensor | None = None,
+) -> torch.Tensor:
     """``‖a − b‖²`` for every pair of a block of rows and the columns, clamped at 0; ``row_norms`` /
     ``column_norms`` are the squared norms, when already known."""
     column_norms = (columns * columns).sum(1) if column_norms is None else column_norms
@@ -82,5 +85,15 @@ def nearest_distances(points: np.ndarray, reference: np.ndarray, *, device: str 
     x, ref = float_tensor(points, device), float_tensor(reference, device)
     ref_norms = (ref * ref).sum(1)
     step = rows_per_block(len(ref))
-    return torch.cat([squared_distances(x[lo:lo + step], ref, column_norms=ref_norms).min(1).values
-                      for lo in range(0, len(x), step)]).sqrt().cpu().numpy().astype(np.float64)
+    return (
+        torch.cat(
+            [
+                squared_distances(x[lo : lo + step], ref, column_norms=ref_norms).min(1).values
+                for lo in range(0, len(x), step)
+            ]
+        )
+        .sqrt()
+        .cpu()
+        .numpy()
+        .astype(np.float64)
+    )

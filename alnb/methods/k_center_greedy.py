@@ -30,10 +30,17 @@ import torch
 from alnb.core.threads import one_cpu_thread
 
 
-def k_center_greedy(features: np.ndarray | torch.Tensor, initial_centers: np.ndarray, budget: int,
-                    rng: np.random.Generator | None = None, device: str | torch.device = "cpu",
-                    dtype: torch.dtype = torch.float64, block: int = 64, candidates: int = 64,
-                    chunk: int = 4096) -> np.ndarray:
+def k_center_greedy(
+    features: np.ndarray | torch.Tensor,
+    initial_centers: np.ndarray,
+    budget: int,
+    rng: np.random.Generator | None = None,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float64,
+    block: int = 64,
+    candidates: int = 64,
+    chunk: int = 4096,
+) -> np.ndarray:
     """Positions of ``budget`` new centres picked by greedy k-center on ``features`` ``[N, d]``.
 
     ``initial_centers`` is a boolean mask ``[N]`` or an array of positions (the labeled set).
@@ -118,10 +125,10 @@ class _LazyDistances:
         """``bound[rows] = min(bound[rows], squared distance to the nearest of centers)``, in tiles of
         ``chunk`` rows by at most 1024 centres."""
         for c_start in range(0, len(centers), 1024):
-            c_index = centers[c_start:c_start + 1024]
+            c_index = centers[c_start : c_start + 1024]
             c, c_sq = self.x[c_index], self.sq_norms[c_index]
             for start in range(0, len(rows), self.chunk):
-                part = rows[start:start + self.chunk]
+                part = rows[start : start + self.chunk]
                 sq = (self.sq_norms[part][:, None] + c_sq[None, :] - 2.0 * self.x[part] @ c.T).clamp_min_(0.0)
                 self.bound[part] = torch.minimum(self.bound[part], sq.min(dim=1).values)
 

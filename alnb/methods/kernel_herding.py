@@ -25,23 +25,40 @@ from alnb.methods.registry import Option
 
 DEFAULT_BANDWIDTH = 1.0  # the reference's h, on L2-normalised features (distances in [0, 2])
 DEFAULT_MAX_CANDIDATES = 10_000  # the reference takes up to 35,000 (on a GPU); raise it there
-BLOCK_ELEMENTS = 2 ** 22
-CANDIDATES_OPTION = Option("herding_candidates", int, DEFAULT_MAX_CANDIDATES,
-                           "size of the seeded subsample of U that is both the candidates and the points whose "
-                           "coverage counts", low=1)
+BLOCK_ELEMENTS = 2**22
+CANDIDATES_OPTION = Option(
+    "herding_candidates",
+    int,
+    DEFAULT_MAX_CANDIDATES,
+    "size of the seeded subsample of U that is both the candidates and the points whose coverage counts",
+    low=1,
+)
 
 
-def rbf_kernel(rows: torch.Tensor, columns: torch.Tensor, bandwidth: float, column_norms: torch.Tensor | None = None,
-               row_norms: torch.Tensor | None = None) -> torch.Tensor:
+def rbf_kernel(
+    rows: torch.Tensor,
+    columns: torch.Tensor,
+    bandwidth: float,
+    column_norms: torch.Tensor | None = None,
+    row_norms: torch.Tensor | None = None,
+) -> torch.Tensor:
     """exp(−‖a − b‖² / h²) between every row and every column (one block: ``[len(rows), len(columns)]``);
     ``column_norms`` / ``row_norms`` are the squared norms, when already known."""
-    return squared_distances(rows, columns, row_norms, column_norms).mul_(-1.0 / bandwidth ** 2).exp_()
+    return squared_distances(rows, columns, row_norms, column_norms).mul_(-1.0 / bandwidth**2).exp_()
 
 
-def kernel_herding(features: np.ndarray, budget: int, rng: np.random.Generator, labeled_positions=(),
-                   weights: np.ndarray | None = None, bandwidth: float = DEFAULT_BANDWIDTH,
-                   max_candidates: int = DEFAULT_MAX_CANDIDATES, *, normalize: bool = True,
-                   device: str | torch.device = "cpu") -> np.ndarray:
+def kernel_herding(
+    features: np.ndarray,
+    budget: int,
+    rng: np.random.Generator,
+    labeled_positions=(),
+    weights: np.ndarray | None = None,
+    bandwidth: float = DEFAULT_BANDWIDTH,
+    max_candidates: int = DEFAULT_MAX_CANDIDATES,
+    *,
+    normalize: bool = True,
+    device: str | torch.device = "cpu",
+) -> np.ndarray:
     """Positions of ``budget`` unlabeled rows of ``features`` chosen by the (weighted) kernel-herding greedy.
 
     ``features`` ``[N, d]`` cover L ∪ U; ``labeled_positions`` are the rows already labeled; ``weights``
@@ -64,8 +81,11 @@ def kernel_herding(features: np.ndarray, budget: int, rng: np.random.Generator, 
     if budget == 0:
         return np.zeros(0, dtype=np.int64)
     n_candidates = min(len(unlabeled), max(int(max_candidates), budget))
-    candidates = unlabeled if n_candidates == len(unlabeled) else np.sort(
-        rng.choice(unlabeled, size=n_candidates, replace=False))
+    candidates = (
+        unlabeled
+        if n_candidates == len(unlabeled)
+        else np.sort(rng.choice(unlabeled, size=n_candidates, replace=False))
+    )
     labeled = np.flatnonzero(is_labeled)
     x = normalized_tensor(features[np.concatenate([candidates, labeled])], device, normalize)
     w = np.ones(n_candidates) if weights is None else np.asarray(weights, dtype=np.float64)[candidates]
@@ -76,8 +96,14 @@ def kernel_herding(features: np.ndarray, budget: int, rng: np.random.Generator, 
     return selected.astype(np.int64)
 
 
-def _greedy(x: torch.Tensor, x_labeled: torch.Tensor, weights: np.ndarray, budget: int, rng: np.random.Generator,
-            bandwidth: float) -> np.ndarray:
+def _greedy(
+    x: torch.Tensor,
+    x_labeled: torch.Tensor,
+    weights: np.ndarray,
+    budget: int,
+    rng: np.random.Generator,
+    bandwidth: float,
+) -> np.ndarray:
     """Positions in ``x`` (the candidates) picked by the greedy, exact gains kept up to date; it stops early
     when the best gain is zero."""
     device = x.device
@@ -87,11 +113,11 @@ def _greedy(x: torch.Tensor, x_labeled: torch.Tensor, weights: np.ndarray, budge
     coverage = torch.zeros(n, device=device)
     step = rows_per_block(n, BLOCK_ELEMENTS)
     for lo in range(0, len(x_labeled), step):
-        coverage = torch.maximum(coverage, rbf_kernel(x_labeled[lo:lo + step], x, bandwidth, norms).max(0).values)
+        coverage = torch.maximum(coverage, rbf_kernel(x_labeled[lo : lo + step], x, bandwidth, norms).max(0).values)
     gain = torch.empty(n, dtype=torch.float64, device=device)
     for lo in range(0, n, step):
-        block = rbf_kernel(x[lo:lo + step], x, bandwidth, norms).sub_(coverage).clamp_min_(0.0)
-        gain[lo:lo + step] = (block @ w).double()
+        block = rbf_kernel(x[lo : lo + step], x, bandwidth, norms).sub_(coverage).clamp_min_(0.0)
+        gain[lo : lo + step] = (block @ w).double()
     tie_rank = torch.as_tensor(rng.permutation(n), device=device)
     available = torch.ones(n, dtype=torch.bool, device=device)
     selected: list[int] = []
@@ -103,10 +129,10 @@ def _greedy(x: torch.Tensor, x_labeled: torch.Tensor, weights: np.ndarray, budge
         pick = int(torch.where(masked == best, tie_rank, n).argmin())
         selected.append(pick)
         available[pick] = False
-        row = rbf_kernel(x[pick:pick + 1], x, bandwidth, norms)[0]
+        row = rbf_kernel(x[pick : pick + 1], x, bandwidth, norms)[0]
         changed = torch.nonzero(row > coverage).squeeze(1)  # the points now nearest to the pick
         for lo in range(0, len(changed), step):
-            columns = changed[lo:lo + step]
+            columns = changed[lo : lo + step]
             kernel = rbf_kernel(x, x[columns], bandwidth, norms[columns], norms)
             old = (kernel - coverage[columns]).clamp_min_(0.0)
             new = kernel.sub_(row[columns]).clamp_min_(0.0)

@@ -69,7 +69,9 @@ class Option:
             return "any value"
         low = "-∞" if self.low is None else _number(self.low)
         high = "∞" if self.high is None else _number(self.high)
-        return f"{'(' if self.low_open or self.low is None else '['}{low}, {high}{']' if self.high is not None else ')'}"
+        return (
+            f"{'(' if self.low_open or self.low is None else '['}{low}, {high}{']' if self.high is not None else ')'}"
+        )
 
 
 def _number(value: float) -> str:
@@ -100,8 +102,9 @@ def declared_options(methods) -> dict[str, list[tuple[str, Option]]]:
     return declared
 
 
-def check_options(key: str, given: dict[str, Any], declared: dict[str, list[tuple[str, Option]]],
-                  in_use: set[str]) -> str | None:
+def check_options(
+    key: str, given: dict[str, Any], declared: dict[str, list[tuple[str, Option]]], in_use: set[str]
+) -> str | None:
     """The message for the first invalid entry of ``given`` (option name → value), or None.
 
     ``declared`` maps each option name to the (method, option) pairs declaring it; an option read by no

@@ -28,8 +28,12 @@ class SmallCNN(nn.Module):
         super().__init__()
 
         def block(c_in: int, c_out: int) -> list[nn.Module]:
-            return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
-                    nn.MaxPool2d(2)]
+            return [
+                nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(2),
+            ]
 
         pooled = image_size // 2 // 2
         grid = max(1, min(4, pooled))
@@ -37,8 +41,12 @@ class SmallCNN(nn.Module):
         # (about 6% of a step on 8×8 digits); nn.Identity keeps the layer indices of the state dict.
         to_grid = nn.Identity() if pooled == grid else nn.AdaptiveAvgPool2d(grid)
         self.layers = nn.Sequential(
-            *block(in_channels, 32), *block(32, 64), to_grid, nn.Flatten(),
-            nn.Linear(64 * grid * grid, self.feature_dim), nn.ReLU(inplace=True),
+            *block(in_channels, 32),
+            *block(32, 64),
+            to_grid,
+            nn.Flatten(),
+            nn.Linear(64 * grid * grid, self.feature_dim),
+            nn.ReLU(inplace=True),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -107,8 +115,9 @@ class Classifier(nn.Module):
         return self.head(self.dropout(self.embed(x)))
 
 
-def build_classifier(arch: str, in_channels: int, image_size: int, n_classes: int, dropout: float = 0.3,
-                     seed: int | None = None) -> Classifier:
+def build_classifier(
+    arch: str, in_channels: int, image_size: int, n_classes: int, dropout: float = 0.3, seed: int | None = None
+) -> Classifier:
     """A freshly initialised classifier; with ``seed`` its weights depend on that seed only."""
     if seed is None:
         return Classifier(build_backbone(arch, in_channels, image_size), n_classes, dropout)

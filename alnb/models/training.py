@@ -71,9 +71,13 @@ class ImageTensors:
         return x
 
 
-def random_resized_crop(x: torch.Tensor, size: int, generator: torch.Generator | None,
-                        scale: tuple[float, float] = (0.08, 1.0),
-                        ratio: tuple[float, float] = (3 / 4, 4 / 3)) -> torch.Tensor:
+def random_resized_crop(
+    x: torch.Tensor,
+    size: int,
+    generator: torch.Generator | None,
+    scale: tuple[float, float] = (0.08, 1.0),
+    ratio: tuple[float, float] = (3 / 4, 4 / 3),
+) -> torch.Tensor:
     """Inception-style crops (Szegedy et al., CVPR 2015), batched: per image a box of area ``scale`` × the
     image and aspect ratio ``ratio`` (log-uniform) at a uniform position, resampled bilinearly to
     ``size``×``size`` by one ``grid_sample``. A box wider or taller than the image is clamped to it (where
@@ -130,14 +134,22 @@ def default_hflip(dataset_name: str) -> bool:
 def make_optimizer(model: nn.Module, cfg: TrainingParams) -> torch.optim.Optimizer:
     """Adam or SGD with momentum, as one fused kernel over all parameters (the same update rule)."""
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay,
-                               fused=True)
+        return torch.optim.SGD(
+            model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, fused=True
+        )
     return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
 
 
 @torch.inference_mode()
-def predict_logits(model: nn.Module, images: torch.Tensor, indices: np.ndarray | None, data: ImageTensors,
-                   batch_size: int, embed: bool = False, precision: str = "fp32") -> torch.Tensor:
+def predict_logits(
+    model: nn.Module,
+    images: torch.Tensor,
+    indices: np.ndarray | None,
+    data: ImageTensors,
+    batch_size: int,
+    embed: bool = False,
+    precision: str = "fp32",
+) -> torch.Tensor:
     """Logits (or penultimate features) in eval mode, without augmentation, as float32."""
     model.eval()
     n = len(images) if indices is None else len(indices)
@@ -145,7 +157,7 @@ def predict_logits(model: nn.Module, images: torch.Tensor, indices: np.ndarray |
     out = []
     with autocast(data.device, precision):
         for start in range(0, n, batch_size):
-            batch = images[start:start + batch_size] if idx is None else images[idx[start:start + batch_size]]
+            batch = images[start : start + batch_size] if idx is None else images[idx[start : start + batch_size]]
             x = to_layout(data.normalize(batch))
             out.append((model.embed(x) if embed else model(x)).float())
     if not out:
@@ -157,20 +169,30 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
     return float((logits.argmax(1) == labels).float().mean()) if len(labels) else float("nan")
 
 
-def fresh_classifier(data: ImageTensors, params: StudyParams, n_classes: int, seed: int,
-                     backbone_state: dict | None = None) -> Classifier:
+def fresh_classifier(
+    data: ImageTensors, params: StudyParams, n_classes: int, seed: int, backbone_state: dict | None = None
+) -> Classifier:
     """The classifier of ``params.model`` initialised from ``seed`` (its backbone from ``backbone_state``
     when given), on the data's device, channels_last."""
-    model = build_classifier(params.model.arch, data.train.shape[1], data.train.shape[-1], n_classes,
-                             params.model.dropout, seed=seed)
+    model = build_classifier(
+        params.model.arch, data.train.shape[1], data.train.shape[-1], n_classes, params.model.dropout, seed=seed
+    )
     if backbone_state is not None:
         model.backbone.load_state_dict(backbone_state)
     return model.to(data.device, memory_format=torch.channels_last)
 
 
-def train_classifier(data: ImageTensors, train_idx: np.ndarray, val_idx: np.ndarray, params: StudyParams,
-                     n_classes: int, hflip: bool, init_seed: int, order_seed: int,
-                     backbone_state: dict | None = None) -> tuple[Classifier, TrainStats]:
+def train_classifier(
+    data: ImageTensors,
+    train_idx: np.ndarray,
+    val_idx: np.ndarray,
+    params: StudyParams,
+    n_classes: int,
+    hflip: bool,
+    init_seed: int,
+    order_seed: int,
+    backbone_state: dict | None = None,
+) -> tuple[Classifier, TrainStats]:
     """Train a fresh classifier on ``train_idx``; keep the weights of the best validation accuracy.
 
     ``backbone_state`` (e.g. a pretext encoder's weights) replaces the seeded backbone before training;
@@ -187,15 +209,24 @@ def train_classifier(data: ImageTensors, train_idx: np.ndarray, val_idx: np.ndar
     devices = [data.device] if data.device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):  # dropout masks come from the seeded global RNG
         torch.manual_seed(order_seed)
-        best_acc, best_epoch, best_state, epoch, loss = _fit(model, optimizer, data, train_t, val_idx, val_labels,
-                                                             cfg, hflip, generator)
+        best_acc, best_epoch, best_state, epoch, loss = _fit(
+            model, optimizer, data, train_t, val_idx, val_labels, cfg, hflip, generator
+        )
     model.load_state_dict(best_state)
     model.eval()
     return model, TrainStats(epoch, best_epoch, best_acc, time.perf_counter() - start, loss)
 
 
-def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: ImageTensors, order: torch.Tensor,
-                batch_size: int, hflip: bool, generator: torch.Generator, precision: str = "fp32") -> torch.Tensor:
+def train_epoch(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    data: ImageTensors,
+    order: torch.Tensor,
+    batch_size: int,
+    hflip: bool,
+    generator: torch.Generator,
+    precision: str = "fp32",
+) -> torch.Tensor:
     """One pass over ``order`` (global indices) in batches; returns the mean loss as a device tensor.
 
     The loss is summed on the device: reading it is the caller's one host sync per epoch.
@@ -204,7 +235,7 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: ImageT
     total = torch.zeros((), device=data.device)
     steps = 0
     for batch_start in range(0, len(order), batch_size):
-        batch = order[batch_start:batch_start + batch_size]
+        batch = order[batch_start : batch_start + batch_size]
         if len(batch) < 2 and len(order) >= 2:  # BatchNorm needs two samples; such a tail batch is dropped
             continue
         with autocast(data.device, precision):
@@ -218,9 +249,17 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: ImageT
     return total / max(steps, 1)
 
 
-def _fit(model: Classifier, optimizer: torch.optim.Optimizer, data: ImageTensors, train_t: torch.Tensor,
-         val_idx: np.ndarray, val_labels: torch.Tensor, cfg: TrainingParams, hflip: bool,
-         generator: torch.Generator) -> tuple[float, int, dict, int, float]:
+def _fit(
+    model: Classifier,
+    optimizer: torch.optim.Optimizer,
+    data: ImageTensors,
+    train_t: torch.Tensor,
+    val_idx: np.ndarray,
+    val_labels: torch.Tensor,
+    cfg: TrainingParams,
+    hflip: bool,
+    generator: torch.Generator,
+) -> tuple[float, int, dict, int, float]:
     """Epochs with early stopping on validation accuracy.
 
     Returns (best acc, best epoch, its weights, epochs run, last epoch's mean training loss). The best
@@ -231,8 +270,9 @@ def _fit(model: Classifier, optimizer: torch.optim.Optimizer, data: ImageTensors
     for epoch in range(1, cfg.max_epochs + 1):
         order = _epoch_order(train_t, cfg.min_samples_per_epoch, generator)
         mean_loss = train_epoch(model, optimizer, data, order, cfg.batch_size, hflip, generator, cfg.precision)
-        logits = predict_logits(model, data.train, val_idx, data, scoring_batch_size(cfg, data.device),
-                                precision=cfg.precision)
+        logits = predict_logits(
+            model, data.train, val_idx, data, scoring_batch_size(cfg, data.device), precision=cfg.precision
+        )
         val_acc, loss = accuracy(logits, val_labels), float(mean_loss)  # the epoch's host syncs
         if val_acc > best_acc:
             best_acc, best_epoch = val_acc, epoch
@@ -266,8 +306,17 @@ class TrainedModels:
     ``validation`` (global indices) is the labeled validation set, read only by calibration.
     """
 
-    def __init__(self, models: list[Classifier], data: ImageTensors, domain: np.ndarray, n_classes: int,
-                 batch_size: int, seed: int, precision: str = "fp32", validation: np.ndarray | None = None):
+    def __init__(
+        self,
+        models: list[Classifier],
+        data: ImageTensors,
+        domain: np.ndarray,
+        n_classes: int,
+        batch_size: int,
+        seed: int,
+        precision: str = "fp32",
+        validation: np.ndarray | None = None,
+    ):
         self.models = models
         self.precision = precision
         self.validation = np.zeros(0, dtype=np.int64) if validation is None else np.asarray(validation)
@@ -290,8 +339,15 @@ class TrainedModels:
     def _features(self, member: int) -> torch.Tensor:
         key = ("features", member)
         if key not in self._cache:
-            self._cache[key] = predict_logits(self.models[member], self.data.train, self.domain, self.data,
-                                              self.batch_size, embed=True, precision=self.precision)
+            self._cache[key] = predict_logits(
+                self.models[member],
+                self.data.train,
+                self.domain,
+                self.data,
+                self.batch_size,
+                embed=True,
+                precision=self.precision,
+            )
         return self._cache[key]
 
     def _member_probs_all(self) -> np.ndarray:
@@ -329,8 +385,9 @@ class TrainedModels:
     def validation_logits(self) -> tuple[np.ndarray, np.ndarray]:
         """The target model's logits on the validation set (at the scoring precision) and their labels."""
         if "validation_logits" not in self._cache:
-            logits = predict_logits(self.models[0], self.data.train, self.validation, self.data, self.batch_size,
-                                    precision=self.precision)
+            logits = predict_logits(
+                self.models[0], self.data.train, self.validation, self.data, self.batch_size, precision=self.precision
+            )
             labels = self.data.train_labels[torch.as_tensor(self.validation, device=self.device)]
             logits = logits.reshape(len(self.validation), self.n_classes)
             self._cache["validation_logits"] = (logits.double().cpu().numpy(), labels.cpu().numpy())
@@ -343,12 +400,14 @@ class TrainedModels:
         return self.data.normalize(self.images(indices))
 
 
-def evaluate_test(models: list[Classifier], data: ImageTensors, batch_size: int,
-                  precision: str = "fp32") -> dict[str, object]:
+def evaluate_test(
+    models: list[Classifier], data: ImageTensors, batch_size: int, precision: str = "fp32"
+) -> dict[str, object]:
     """Test accuracy and balanced accuracy of the target model (member 0, initialised like every
     single-model trial), of the members' mean prediction (``ensemble_*``), and each member's accuracy."""
-    probs = [F.softmax(predict_logits(m, data.test, None, data, batch_size, precision=precision), dim=1)
-             for m in models]
+    probs = [
+        F.softmax(predict_logits(m, data.test, None, data, batch_size, precision=precision), dim=1) for m in models
+    ]
     labels = data.test_labels
 
     def balanced(p: torch.Tensor) -> float:
@@ -356,6 +415,10 @@ def evaluate_test(models: list[Classifier], data: ImageTensors, batch_size: int,
         return float(np.mean([float((pred[labels == c] == c).float().mean()) for c in torch.unique(labels)]))
 
     mean = torch.stack(probs).mean(0)
-    return {"test_acc": accuracy(probs[0], labels), "test_balanced_acc": balanced(probs[0]),
-            "ensemble_test_acc": accuracy(mean, labels), "ensemble_test_balanced_acc": balanced(mean),
-            "member_test_acc": [accuracy(p, labels) for p in probs]}
+    return {
+        "test_acc": accuracy(probs[0], labels),
+        "test_balanced_acc": balanced(probs[0]),
+        "ensemble_test_acc": accuracy(mean, labels),
+        "ensemble_test_balanced_acc": balanced(mean),
+        "member_test_acc": [accuracy(p, labels) for p in probs],
+    }

@@ -39,11 +39,16 @@ document.addEventListener("DOMContentLoaded", function () {
 });
 """
 
-TEMPLATE = """{%- extends 'index.html.j2' -%}
+TEMPLATE = (
+    """{%- extends 'index.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
 {%- block html_head_css -%}
-<style type="text/css">""" + STYLE + """</style>
-<script>""" + SCRIPT + """</script>
+<style type="text/css">"""
+    + STYLE
+    + """</style>
+<script>"""
+    + SCRIPT
+    + """</script>
 {%- endblock html_head_css -%}
 {%- block body_header -%}
 {{ super() }}
@@ -55,6 +60,7 @@ TEMPLATE = """{%- extends 'index.html.j2' -%}
 </details>
 {%- endblock input_group %}
 """
+)
 
 
 def report_exporter():

@@ -11,15 +11,21 @@ import tempfile
 import time
 from pathlib import Path
 
-from alnb.run.validation import load_params
-from alnb.report.frontpage import load_timings, write_index
-from alnb.core.lifetime import stop_on_signals
 from alnb.analysis.plots import FIGURES_ENV, NOTEBOOK_ENV
+from alnb.core.lifetime import stop_on_signals
 from alnb.core.progress import PROGRESS_ENV, TerminalProgress
+from alnb.report.frontpage import load_timings, write_index
 from alnb.run.store import atomic_write_text
+from alnb.run.validation import load_params
 
-NOTEBOOKS = ("01_pretext_training", "02_initial_pools", "03_al_runs", "04_ablations", "05_imbalance",
-             "06_visualization")
+NOTEBOOKS = (
+    "01_pretext_training",
+    "02_initial_pools",
+    "03_al_runs",
+    "04_ablations",
+    "05_imbalance",
+    "06_visualization",
+)
 
 
 def render_html(notebook_path: Path, html_path: Path, shown_cell: str | None = None) -> None:
@@ -86,8 +92,9 @@ def _failure_message(name: str, err, html_path: Path) -> str:
     """Two lines: the notebook, the failing cell's first line and the error; then where the traceback is."""
     first_line = next((line.strip() for line in (err.source or "").splitlines() if line.strip()), "")
     evalue = next((line.strip() for line in str(err.evalue).splitlines() if line.strip()), "")
-    return (f"{name} failed in cell [{err.exec_count}] `{first_line}`: {err.ename}: {evalue}\n"
-            f"full traceback: {html_path}")
+    return (
+        f"{name} failed in cell [{err.exec_count}] `{first_line}`: {err.ename}: {evalue}\nfull traceback: {html_path}"
+    )
 
 
 @contextlib.contextmanager
@@ -111,8 +118,15 @@ def injected_cell(parameters: dict, command: str = "alnb study") -> str:
     return "\n".join(lines) + "\n"
 
 
-def execute_notebook(source: Path, executed: Path, html_path: Path, parameters: dict, cwd: Path,
-                     environment: dict[str, str], shown_cell: str) -> None:
+def execute_notebook(
+    source: Path,
+    executed: Path,
+    html_path: Path,
+    parameters: dict,
+    cwd: Path,
+    environment: dict[str, str],
+    shown_cell: str,
+) -> None:
     """Run the notebook ``source`` with papermill into ``executed`` (a kernel of this interpreter over Unix
     sockets, ``environment`` set for it), then render ``html_path`` showing ``shown_cell`` as its parameters,
     also when it fails. A failing cell raises :class:`NotebookFailed` naming the cell and the page."""
@@ -123,9 +137,16 @@ def execute_notebook(source: Path, executed: Path, html_path: Path, parameters: 
     executed.parent.mkdir(parents=True, exist_ok=True)
     try:
         with _environment(environment), _unix_socket_kernel() as kernel:
-            papermill.execute_notebook(str(source), str(executed), parameters=parameters, cwd=str(cwd),
-                                       kernel_name="python3", progress_bar=False,
-                                       extra_arguments=QUIET_KERNEL, **kernel)
+            papermill.execute_notebook(
+                str(source),
+                str(executed),
+                parameters=parameters,
+                cwd=str(cwd),
+                kernel_name="python3",
+                progress_bar=False,
+                extra_arguments=QUIET_KERNEL,
+                **kernel,
+            )
     except PapermillExecutionError as err:
         raise NotebookFailed(_failure_message(Path(source).stem, err, html_path)) from None
     finally:
@@ -133,8 +154,9 @@ def execute_notebook(source: Path, executed: Path, html_path: Path, parameters: 
             render_html(executed, html_path, shown_cell)
 
 
-def run_study(params_path: str | Path, notebooks: tuple[str, ...] = NOTEBOOKS, log=print,
-              report_dir: Path | None = None) -> Path:
+def run_study(
+    params_path: str | Path, notebooks: tuple[str, ...] = NOTEBOOKS, log=print, report_dir: Path | None = None
+) -> Path:
     """Execute ``notebooks`` in order with ``params_path``; write ``reports/<study>/NN_name.html`` and an index.
 
     Returns the report folder. The params and the dataset's files are checked before anything runs. A
@@ -154,8 +176,9 @@ def run_study(params_path: str | Path, notebooks: tuple[str, ...] = NOTEBOOKS, l
     report_dir = Path(report_dir) if report_dir else root / "reports" / params.study
     timings = load_timings(params.run_path)
     progress_file = params.run_path / ".progress.json"  # the kernels report progress here (alnb.core.progress)
-    shown_cell = injected_cell({"params_path": str(params_path.relative_to(root)) if params_path.is_relative_to(root)
-                                else params_path.name})  # reports show no absolute path of the machine
+    shown_cell = injected_cell(
+        {"params_path": str(params_path.relative_to(root)) if params_path.is_relative_to(root) else params_path.name}
+    )  # reports show no absolute path of the machine
     with stop_on_signals() as stop:
         for name in notebooks:
             if stop.signal is not None:
@@ -164,10 +187,19 @@ def run_study(params_path: str | Path, notebooks: tuple[str, ...] = NOTEBOOKS, l
             start = time.perf_counter()
             try:
                 with TerminalProgress(progress_file, name[:2]):
-                    execute_notebook(nb_dir / f"{name}.ipynb", out_dir / f"{name}.ipynb", report_dir / f"{name}.html",
-                                     {"params_path": str(params_path)}, nb_dir,
-                                     {PROGRESS_ENV: str(progress_file), FIGURES_ENV: str(report_dir / "figures"),
-                                      NOTEBOOK_ENV: name}, shown_cell)
+                    execute_notebook(
+                        nb_dir / f"{name}.ipynb",
+                        out_dir / f"{name}.ipynb",
+                        report_dir / f"{name}.html",
+                        {"params_path": str(params_path)},
+                        nb_dir,
+                        {
+                            PROGRESS_ENV: str(progress_file),
+                            FIGURES_ENV: str(report_dir / "figures"),
+                            NOTEBOOK_ENV: name,
+                        },
+                        shown_cell,
+                    )
             except NotebookFailed:
                 if stop.signal is not None:
                     raise StudyInterrupted(stop.signal, name) from None

@@ -41,7 +41,7 @@ class GridCost:
 
 def dataset_shape(params: StudyParams) -> tuple[int, int, int, int]:
     """(channels, side, classes, test images) of the configured dataset, without decoding it."""
-    from alnb.run.validation import dataset_class_counts, train_class_sizes, image_side
+    from alnb.run.validation import dataset_class_counts, image_side, train_class_sizes
 
     name = params.data.dataset
     _, n_classes, _ = train_class_sizes(params)
@@ -92,24 +92,33 @@ def pretext_step_flops(task: str, params: StudyParams, channels: int, side: int,
     from alnb.methods.pretext.training import _MODULES
 
     options = {k: v for k, v in settings.items() if k not in _TRAINING_KEYS}
-    model = _MODULES[task].build(pretext_arch(params, side), channels, side, torch.zeros(channels), torch.ones(channels),
-                                 **options)
+    model = _MODULES[task].build(
+        pretext_arch(params, side), channels, side, torch.zeros(channels), torch.ones(channels), **options
+    )
     batch = torch.rand(2, channels, side, side)
     with FlopCounterMode(display=False) as counter:
         model.training_loss(batch, torch.Generator().manual_seed(0)).mean().backward()
     return counter.get_total_flops() / 2
 
 
-def grid_cost(name: str, params: StudyParams, n_train: int, inits: list[str], queries: list[str], seeds: list[int],
-              initial_size: int | float, n_test: int, fwd: float) -> GridCost:
+def grid_cost(
+    name: str,
+    params: StudyParams,
+    n_train: int,
+    inits: list[str],
+    queries: list[str],
+    seeds: list[int],
+    initial_size: int | float,
+    n_test: int,
+    fwd: float,
+) -> GridCost:
     """Trials, trainings, image-steps and FLOPs of ``inits × queries × seeds`` on ``n_train`` train images."""
     from alnb.methods.query import get_query_method
 
     t, al = params.training, params.al
     n_val = resolve_size(params.data.val_size, n_train, "data.val_size")
     n_pool = n_train - n_val
-    n_init, budget = resolve_size(initial_size, n_pool, "al.initial_size"), resolve_size(al.budget, n_pool,
-                                                                                          "al.budget")
+    n_init, budget = resolve_size(initial_size, n_pool, "al.initial_size"), resolve_size(al.budget, n_pool, "al.budget")
     trainings = train_images = forward_images = 0
     for query in queries:
         members = get_query_method(query).n_members
@@ -126,8 +135,9 @@ def grid_cost(name: str, params: StudyParams, n_train: int, inits: list[str], qu
     return GridCost(name, runs * len(queries), runs * trainings, runs * train_images, runs * forward_images, flops)
 
 
-def _pretext_cost(name: str, params: StudyParams, tasks: list[str], seeds: list[int], n_pool: int,
-                  shape: tuple[int, int, int]) -> GridCost:
+def _pretext_cost(
+    name: str, params: StudyParams, tasks: list[str], seeds: list[int], n_pool: int, shape: tuple[int, int, int]
+) -> GridCost:
     from alnb.methods.pretext.training import DEFAULT_SETTINGS
 
     images = flops = 0.0
@@ -149,28 +159,65 @@ def estimate(params: StudyParams) -> tuple[list[GridCost], dict]:
     n_train = expected_train_size(params)
     n_pool = n_train - resolve_size(params.data.val_size, n_train, "data.val_size")
     al, ab, im = params.al, params.ablations, params.imbalance
-    grids = [grid_cost("main grid", params, n_train, al.inits, al.queries, al.seeds, al.initial_size, n_test,
-                       fwd)]
+    grids = [grid_cost("main grid", params, n_train, al.inits, al.queries, al.seeds, al.initial_size, n_test, fwd)]
     for size in ab.initial_sizes:
-        grids.append(grid_cost(f"ablation initial_size={size:g}", params, n_train, ab.inits, ab.queries,
-                               ab.seeds or al.seeds, size, n_test, fwd))
+        grids.append(
+            grid_cost(
+                f"ablation initial_size={size:g}",
+                params,
+                n_train,
+                ab.inits,
+                ab.queries,
+                ab.seeds or al.seeds,
+                size,
+                n_test,
+                fwd,
+            )
+        )
     pretext_seeds = sorted({*al.seeds, *((ab.seeds or al.seeds) if ab.initial_sizes else [])})
     if params.pretext.tasks:
-        grids.append(_pretext_cost("pretext models", params, params.pretext.tasks, pretext_seeds, n_pool,
-                                   (channels, side, n_classes)))
+        grids.append(
+            _pretext_cost(
+                "pretext models", params, params.pretext.tasks, pretext_seeds, n_pool, (channels, side, n_classes)
+            )
+        )
     for factor in im.imbalance_factors:
         variant = params.replace(data={"imbalance_factor": float(factor)})
         n_lt = expected_train_size(variant, "imbalance.imbalance_factors")
-        grids.append(grid_cost(f"imbalance factor {factor:g}", variant, n_lt, im.inits, im.queries,
-                               im.seeds or al.seeds, al.initial_size, n_test, fwd))
+        grids.append(
+            grid_cost(
+                f"imbalance factor {factor:g}",
+                variant,
+                n_lt,
+                im.inits,
+                im.queries,
+                im.seeds or al.seeds,
+                al.initial_size,
+                n_test,
+                fwd,
+            )
+        )
         tasks = _tasks_needed(im.inits, params.pretext.tasks)
         if tasks:
             n_lt_pool = n_lt - resolve_size(params.data.val_size, n_lt, "data.val_size")
-            grids.append(_pretext_cost(f"pretext models, factor {factor:g}", variant, tasks, im.seeds or al.seeds,
-                                       n_lt_pool, (channels, side, n_classes)))
-    model = {"arch": resolve_arch(params.model.arch, side), "channels": channels, "side": side,
-             "train_side": params.training.random_resized_crop or side, "forward_flops": fwd,
-             "n_train": n_train}
+            grids.append(
+                _pretext_cost(
+                    f"pretext models, factor {factor:g}",
+                    variant,
+                    tasks,
+                    im.seeds or al.seeds,
+                    n_lt_pool,
+                    (channels, side, n_classes),
+                )
+            )
+    model = {
+        "arch": resolve_arch(params.model.arch, side),
+        "channels": channels,
+        "side": side,
+        "train_side": params.training.random_resized_crop or side,
+        "forward_flops": fwd,
+        "n_train": n_train,
+    }
     return grids, model
 
 
@@ -187,27 +234,40 @@ def _tasks_needed(inits: list[str], tasks: list[str]) -> list[str]:
 def report(params: StudyParams, tflops: float) -> str:
     """The cost table of ``params`` and its GPU-hours at ``tflops`` TFLOP/s sustained, as text."""
     grids, model = estimate(params)
-    lines = [f"study {params.study}: {params.data.dataset}, {model['n_train']:,} train images, {model['arch']} at "
-             f"{model['side']}×{model['side']}" + (f" (trained on {model['train_side']}×{model['train_side']} "
-                                                   f"crops)" if model["train_side"] != model["side"] else ""),
-             f"forward pass: {model['forward_flops'] / 1e9:.3f} GFLOP per image; a training step ≈ 3× that",
-             f"{'part':<34} {'trials':>7} {'trainings':>10} {'train images':>16} {'forward images':>16} "
-             f"{'PFLOP':>10}"]
+    lines = [
+        f"study {params.study}: {params.data.dataset}, {model['n_train']:,} train images, {model['arch']} at "
+        f"{model['side']}×{model['side']}"
+        + (
+            f" (trained on {model['train_side']}×{model['train_side']} crops)"
+            if model["train_side"] != model["side"]
+            else ""
+        ),
+        f"forward pass: {model['forward_flops'] / 1e9:.3f} GFLOP per image; a training step ≈ 3× that",
+        f"{'part':<34} {'trials':>7} {'trainings':>10} {'train images':>16} {'forward images':>16} {'PFLOP':>10}",
+    ]
     for g in grids:
-        lines.append(f"{g.name:<34} {g.trials:>7,} {g.trainings:>10,} {g.train_images:>16,} {g.forward_images:>16,} "
-                     f"{g.flops / 1e15:>10.3g}")
+        lines.append(
+            f"{g.name:<34} {g.trials:>7,} {g.trainings:>10,} {g.train_images:>16,} {g.forward_images:>16,} "
+            f"{g.flops / 1e15:>10.3g}"
+        )
     total = sum(g.flops for g in grids)
-    lines.append(f"{'total':<34} {sum(g.trials for g in grids):>7,} {sum(g.trainings for g in grids):>10,} "
-                 f"{sum(g.train_images for g in grids):>16,} {sum(g.forward_images for g in grids):>16,} "
-                 f"{total / 1e15:>10.3g}")
+    lines.append(
+        f"{'total':<34} {sum(g.trials for g in grids):>7,} {sum(g.trainings for g in grids):>10,} "
+        f"{sum(g.train_images for g in grids):>16,} {sum(g.forward_images for g in grids):>16,} "
+        f"{total / 1e15:>10.3g}"
+    )
     pretext = sum(g.flops for g in grids if g.name.startswith("pretext models"))
     if pretext:
         encoder = pretext_arch(params, model["side"])
-        lines.append(f"self-supervised models ({encoder} encoders): {pretext / total:.0%} of the FLOPs "
-                     f"({pretext / 1e15:.3g} PFLOP)")
+        lines.append(
+            f"self-supervised models ({encoder} encoders): {pretext / total:.0%} of the FLOPs "
+            f"({pretext / 1e15:.3g} PFLOP)"
+        )
     hours = gpu_hours(total, tflops)
-    lines.append(f"GPU-hours at {tflops:g} TFLOP/s sustained: {f'{hours:,.0f}' if hours >= 10 else f'{hours:.2g}'} "
-                 f"(an upper bound: every training runs all {params.training.max_epochs} epochs)")
+    lines.append(
+        f"GPU-hours at {tflops:g} TFLOP/s sustained: {f'{hours:,.0f}' if hours >= 10 else f'{hours:.2g}'} "
+        f"(an upper bound: every training runs all {params.training.max_epochs} epochs)"
+    )
     return "\n".join(lines)
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from alnb.core.lifetime import die_with_parent
 from alnb.core.progress import progress_bar
@@ -36,8 +36,9 @@ class Resources:
 Failure = tuple[tuple, str]  # (the call's arguments, its traceback)
 
 
-def run_jobs(fn: Callable, calls: list[tuple], resources: Resources, label: str = "jobs",
-             progress: bool = True) -> list[Failure]:
+def run_jobs(
+    fn: Callable, calls: list[tuple], resources: Resources, label: str = "jobs", progress: bool = True
+) -> list[Failure]:
     """Run ``fn(*call)`` for every call; return ``(call, traceback)`` for each call that raised.
 
     ``kind: serial``, one job, or a lone call runs in this process. An interrupt ends the running calls and cancels
@@ -73,8 +74,12 @@ def _in_spawned_processes(fn: Callable, calls: list[tuple], resources: Resources
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    pool = ProcessPoolExecutor(resources.n_jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=die_with_parent, initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(
+        resources.n_jobs,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    )
     failures = []
     try:
         futures = {pool.submit(_call_with_threads, fn, resources.threads, *call): call for call in calls}
@@ -110,8 +115,9 @@ def _as_ray_tasks(fn: Callable, calls: list[tuple], resources: Resources, bar) -
     """One Ray task per call, holding ``num_cpus`` CPUs (default: its torch threads) and ``num_gpus`` GPUs,
     never retried. A task whose worker dies is returned as failed."""
     ray = connect_ray(resources.address)
-    remote = ray.remote(num_cpus=resources.num_cpus or resources.threads, num_gpus=resources.num_gpus,
-                        max_retries=0)(_call_with_threads)
+    remote = ray.remote(num_cpus=resources.num_cpus or resources.threads, num_gpus=resources.num_gpus, max_retries=0)(
+        _call_with_threads
+    )
     pending = {remote.remote(fn, resources.threads, *call): call for call in calls}
     failures = []
     try:

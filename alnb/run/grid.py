@@ -75,9 +75,15 @@ def train_self_supervised(workspace: Workspace, jobs: list[tuple[str, int]], pro
     alone = len(jobs) == 1 and ex.kind != "ray"
     threads = workspace.threads * (ex.n_jobs if alone else 1)
     args = adopt(workspace)
-    failures = run_jobs(self_supervised_job, [(*args, method, seed) for method, seed in jobs],
-                        resources(workspace, threads), "self-supervised models", progress)
+    failures = run_jobs(
+        self_supervised_job,
+        [(*args, method, seed) for method, seed in jobs],
+        resources(workspace, threads),
+        "self-supervised models",
+        progress,
+    )
     if failures:
         (method, seed), error = failures[0][0][-2:], failures[0][1]
-        raise RuntimeError(f"{len(failures)} of {len(jobs)} self-supervised models failed; first: {method} "
-                           f"seed {seed}\n{error}")
+        raise RuntimeError(
+            f"{len(failures)} of {len(jobs)} self-supervised models failed; first: {method} seed {seed}\n{error}"
+        )

@@ -26,14 +26,18 @@ def check_selection(selected: np.ndarray, unlabeled_mask: np.ndarray, budget: in
     """Return ``selected`` as int64 if it is exactly ``budget`` unique indices of U, else raise."""
     selected = np.asarray(selected)
     if selected.ndim != 1 or not np.issubdtype(selected.dtype, np.integer):
-        raise SelectionError(f"{who}: expected a 1-D array of integer indices, got shape {selected.shape} "
-                             f"of {selected.dtype}")
+        raise SelectionError(
+            f"{who}: expected a 1-D array of integer indices, got shape {selected.shape} of {selected.dtype}"
+        )
     if len(selected) != budget:
         raise SelectionError(f"{who}: returned {len(selected)} indices, the budget is {budget}")
     if len(np.unique(selected)) != budget:
         raise SelectionError(f"{who}: returned duplicate indices")
-    if selected.min(initial=0) < 0 or selected.max(initial=0) >= len(unlabeled_mask) or not unlabeled_mask[
-            selected].all():
+    if (
+        selected.min(initial=0) < 0
+        or selected.max(initial=0) >= len(unlabeled_mask)
+        or not unlabeled_mask[selected].all()
+    ):
         raise SelectionError(f"{who}: returned indices outside the unlabeled pool (validation, test or labeled)")
     return selected.astype(np.int64)
 
@@ -72,9 +76,18 @@ def cycle_sizes(n_pool: int, params: StudyParams, initial_size: int | float | No
     return n_init, resolve_size(params.al.budget, n_pool, "al.budget")
 
 
-def run_trial(data: ImageTensors, splits: Splits, initial_pool: np.ndarray, query: QueryMethod,
-              params: StudyParams, seed: int, n_classes: int, hflip: bool, keys: dict,
-              backbone_state: dict | None = None) -> TrialResult:
+def run_trial(
+    data: ImageTensors,
+    splits: Splits,
+    initial_pool: np.ndarray,
+    query: QueryMethod,
+    params: StudyParams,
+    seed: int,
+    n_classes: int,
+    hflip: bool,
+    keys: dict,
+    backbone_state: dict | None = None,
+) -> TrialResult:
     """Run one trial and return its tidy rows (one per cycle) and the labeled indices per cycle.
 
     ``keys`` (dataset, init, query, seed) are copied into every row. ``backbone_state`` is loaded into the backbone of every
@@ -98,31 +111,56 @@ def run_trial(data: ImageTensors, splits: Splits, initial_pool: np.ndarray, quer
         models, train_seconds, stats = [], 0.0, []
         for member in range(query.n_members):
             model, stat = train_classifier(
-                data, train_idx, splits.val, params, n_classes, hflip,
+                data,
+                train_idx,
+                splits.val,
+                params,
+                n_classes,
+                hflip,
                 init_seed=seeding.stream_seed(seed, "init", member),
-                order_seed=seeding.stream_seed(seed, "order", cycle, member), backbone_state=backbone_state)
+                order_seed=seeding.stream_seed(seed, "order", cycle, member),
+                backbone_state=backbone_state,
+            )
             models.append(model)
             stats.append(stat)
             train_seconds += stat.seconds
         test = evaluate_test(models, data, eval_batch, params.training.precision)
-        row = {**keys, "cycle": cycle, "n_labeled": len(train_idx), "test_acc": test["test_acc"],
-               "test_balanced_acc": test["test_balanced_acc"],
-               "val_acc": float(np.mean([s.best_val_acc for s in stats])),
-               "epochs": int(np.mean([s.best_epoch for s in stats])), "train_seconds": train_seconds,
-               "query_seconds": 0.0}
+        row = {
+            **keys,
+            "cycle": cycle,
+            "n_labeled": len(train_idx),
+            "test_acc": test["test_acc"],
+            "test_balanced_acc": test["test_balanced_acc"],
+            "val_acc": float(np.mean([s.best_val_acc for s in stats])),
+            "epochs": int(np.mean([s.best_epoch for s in stats])),
+            "train_seconds": train_seconds,
+            "query_seconds": 0.0,
+        }
         if query.n_members > 1:  # test_acc is member 0's, like every single-model trial; the committee's apart
             row["ensemble_test_acc"] = test["ensemble_test_acc"]
             row["ensemble_test_balanced_acc"] = test["ensemble_test_balanced_acc"]
             row["member_test_acc"] = ";".join(f"{a:.6f}" for a in test["member_test_acc"])
         if cycle < params.al.cycles:
             start = time.perf_counter()
-            outputs = TrainedModels(models, data, splits.pool, n_classes, eval_batch,
-                                    seed=seeding.stream_seed(seed, "mc", cycle), precision=params.training.precision,
-                                    validation=splits.val)
-            ctx = QueryContext(labeled=train_idx, unlabeled=np.flatnonzero(unlabeled), budget=budget,
-                               rng=seeding.rng(seed, "query", cycle), outputs=outputs,
-                               options={"mc_passes": params.al.mc_passes, **params.al.query_options},
-                               seed=seeding.stream_seed(seed, "query_model", cycle))
+            outputs = TrainedModels(
+                models,
+                data,
+                splits.pool,
+                n_classes,
+                eval_batch,
+                seed=seeding.stream_seed(seed, "mc", cycle),
+                precision=params.training.precision,
+                validation=splits.val,
+            )
+            ctx = QueryContext(
+                labeled=train_idx,
+                unlabeled=np.flatnonzero(unlabeled),
+                budget=budget,
+                rng=seeding.rng(seed, "query", cycle),
+                outputs=outputs,
+                options={"mc_passes": params.al.mc_passes, **params.al.query_options},
+                seed=seeding.stream_seed(seed, "query_model", cycle),
+            )
             picked = check_selection(query.select(ctx), unlabeled, budget, f"query method {query.name}")
             row["query_seconds"] = time.perf_counter() - start
             unlabeled[picked] = False

@@ -30,6 +30,7 @@ import pandas as pd
 from alnb.core.durable import atomic_save_npy, atomic_write_text, csv_problem, read_json, warn_damaged
 from alnb.core.trial_keys import FACTOR_KEYS, RESULT_KEYS, trial_columns
 
+
 class ProtocolChanged(RuntimeError):
     """The run directory holds trials of another protocol (training, budgets, data …)."""
 
@@ -56,13 +57,19 @@ class TrialKey:
 
     @property
     def folder_name(self) -> str:
-        extra = "".join(f"__{name}-{value:g}" if isinstance(value, float) else f"__{name}-{value}"
-                        for name, value in self.factors)
+        extra = "".join(
+            f"__{name}-{value:g}" if isinstance(value, float) else f"__{name}-{value}" for name, value in self.factors
+        )
         return f"{self.dataset}__{self.init}__{self.query}__s{self.seed}{extra}"
 
     def as_dict(self) -> dict:
-        return {"dataset": self.dataset, "init": self.init, "query": self.query, "seed": self.seed,
-                **dict(self.factors)}
+        return {
+            "dataset": self.dataset,
+            "init": self.init,
+            "query": self.query,
+            "seed": self.seed,
+            **dict(self.factors),
+        }
 
 
 def _differences(recorded: dict, current: dict, prefix: str = "") -> list[str]:
@@ -97,7 +104,8 @@ class RunStore:
         if changed:
             raise ProtocolChanged(
                 f"{self.root} holds trials run with other settings ({', '.join(changed)}); give the study a new "
-                f"name, or delete that run directory to start over")
+                f"name, or delete that run directory to start over"
+            )
 
     # -- trials
     def trial_dir(self, key: TrialKey) -> Path:
@@ -112,17 +120,22 @@ class RunStore:
 
     def write_trial(self, key: TrialKey, rows: list[dict], labeled: list[tuple[int, int]], info: dict) -> None:
         folder = self.trial_dir(key)
-        tables = {"rows.csv": pd.DataFrame(rows).to_csv(index=False),
-                  "labeled.csv": pd.DataFrame(labeled, columns=["cycle", "index"]).to_csv(index=False)}
+        tables = {
+            "rows.csv": pd.DataFrame(rows).to_csv(index=False),
+            "labeled.csv": pd.DataFrame(labeled, columns=["cycle", "index"]).to_csv(index=False),
+        }
         for name, text in tables.items():
             atomic_write_text(folder / name, text)
         digests = {_DIGEST_KEYS[name]: _sha256(text) for name, text in tables.items()}
-        atomic_write_text(folder / "status.json",
-                          json.dumps({"status": "done", **key.as_dict(), **info, **digests}, indent=1))
+        atomic_write_text(
+            folder / "status.json", json.dumps({"status": "done", **key.as_dict(), **info, **digests}, indent=1)
+        )
 
     def write_failure(self, key: TrialKey, error: str) -> None:
-        atomic_write_text(self.trial_dir(key) / "status.json",
-                          json.dumps({"status": "failed", **key.as_dict(), "error": error}, indent=1))
+        atomic_write_text(
+            self.trial_dir(key) / "status.json",
+            json.dumps({"status": "failed", **key.as_dict(), "error": error}, indent=1),
+        )
 
     def trial_statuses(self) -> pd.DataFrame:
         statuses = (_read_status(p) for p in sorted(self.root.glob("trials/*/status.json")))
@@ -146,8 +159,9 @@ class RunStore:
             for position, k in enumerate(k for k in keys if k in status):
                 df.insert(position, k, status[k])
             labeled.append(df)
-        labeled_df = pd.concat(labeled, ignore_index=True) if labeled else pd.DataFrame(
-            columns=[*RESULT_KEYS, "cycle", "index"])
+        labeled_df = (
+            pd.concat(labeled, ignore_index=True) if labeled else pd.DataFrame(columns=[*RESULT_KEYS, "cycle", "index"])
+        )
         atomic_write_csv(results_df, self.root / "results.csv")
         atomic_write_csv(labeled_df, self.root / "labeled.csv")
         return results_df
@@ -191,8 +205,7 @@ class RunStore:
     def initial_pools(self) -> pd.DataFrame:
         if self._intact_table(self.pools_path, ["init", "seed", "index"], "its pools are built again"):
             return pd.read_csv(self.pools_path)
-        return pd.DataFrame({"init": pd.Series(dtype=str), "seed": pd.Series(dtype=int),
-                             "index": pd.Series(dtype=int)})
+        return pd.DataFrame({"init": pd.Series(dtype=str), "seed": pd.Series(dtype=int), "index": pd.Series(dtype=int)})
 
     def write_initial_pools(self, new: pd.DataFrame) -> pd.DataFrame:
         """Merge ``new`` (init, seed, index) into ``initial_pools.csv``, replacing the same (init, seed)."""
@@ -217,6 +230,7 @@ class RunStore:
 
     def write_map_coords(self, seed: int, representation: str, method: str, digest: str, coords: np.ndarray) -> None:
         atomic_save_npy(self._map_path(seed, representation, method, digest), coords)
+
 
 _DIGEST_KEYS = {"rows.csv": "rows_sha256", "labeled.csv": "labeled_sha256"}
 

@@ -25,14 +25,18 @@ class Study(Workspace):
     """A study's parameters and run directory, with lazily loaded data and cached artifacts, and its grid."""
 
     @classmethod
-    def load(cls, params_path: str | Path) -> "Study":
+    def load(cls, params_path: str | Path) -> Study:
         return cls(load_params(params_path))
 
     def prepare_self_supervised(self, seeds: list[int] | None = None, progress: bool = True) -> None:
         """Train every missing model of ``pretext.tasks`` for ``seeds`` (default ``al.seeds``) through the
         executor: different (task, seed) pairs train in parallel jobs, or a lone one on every core."""
-        missing = [(method, seed) for method in self.params.pretext.tasks for seed in (seeds or self.params.al.seeds)
-                   if not self._self_supervised_cached(seed, method)]
+        missing = [
+            (method, seed)
+            for method in self.params.pretext.tasks
+            for seed in (seeds or self.params.al.seeds)
+            if not self._self_supervised_cached(seed, method)
+        ]
         if missing:
             train_self_supervised(self, missing, progress)
 
@@ -53,7 +57,8 @@ class Study(Workspace):
         failed = [k for k in todo if not self.store.is_done(k)]
         if failed:
             first = self.store.status(failed[0]) or {}
-            raise TrialsFailed(f"{len(failed)} of {len(keys)} trials failed; first: {failed[0].folder_name}\n"
-                               f"{first.get('error', '')}")
+            raise TrialsFailed(
+                f"{len(failed)} of {len(keys)} trials failed; first: {failed[0].folder_name}\n{first.get('error', '')}"
+            )
         wanted = pd.DataFrame([k.as_dict() for k in keys])
         return results.merge(wanted, on=list(wanted.columns)) if len(results) else results

@@ -38,8 +38,10 @@ def imbalance_study(study: Study, progress: bool = True) -> tuple[pd.DataFrame, 
         labels = variant.dataset.train_labels.numpy()
         pools.append(built.assign(imbalance_factor=factor, label=labels[built["index"].to_numpy()]))
     empty = pd.DataFrame()
-    return (pd.concat(results, ignore_index=True) if results else empty,
-            pd.concat(pools, ignore_index=True) if pools else empty)
+    return (
+        pd.concat(results, ignore_index=True) if results else empty,
+        pd.concat(pools, ignore_index=True) if pools else empty,
+    )
 
 
 def model_init_ablation(study: Study, progress: bool = True) -> pd.DataFrame:
@@ -50,8 +52,12 @@ def model_init_ablation(study: Study, progress: bool = True) -> pd.DataFrame:
     does a guided initial pool still help once the model starts from self-supervised weights?
     """
     ab = study.params.ablations
-    frames = [study.variant(f"ablation_model_init_{init}", {"model_init": init}, model={"init": init})
-              .run(ab.inits, ab.queries, ab.seeds, progress=progress) for init in ab.model_inits]
+    frames = [
+        study.variant(f"ablation_model_init_{init}", {"model_init": init}, model={"init": init}).run(
+            ab.inits, ab.queries, ab.seeds, progress=progress
+        )
+        for init in ab.model_inits
+    ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
@@ -80,14 +86,19 @@ def low_budget_ablation(study: Study, progress: bool = True) -> pd.DataFrame:
     ab = study.params.ablations
     if not ab.low_budget:
         return pd.DataFrame()
-    return study.variant("ablation_low_budget", {}, al=dict(ab.low_budget)).run(ab.inits, ab.queries, ab.seeds,
-                                                                             progress=progress)
+    return study.variant("ablation_low_budget", {}, al=dict(ab.low_budget)).run(
+        ab.inits, ab.queries, ab.seeds, progress=progress
+    )
 
 
 def _imbalance_variants(study: Study) -> list[tuple[float, Study]]:
-    return [(factor, study.variant(f"imbalance_{factor:g}", {"imbalance_factor": factor},
-                                   data={"imbalance_factor": factor}))
-            for factor in study.params.imbalance.imbalance_factors]
+    return [
+        (
+            factor,
+            study.variant(f"imbalance_{factor:g}", {"imbalance_factor": factor}, data={"imbalance_factor": factor}),
+        )
+        for factor in study.params.imbalance.imbalance_factors
+    ]
 
 
 def imbalance_class_balance(study: Study) -> pd.DataFrame:
@@ -95,6 +106,8 @@ def imbalance_class_balance(study: Study) -> pd.DataFrame:
     class-distribution entropy (``alnb.analysis.classes``), with ``imbalance_factor``; run ``imbalance_study`` first."""
     from alnb.analysis.classes import labeled_class_balance
 
-    frames = [labeled_class_balance(variant.store.labeled(), variant.dataset.train_labels.numpy(),
-                                    variant.dataset.n_classes) for _, variant in _imbalance_variants(study)]
+    frames = [
+        labeled_class_balance(variant.store.labeled(), variant.dataset.train_labels.numpy(), variant.dataset.n_classes)
+        for _, variant in _imbalance_variants(study)
+    ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from alnb.run.executors import KINDS as EXECUTOR_KINDS
 from alnb.core.config import PRECISIONS, ALParams, ParamsError, StudyParams, _build, build_params, read_params
-from alnb.data.specs import DATASETS, SPECS
 from alnb.data.datasets import check_dataset_files, load_dataset, long_tail_counts, subset_counts
-from alnb.models.networks import ARCHITECTURES, resolve_arch, resolve_pretext_arch
+from alnb.data.specs import DATASETS, SPECS
 from alnb.methods.registry import check_options, unknown_name_message
+from alnb.models.networks import ARCHITECTURES, resolve_arch, resolve_pretext_arch
+from alnb.run.executors import KINDS as EXECUTOR_KINDS
 
 OPTIMIZERS = ("adam", "sgd")
 MAP_METHODS = ("tsne", "umap", "pca")
@@ -78,20 +78,26 @@ def _check_train_subset(params: StudyParams) -> None:
     if isinstance(size, float) and not 0 < size <= 1:
         _fail(f"data.train_subset: a fraction must lie in (0, 1], got {size}")
     if isinstance(size, int) and not 0 < size <= total:
-        _fail(f"data.train_subset: a count must lie in [1, {total}] ({params.data.dataset} has {total:,} train "
-              f"images), got {size}")
+        _fail(
+            f"data.train_subset: a count must lie in [1, {total}] ({params.data.dataset} has {total:,} train "
+            f"images), got {size}"
+        )
     kept = subset_counts(counts, size)
     if kept.min() < 1:
-        _fail(f"data.train_subset: {size} leaves class {int(kept.argmin())} of {params.data.dataset} without a "
-              f"train image (the subset is stratified); ask for more")
+        _fail(
+            f"data.train_subset: {size} leaves class {int(kept.argmin())} of {params.data.dataset} without a "
+            f"train image (the subset is stratified); ask for more"
+        )
 
 
 def _check_cache_dir(params: StudyParams) -> None:
     """The decode cache never goes into the user's data (a read-only or shared folder)."""
     cache = params.cache_path
     if cache is not None and cache.resolve().is_relative_to(params.data_root.resolve()):
-        _fail(f"data.cache_dir: {params.data.cache_dir} lies inside data.root ({params.data.root}); alnb never "
-              f"writes into the data folder: name a folder outside it, or leave the key out for the user's cache")
+        _fail(
+            f"data.cache_dir: {params.data.cache_dir} lies inside data.root ({params.data.root}); alnb never "
+            f"writes into the data folder: name a folder outside it, or leave the key out for the user's cache"
+        )
 
 
 def expected_train_size(params: StudyParams, imbalance_key: str = "data.imbalance_factor") -> int:
@@ -102,13 +108,20 @@ def expected_train_size(params: StudyParams, imbalance_key: str = "data.imbalanc
     if factor is None:
         return n_train
     if not 1 <= factor <= n_max:
-        _fail(f"{imbalance_key}: must lie in [1, {n_max}] ({params.data.dataset}'s largest class has {n_max} "
-              f"train images, so a larger factor leaves its rarest class empty), got {factor:g}")
+        _fail(
+            f"{imbalance_key}: must lie in [1, {n_max}] ({params.data.dataset}'s largest class has {n_max} "
+            f"train images, so a larger factor leaves its rarest class empty), got {factor:g}"
+        )
     return int(long_tail_counts(n_max, n_classes, factor).sum())
 
 
-def check_budgets(params: StudyParams, initial_size: int | float, size_key: str = "al.initial_size",
-                  imbalance_key: str = "data.imbalance_factor", key: str | None = None) -> int:
+def check_budgets(
+    params: StudyParams,
+    initial_size: int | float,
+    size_key: str = "al.initial_size",
+    imbalance_key: str = "data.imbalance_factor",
+    key: str | None = None,
+) -> int:
     """The initial pool plus ``al.cycles`` budgets must fit into U; returns the initial pool's size.
 
     ``size_key`` and ``imbalance_key`` name where the initial size and the imbalance factor come from;
@@ -124,8 +137,10 @@ def check_budgets(params: StudyParams, initial_size: int | float, size_key: str 
     n_budget = _check_size("al.budget", al.budget, n_pool)
     if n_init + al.cycles * n_budget > n_pool:
         where = "" if params.data.imbalance_factor is None else f" at imbalance factor {params.data.imbalance_factor:g}"
-        _fail(f"{key or size_key}: initial pool {n_init} + al.cycles {al.cycles} × al.budget {n_budget} = "
-              f"{n_init + al.cycles * n_budget} exceeds the unlabeled pool of {n_pool} images{where}")
+        _fail(
+            f"{key or size_key}: initial pool {n_init} + al.cycles {al.cycles} × al.budget {n_budget} = "
+            f"{n_init + al.cycles * n_budget} exceeds the unlabeled pool of {n_pool} images{where}"
+        )
     return n_init
 
 
@@ -168,8 +183,10 @@ def check_params(params: StudyParams, data_on_disk: bool = True) -> None:
     _check_train_subset(params)
     if params.data.verify and not SPECS[params.data.dataset].checksums and params.data.dataset != "digits":
         verifiable = ", ".join(name for name, spec in SPECS.items() if spec.checksums)
-        _fail(f"data.verify: torchvision publishes no checksums of {params.data.dataset}'s files; it can verify "
-              f"{verifiable} (digits is bundled and needs none)")
+        _fail(
+            f"data.verify: torchvision publishes no checksums of {params.data.dataset}'s files; it can verify "
+            f"{verifiable} (digits is bundled and needs none)"
+        )
     _check_choice("model.arch", params.model.arch, ("auto", *ARCHITECTURES))
     if not 0 <= params.model.dropout < 1:
         _fail(f"model.dropout: must lie in [0, 1), got {params.model.dropout}")
@@ -240,8 +257,12 @@ def check_params(params: StudyParams, data_on_disk: bool = True) -> None:
     _check_names("imbalance.inits", im.inits, resolve_pool)
     _check_names("imbalance.queries", im.queries, get_query_method)
     for factor in im.imbalance_factors:
-        n_factor = check_budgets(params.replace(data={"imbalance_factor": float(factor)}), al.initial_size,
-                                 imbalance_key="imbalance.imbalance_factors", key="imbalance.imbalance_factors")
+        n_factor = check_budgets(
+            params.replace(data={"imbalance_factor": float(factor)}),
+            al.initial_size,
+            imbalance_key="imbalance.imbalance_factors",
+            key="imbalance.imbalance_factors",
+        )
         _check_pool_sizes("imbalance.inits", im.inits, n_factor, f"al.initial_size at imbalance factor {factor:g}")
     _check_distinct("imbalance.imbalance_factors", im.imbalance_factors)
     if im.seeds is not None:
@@ -258,8 +279,10 @@ def _check_image_size(dataset: str, image_size: int | None) -> None:
     """``data.image_size`` is required by ``imagefolder`` (its images have any size) and only by it."""
     if dataset == "imagefolder":
         if image_size is None:
-            _fail("data.image_size: imagefolder resizes its images to a square of this many pixels; set it "
-                  "(e.g. 32, or 64 for ResNet18's ImageNet stem)")
+            _fail(
+                "data.image_size: imagefolder resizes its images to a square of this many pixels; set it "
+                "(e.g. 32, or 64 for ResNet18's ImageNet stem)"
+            )
         if image_size < 8:
             _fail(f"data.image_size: must be at least 8 pixels, got {image_size}")
     elif image_size is not None:
@@ -287,8 +310,10 @@ def _check_pool_ablations(params: StudyParams) -> None:
         try:
             resolve_pool(f"{clustering}_equal", "ablations.allocations")
         except ValueError:
-            _fail(f"ablations.allocations: {clustering!r} is not a clustering with equal/proportional allocation; "
-                  f"valid: kmeans, kmeans_<representation> (e.g. kmeans_simclr), deepcluster")
+            _fail(
+                f"ablations.allocations: {clustering!r} is not a clustering with equal/proportional allocation; "
+                f"valid: kmeans, kmeans_<representation> (e.g. kmeans_simclr), deepcluster"
+            )
     _check_distinct("ablations.allocations", ab.allocations)
     unknown = [k for k in ab.low_budget if k not in LOW_BUDGET_KEYS]
     if unknown:
@@ -297,8 +322,12 @@ def _check_pool_ablations(params: StudyParams) -> None:
         low = _build(ALParams, {**dataclasses.asdict(params.al), **ab.low_budget}, "ablations.low_budget.")
         if low.cycles < 1:
             _fail(f"ablations.low_budget.cycles: must be at least 1, got {low.cycles}")
-        check_budgets(params.replace(al=dict(ab.low_budget)), low.initial_size,
-                      size_key="ablations.low_budget.initial_size", key="ablations.low_budget")
+        check_budgets(
+            params.replace(al=dict(ab.low_budget)),
+            low.initial_size,
+            size_key="ablations.low_budget.initial_size",
+            key="ablations.low_budget",
+        )
 
 
 def _check_model_init(key: str, init: str, params: StudyParams) -> None:
@@ -307,15 +336,19 @@ def _check_model_init(key: str, init: str, params: StudyParams) -> None:
     if init == "scratch":
         return
     if init not in params.pretext.tasks:
-        _fail(unknown_name_message(key, init, ["scratch", *params.pretext.tasks]) +
-              " (a backbone starts from scratch or from a self-supervised model listed in pretext.tasks)")
+        _fail(
+            unknown_name_message(key, init, ["scratch", *params.pretext.tasks])
+            + " (a backbone starts from scratch or from a self-supervised model listed in pretext.tasks)"
+        )
     size = image_side(params)
     classifier = resolve_arch(params.model.arch, size)
     encoder = resolve_pretext_arch(params.pretext.arch, params.model.arch, size)
     if classifier != encoder:
-        _fail(f"{key}: {init!r} loads the {encoder} encoder (pretext.arch: {params.pretext.arch}) into the "
-              f"classifier, whose backbone is a {classifier} (model.arch: {params.model.arch}) on "
-              f"{params.data.dataset}; give both the same architecture")
+        _fail(
+            f"{key}: {init!r} loads the {encoder} encoder (pretext.arch: {params.pretext.arch}) into the "
+            f"classifier, whose backbone is a {classifier} (model.arch: {params.model.arch}) on "
+            f"{params.data.dataset}; give both the same architecture"
+        )
 
 
 def notes(params: StudyParams) -> list[str]:
@@ -326,26 +359,34 @@ def notes(params: StudyParams) -> list[str]:
     classifier, encoder = resolve_arch(params.model.arch, size), resolve_arch(params.pretext.arch, size)
     if classifier == encoder:
         return []
-    return [f"pretext.arch: {params.pretext.arch} trains {encoder} encoders while the classifier is a {classifier} "
-            f"(model.arch: {params.model.arch}) at {size}×{size}; pretext.arch: auto would train {classifier} "
-            f"encoders"]
+    return [
+        f"pretext.arch: {params.pretext.arch} trains {encoder} encoders while the classifier is a {classifier} "
+        f"(model.arch: {params.model.arch}) at {size}×{size}; pretext.arch: auto would train {classifier} "
+        f"encoders"
+    ]
 
 
 def _queries_in_use(params: StudyParams) -> dict[str, list[str]]:
     """The query lists of the study that run (a sub-study's only when it has sizes or factors)."""
     ab = params.ablations
     ablated = ab.initial_sizes or ab.model_inits or ab.low_budget or ab.binned_tasks or ab.allocations
-    return {"al.queries": params.al.queries,
-            "ablations.queries": ab.queries if ablated else [],
-            "imbalance.queries": params.imbalance.queries if params.imbalance.imbalance_factors else []}
+    return {
+        "al.queries": params.al.queries,
+        "ablations.queries": ab.queries if ablated else [],
+        "imbalance.queries": params.imbalance.queries if params.imbalance.imbalance_factors else [],
+    }
 
 
 def _inits_in_use(params: StudyParams) -> dict[str, list[str]]:
     ab = params.ablations
-    return {"al.inits": params.al.inits, "pools.extra_inits": params.pools.extra_inits,
-            "ablations.inits": ab.inits if ab.initial_sizes or ab.model_inits or ab.low_budget else [],
-            "ablations.binned_tasks": ab.binned_pools(), "ablations.allocations": ab.allocation_pools(),
-            "imbalance.inits": params.imbalance.inits if params.imbalance.imbalance_factors else []}
+    return {
+        "al.inits": params.al.inits,
+        "pools.extra_inits": params.pools.extra_inits,
+        "ablations.inits": ab.inits if ab.initial_sizes or ab.model_inits or ab.low_budget else [],
+        "ablations.binned_tasks": ab.binned_pools(),
+        "ablations.allocations": ab.allocation_pools(),
+        "imbalance.inits": params.imbalance.inits if params.imbalance.imbalance_factors else [],
+    }
 
 
 def _check_pool_sizes(key: str, names: list[str], n_init: int, size_key: str) -> None:
@@ -355,8 +396,10 @@ def _check_pool_sizes(key: str, names: list[str], n_init: int, size_key: str) ->
     for name in names:
         strategy = resolve_pool(name, key)
         if n_init < strategy.min_budget:
-            _fail(f"{key}: {name!r} {strategy.min_budget_reason}, so it needs an initial pool of at least "
-                  f"{strategy.min_budget}; {size_key} gives {n_init}")
+            _fail(
+                f"{key}: {name!r} {strategy.min_budget_reason}, so it needs an initial pool of at least "
+                f"{strategy.min_budget}; {size_key} gives {n_init}"
+            )
 
 
 def _check_methods_in_use(params: StudyParams) -> None:
@@ -379,12 +422,13 @@ def _check_methods_in_use(params: StudyParams) -> None:
     for key, methods in queries.items():
         for method in (m for m in methods if m.mc_dropout):
             if params.model.dropout == 0:
-                _fail(f"{key}: {method.name!r} samples MC dropout, but model.dropout is 0: every pass would be the "
-                      f"same network, so its scores would carry no model uncertainty; set model.dropout > 0 "
-                      f"(e.g. 0.3)")
+                _fail(
+                    f"{key}: {method.name!r} samples MC dropout, but model.dropout is 0: every pass would be the "
+                    f"same network, so its scores would carry no model uncertainty; set model.dropout > 0 "
+                    f"(e.g. 0.3)"
+                )
             if passes < 2:
-                _fail(f"{passes_key}: {method.name!r} compares MC-dropout passes, so it needs at least 2, got "
-                      f"{passes}")
+                _fail(f"{passes_key}: {method.name!r} compares MC-dropout passes, so it needs at least 2, got {passes}")
 
 
 def check_data_files(params: StudyParams) -> None:
@@ -452,8 +496,11 @@ def _task_option_defaults(task: str) -> dict:
     from alnb.methods.pretext import train_deepcluster
 
     function = train_deepcluster if task == "deepcluster" else import_module(f"alnb.methods.pretext.{task}").build
-    return {name: p.default for name, p in inspect.signature(function).parameters.items()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY and name != "arch"}
+    return {
+        name: p.default
+        for name, p in inspect.signature(function).parameters.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and name != "arch"
+    }
 
 
 def _check_option_value(name: str, value, default) -> None:
@@ -465,8 +512,9 @@ def _check_option_value(name: str, value, default) -> None:
         _fail(f"{name}: must be a positive integer, got {value!r}")
     if isinstance(default, float) and not (_is_number(value) and value > 0):
         _fail(f"{name}: must be a positive number, got {value!r}")
-    if isinstance(default, tuple) and not (isinstance(value, list) and len(value) == len(default)
-                                           and all(_is_number(v) and v > 0 for v in value)):
+    if isinstance(default, tuple) and not (
+        isinstance(value, list) and len(value) == len(default) and all(_is_number(v) and v > 0 for v in value)
+    ):
         _fail(f"{name}: must be a list of {len(default)} positive numbers (like {list(default)}), got {value!r}")
 
 
@@ -480,8 +528,10 @@ def _check_pretext_needs(params: StudyParams) -> None:
             needed = [*strategy.pretext_tasks, *(r for r in strategy.representations if r not in ("pixels", "pca"))]
             for task in needed:
                 if task not in params.pretext.tasks:
-                    _fail(f"{key}: {name!r} needs the self-supervised model {task!r}; add it to pretext.tasks "
-                          f"(now {params.pretext.tasks})")
+                    _fail(
+                        f"{key}: {name!r} needs the self-supervised model {task!r}; add it to pretext.tasks "
+                        f"(now {params.pretext.tasks})"
+                    )
 
 
 def _check_data_on_disk(params: StudyParams) -> None:
@@ -491,8 +541,10 @@ def _check_data_on_disk(params: StudyParams) -> None:
     base = params.data_root / spec.folder
     missing = [f for f in spec.files if not (base / f).is_file() and not (base / f"{f}.gz").is_file()]
     if missing:
-        _fail(f"data.root: {spec.name} is not on disk and data.download is false. Expected in {base}: "
-              f"{', '.join(spec.files)}")
+        _fail(
+            f"data.root: {spec.name} is not on disk and data.download is false. Expected in {base}: "
+            f"{', '.join(spec.files)}"
+        )
 
 
 def params_from_dict(raw: dict, project_root: str | Path = ".", data_on_disk: bool = True) -> StudyParams:

@@ -21,17 +21,28 @@ import torch
 
 from alnb.core import seeding
 from alnb.core.config import StudyParams
-from alnb.data.datasets import Dataset, Splits, load_dataset, make_splits
-from alnb.run.loop import check_selection, check_splits, cycle_sizes, run_trial
-from alnb.models.networks import resolve_device, resolve_pretext_arch
-from alnb.methods.pools import PoolContext, resolve_pool
-from alnb.methods.pretext import (PRETEXT_TASKS, SELF_SUPERVISED_METHODS, DeepClusterResult, PretextResult, has_deepcluster,
-                          has_result, load_deepcluster, load_result, save_deepcluster, save_result, train_deepcluster,
-                          train_pretext)
-from alnb.methods.query import get_query_method
-from alnb.run.store import RunStore, TrialKey
 from alnb.core.threads import available_cpus, torch_threads
+from alnb.data.datasets import Dataset, Splits, load_dataset, make_splits
+from alnb.methods.pools import PoolContext, resolve_pool
+from alnb.methods.pretext import (
+    PRETEXT_TASKS,
+    SELF_SUPERVISED_METHODS,
+    DeepClusterResult,
+    PretextResult,
+    has_deepcluster,
+    has_result,
+    load_deepcluster,
+    load_result,
+    save_deepcluster,
+    save_result,
+    train_deepcluster,
+    train_pretext,
+)
+from alnb.methods.query import get_query_method
+from alnb.models.networks import resolve_device, resolve_pretext_arch
 from alnb.models.training import ImageTensors, default_hflip
+from alnb.run.loop import check_selection, check_splits, cycle_sizes, run_trial
+from alnb.run.store import RunStore, TrialKey
 
 PCA_COMPONENTS = 50
 
@@ -49,7 +60,7 @@ class Workspace:
         self._features: dict[tuple[int, str], np.ndarray] = {}
         self._pretext: dict[tuple[int, str], PretextResult | DeepClusterResult] = {}
 
-    def variant(self, name: str, factors: dict, **sections: dict) -> "Workspace":
+    def variant(self, name: str, factors: dict, **sections: dict) -> Workspace:
         """A sub-study in ``<run_dir>/<name>`` with some parameters overridden; it shares the pretext cache.
 
         ``factors`` (e.g. ``{"initial_size": 10}``) key its trials and become columns of its rows, so the
@@ -63,8 +74,16 @@ class Workspace:
     @cached_property
     def dataset(self) -> Dataset:
         d = self.params.data
-        return load_dataset(d.dataset, self.params.data_root, d.download, d.test_size, d.imbalance_factor,
-                            d.image_size, d.train_subset, self.params.cache_path)
+        return load_dataset(
+            d.dataset,
+            self.params.data_root,
+            d.download,
+            d.test_size,
+            d.imbalance_factor,
+            d.image_size,
+            d.train_subset,
+            self.params.cache_path,
+        )
 
     @cached_property
     def pretext_arch(self) -> str:
@@ -127,17 +146,25 @@ class Workspace:
                 pca = PCA(n_components, random_state=seeding.stream_seed(seed, "pca") % 2**31)
                 self._features[key] = pca.fit_transform(pixels.numpy()).astype(np.float32)
             else:
-                raise ValueError(f"representation {representation!r} is not available; valid: pixels, pca, "
-                             f"{', '.join(SELF_SUPERVISED_METHODS)}")
+                raise ValueError(
+                    f"representation {representation!r} is not available; valid: pixels, pca, "
+                    f"{', '.join(SELF_SUPERVISED_METHODS)}"
+                )
         return self._features[key]
 
     def _pretext_folder(self, seed: int, method: str) -> Path:
         """Cache folder of a self-supervised model, keyed by its settings and the pool: changing either retrains."""
         pool = self.splits(seed).pool
-        digest = hashlib.sha1(json.dumps({"settings": self.params.pretext.settings.get(method, {}),
-                                          "arch": self.pretext_arch,
-                                          "pool": hashlib.sha1(pool.tobytes()).hexdigest()},
-                                         sort_keys=True).encode()).hexdigest()[:10]
+        digest = hashlib.sha1(
+            json.dumps(
+                {
+                    "settings": self.params.pretext.settings.get(method, {}),
+                    "arch": self.pretext_arch,
+                    "pool": hashlib.sha1(pool.tobytes()).hexdigest(),
+                },
+                sort_keys=True,
+            ).encode()
+        ).hexdigest()[:10]
         return self.store.self_supervised_folder(self.dataset.name, seed, method, digest)
 
     def _pool_images(self, seed: int) -> torch.Tensor:
@@ -152,8 +179,14 @@ class Workspace:
                 self._pretext[key] = load_result(folder)  # checks the files once (storage.has_result)
             except FileNotFoundError:  # none saved, or a damaged one (reported)
                 with torch_threads(self.threads):
-                    result = train_pretext(task, self._pool_images(seed), seed, self.device,
-                                           arch=self.pretext_arch, **self.params.pretext.settings.get(task, {}))
+                    result = train_pretext(
+                        task,
+                        self._pool_images(seed),
+                        seed,
+                        self.device,
+                        arch=self.pretext_arch,
+                        **self.params.pretext.settings.get(task, {}),
+                    )
                 save_result(result, folder)
                 self._pretext[key] = result
         return self._pretext[key]
@@ -166,9 +199,14 @@ class Workspace:
             result = load_deepcluster(folder)
             if result is None:
                 with torch_threads(self.threads):
-                    result = train_deepcluster(self._pool_images(seed), self.dataset.n_classes, seed, self.device,
-                                               arch=self.pretext_arch,
-                                               **self.params.pretext.settings.get("deepcluster", {}))
+                    result = train_deepcluster(
+                        self._pool_images(seed),
+                        self.dataset.n_classes,
+                        seed,
+                        self.device,
+                        arch=self.pretext_arch,
+                        **self.params.pretext.settings.get("deepcluster", {}),
+                    )
                 save_deepcluster(result, folder)
             self._pretext[key] = result
         return self._pretext[key]
@@ -197,10 +235,16 @@ class Workspace:
         pool = self.splits(seed).pool
         oracle_labels = (lambda: self.dataset.train_labels.numpy()[pool]) if resolve_pool(init).oracle else None
         return PoolContext(
-            candidates=pool, budget=budget, rng=seeding.rng(seed, "pool", init),
-            n_classes=self.dataset.n_classes, features=lambda rep: self.features(seed, rep),
-            scores=lambda task: self.pretext_scores(seed, task), clusters=lambda method: self.clusters(seed, method),
-            options=dict(self.params.pools.options), oracle_labels=oracle_labels)
+            candidates=pool,
+            budget=budget,
+            rng=seeding.rng(seed, "pool", init),
+            n_classes=self.dataset.n_classes,
+            features=lambda rep: self.features(seed, rep),
+            scores=lambda task: self.pretext_scores(seed, task),
+            clusters=lambda method: self.clusters(seed, method),
+            options=dict(self.params.pools.options),
+            oracle_labels=oracle_labels,
+        )
 
     def build_initial_pool(self, init: str, seed: int) -> np.ndarray:
         """Global indices of the initial pool ``init`` for ``seed`` (independent of the query method)."""
@@ -211,16 +255,21 @@ class Workspace:
         picked = resolve_pool(init).build(self.pool_context(seed, init, n_init))
         return check_selection(picked, unlabeled, n_init, f"initial pool {init}")
 
-    def build_initial_pools(self, inits: list[str] | None = None, seeds: list[int] | None = None,
-                            rebuild: bool = False) -> pd.DataFrame:
+    def build_initial_pools(
+        self, inits: list[str] | None = None, seeds: list[int] | None = None, rebuild: bool = False
+    ) -> pd.DataFrame:
         """Build the missing pools (init × seed), merge them into ``initial_pools.csv`` and return all."""
         self.store.check_protocol(self.protocol())
         inits = inits or list(dict.fromkeys([*self.params.al.inits, *self.params.pools.extra_inits]))
         seeds = seeds or self.params.al.seeds
         existing = self.store.initial_pools()
         have = set(zip(existing["init"], existing["seed"]))
-        new = [pd.DataFrame({"init": init, "seed": seed, "index": self.build_initial_pool(init, seed)})
-               for init in inits for seed in seeds if rebuild or (init, seed) not in have]
+        new = [
+            pd.DataFrame({"init": init, "seed": seed, "index": self.build_initial_pool(init, seed)})
+            for init in inits
+            for seed in seeds
+            if rebuild or (init, seed) not in have
+        ]
         if new:
             existing = self.store.write_initial_pools(pd.concat(new, ignore_index=True))
         return existing[existing["init"].isin(inits) & existing["seed"].isin(seeds)].reset_index(drop=True)
@@ -229,8 +278,9 @@ class Workspace:
         pools = self.build_initial_pools([init], [seed])
         return pools["index"].to_numpy(dtype=np.int64)
 
-    def pool_map(self, seed: int, inits: list[str] | None = None, representation: str = "pixels",
-                 method: str | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    def pool_map(
+        self, seed: int, inits: list[str] | None = None, representation: str = "pixels", method: str | None = None
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """A 2-D map (``method``: tsne, umap or pca; default ``visualization.method``) of U with each initial
         pool marked; cached per seed, representation, method and points.
 
@@ -241,16 +291,18 @@ class Workspace:
 
         pools = self.build_initial_pools(inits, [seed])
         pool_idx = self.splits(seed).pool
-        positions = {init: np.searchsorted(pool_idx, grp["index"].to_numpy())
-                     for init, grp in pools.groupby("init", sort=False)}
-        sample = seeding.rng(seed, "map").permutation(len(pool_idx))[:self.params.visualization.max_points]
+        positions = {
+            init: np.searchsorted(pool_idx, grp["index"].to_numpy()) for init, grp in pools.groupby("init", sort=False)
+        }
+        sample = seeding.rng(seed, "map").permutation(len(pool_idx))[: self.params.visualization.max_points]
         keep = np.unique(np.concatenate([sample, *positions.values()]))
         method = method or self.params.visualization.method
         digest = hashlib.sha1(keep.tobytes()).hexdigest()[:10]
         coords = self.store.map_coords(seed, representation, method, digest)  # notebooks 02 and 06 share it
         if coords is None:
-            coords = embed_2d(self.features(seed, representation)[keep], method,
-                              seeding.stream_seed(seed, "map") % 2**31)
+            coords = embed_2d(
+                self.features(seed, representation)[keep], method, seeding.stream_seed(seed, "map") % 2**31
+            )
             self.store.write_map_coords(seed, representation, method, digest, coords)
         labels = self.dataset.train_labels.numpy()[pool_idx[keep]]
         return coords, labels, {init: np.searchsorted(keep, pos) for init, pos in positions.items()}
@@ -273,8 +325,9 @@ class Workspace:
             for init, grp in of_seed.groupby("init", sort=True):
                 positions = np.searchsorted(pool_idx, grp["index"].to_numpy())
                 props = pool_properties(positions, labels[pool_idx], features, self.dataset.n_classes, typicalities)
-                rows.append({"init": init, "seed": seed, "size": len(positions), "n_classes": self.dataset.n_classes,
-                             **props})
+                rows.append(
+                    {"init": init, "seed": seed, "size": len(positions), "n_classes": self.dataset.n_classes, **props}
+                )
         return pd.DataFrame(rows).sort_values(["init", "seed"]).reset_index(drop=True)
 
     def write_pool_quality(self) -> pd.DataFrame:
@@ -290,8 +343,10 @@ class Workspace:
         """``results.csv`` of another study's run directory (relative paths: to the project root)."""
         path = Path(run_dir) if Path(run_dir).is_absolute() else Path(self.params.project_root) / run_dir
         if not (path / "results.csv").is_file():
-            raise FileNotFoundError(f"visualization.compare_run_dir: {run_dir!r} holds no results.csv; run that "
-                                    f"study first (make study PARAMS=...)")
+            raise FileNotFoundError(
+                f"visualization.compare_run_dir: {run_dir!r} holds no results.csv; run that "
+                f"study first (make study PARAMS=...)"
+            )
         return RunStore(path).results()
 
     def display_path(self, path: Path) -> str:
@@ -304,17 +359,30 @@ class Workspace:
     def trial_keys(self, inits=None, queries=None, seeds=None) -> list[TrialKey]:
         al = self.params.al
         factors = tuple(self.factors.items())
-        return [TrialKey(self.dataset.name, init, query, seed, factors) for init in (inits or al.inits)
-                for query in (queries or al.queries) for seed in (seeds or al.seeds)]
+        return [
+            TrialKey(self.dataset.name, init, query, seed, factors)
+            for init in (inits or al.inits)
+            for query in (queries or al.queries)
+            for seed in (seeds or al.seeds)
+        ]
 
     def run_one(self, key: TrialKey) -> None:
         """Run one trial and record it (done, or failed with its error); a finished trial is skipped."""
         if self.store.is_done(key):
             return
         try:
-            result = run_trial(self.tensors, self.splits(key.seed), self.initial_pool(key.init, key.seed),
-                               get_query_method(key.query), self.params, key.seed, self.dataset.n_classes,
-                               self.hflip, key.as_dict(), backbone_state=self.backbone_state(key.seed))
+            result = run_trial(
+                self.tensors,
+                self.splits(key.seed),
+                self.initial_pool(key.init, key.seed),
+                get_query_method(key.query),
+                self.params,
+                key.seed,
+                self.dataset.n_classes,
+                self.hflip,
+                key.as_dict(),
+                backbone_state=self.backbone_state(key.seed),
+            )
         except Exception:  # recorded per trial so the rest of the grid goes on; re-raised as TrialsFailed
             self.store.write_failure(key, traceback.format_exc())
             return
@@ -329,7 +397,7 @@ class Workspace:
         if task == "deepcluster":
             return self.deepcluster(seed).state_dict
         prefix = "encoder."
-        return {k[len(prefix):]: v for k, v in self.pretext(seed, task).state_dict.items() if k.startswith(prefix)}
+        return {k[len(prefix) :]: v for k, v in self.pretext(seed, task).state_dict.items() if k.startswith(prefix)}
 
     def protocol(self) -> dict:
         """The parameters that decide a trial's numbers (not which trials run, nor how they are scheduled).
@@ -338,12 +406,21 @@ class Workspace:
         run directories made before they existed keep their protocol."""
         p = self.params
         al = {k: v for k, v in dataclasses.asdict(p.al).items() if k not in ("seeds", "inits", "queries")}
-        data = {k: v for k, v in dataclasses.asdict(p.data).items()  # verify and cache_dir decide no number;
-                if k not in ("verify", "cache_dir") and (k != "train_subset" or v is not None)}  # nor an absent subset
+        data = {
+            k: v
+            for k, v in dataclasses.asdict(p.data).items()  # verify and cache_dir decide no number;
+            if k not in ("verify", "cache_dir") and (k != "train_subset" or v is not None)
+        }  # nor an absent subset
         model = {k: v for k, v in dataclasses.asdict(p.model).items() if k != "init" or v != "scratch"}
-        return {"data": data, "model": model,
-                "training": dataclasses.asdict(p.training), "al": al, "pretext": dataclasses.asdict(p.pretext),
-                "pool_options": p.pools.options, "device": p.device}
+        return {
+            "data": data,
+            "model": model,
+            "training": dataclasses.asdict(p.training),
+            "al": al,
+            "pretext": dataclasses.asdict(p.pretext),
+            "pool_options": p.pools.options,
+            "device": p.device,
+        }
 
     def results(self) -> pd.DataFrame:
         return self.store.results()

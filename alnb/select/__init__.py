@@ -8,6 +8,6 @@ a ranking; :mod:`~alnb.select.objectives` scores every prefix; :mod:`~alnb.selec
 """
 
 from alnb.select.folder import SelectError
-from alnb.select.pipeline import SelectRequest, Selection, check_request, run_selection
+from alnb.select.pipeline import Selection, SelectRequest, check_request, run_selection
 
 __all__ = ["SelectError", "SelectRequest", "Selection", "check_request", "run_selection"]

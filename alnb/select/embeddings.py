@@ -53,14 +53,15 @@ def expected_seconds(pixels: np.ndarray, settings: dict, seed: int) -> float:
     warm-up), then scaled by the number of batches; scoring is counted as one more epoch."""
     from alnb.methods.pretext import train_pretext
 
-    probe = torch.from_numpy(np.ascontiguousarray(pixels[:min(len(pixels), settings["batch_size"])]))
+    probe = torch.from_numpy(np.ascontiguousarray(pixels[: min(len(pixels), settings["batch_size"])]))
     if len(probe) < 2:
         return 0.0
     timings = []
     for epochs in (1, 1, 3):  # the first call warms up
         start = time.perf_counter()
-        train_pretext("simclr", probe, seed, epochs=epochs, batch_size=len(probe), lr=settings["lr"],
-                      arch=settings["arch"])
+        train_pretext(
+            "simclr", probe, seed, epochs=epochs, batch_size=len(probe), lr=settings["lr"], arch=settings["arch"]
+        )
         timings.append(time.perf_counter() - start)
     per_batch = max((timings[2] - timings[1]) / 2, 0.0)
     batches = math.ceil(len(pixels) / settings["batch_size"])
@@ -80,8 +81,10 @@ def ssl_encoder(pixels: np.ndarray, listing_hash: str, cache_dir: Path, seed: in
         return load_result(folder)
     settings = encoder_settings(len(pixels))
     seconds = expected_seconds(pixels, settings, seed)
-    log(f"[alnb select] training SimCLR on {len(pixels):,} images of {IMAGE_SIZE}×{IMAGE_SIZE} "
-        f"({settings['epochs']} epochs, {settings['arch']}): expected about {_duration(seconds)}")
+    log(
+        f"[alnb select] training SimCLR on {len(pixels):,} images of {IMAGE_SIZE}×{IMAGE_SIZE} "
+        f"({settings['epochs']} epochs, {settings['arch']}): expected about {_duration(seconds)}"
+    )
     start = time.perf_counter()
     result = train_pretext("simclr", torch.from_numpy(np.ascontiguousarray(pixels)), seed, **settings)
     save_result(result, folder)
@@ -130,13 +133,16 @@ def _load_parquet(file: Path) -> tuple[list[str], np.ndarray]:
     try:
         table = pd.read_parquet(file)
     except ImportError as err:
-        raise SelectError(f"--embeddings: reading {file.name} needs a Parquet engine (pip install pyarrow): "
-                          f"{err}") from None
+        raise SelectError(
+            f"--embeddings: reading {file.name} needs a Parquet engine (pip install pyarrow): {err}"
+        ) from None
     if "path" not in table.columns:
         raise SelectError(f"--embeddings: {file.name} has no 'path' column (columns: {', '.join(map(str, table))})")
     rest = table.drop(columns="path")
     if len(rest.columns) == 1 and rest.iloc[:, 0].dtype == object:
-        vectors = np.stack([np.asarray(v, dtype=np.float64) for v in rest.iloc[:, 0]]) if len(rest) else np.zeros((0, 0))
+        vectors = (
+            np.stack([np.asarray(v, dtype=np.float64) for v in rest.iloc[:, 0]]) if len(rest) else np.zeros((0, 0))
+        )
     else:
         vectors = rest.to_numpy(dtype=np.float64)
     return [str(p) for p in table["path"]], vectors
@@ -152,8 +158,10 @@ def load_user_embeddings(file: str | Path) -> UserEmbeddings:
     if suffix == ".npy":
         listed = file.with_suffix(".txt")
         if not listed.is_file():
-            raise SelectError(f"--embeddings: {file.name} needs its path list {listed.name} beside it "
-                              f"(one path per line, relative to FOLDER)")
+            raise SelectError(
+                f"--embeddings: {file.name} needs its path list {listed.name} beside it "
+                f"(one path per line, relative to FOLDER)"
+            )
         try:
             vectors = np.load(file, allow_pickle=False)
         except ValueError as err:
@@ -162,23 +170,28 @@ def load_user_embeddings(file: str | Path) -> UserEmbeddings:
         if vectors.ndim != 2:
             raise SelectError(f"--embeddings: {file.name} must be a 2-D array [N, d], got shape {vectors.shape}")
         if len(vectors) != len(paths):
-            raise SelectError(f"--embeddings: {file.name} has {len(vectors)} rows but {listed.name} lists "
-                              f"{len(paths)} paths")
+            raise SelectError(
+                f"--embeddings: {file.name} has {len(vectors)} rows but {listed.name} lists {len(paths)} paths"
+            )
     elif suffix == ".csv":
         paths, vectors = _load_csv(file)
     elif suffix == ".parquet":
         paths, vectors = _load_parquet(file)
     else:
-        raise SelectError(f"--embeddings: {file.name} has an unknown format; valid: .npy (with a .txt path list "
-                          f"beside it), .csv, .parquet")
+        raise SelectError(
+            f"--embeddings: {file.name} has an unknown format; valid: .npy (with a .txt path list "
+            f"beside it), .csv, .parquet"
+        )
     if len(paths) == 0 or vectors.shape[1] == 0:
         raise SelectError(f"--embeddings: {file.name} holds no vector")
     if not np.issubdtype(vectors.dtype, np.number):
         raise SelectError(f"--embeddings: {file.name} holds {vectors.dtype} values, not numbers")
     bad = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
     if len(bad):
-        raise SelectError(f"--embeddings: {file.name} row {bad[0] + 1} ({paths[bad[0]]}) holds a NaN or infinite "
-                          f"value ({len(bad)} such rows)")
+        raise SelectError(
+            f"--embeddings: {file.name} row {bad[0] + 1} ({paths[bad[0]]}) holds a NaN or infinite "
+            f"value ({len(bad)} such rows)"
+        )
     seen: set[str] = set()
     for row, path in enumerate(paths):
         if path in seen:

@@ -13,8 +13,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from alnb.core import seeding
 from alnb.analysis.plots import finish_figure
+from alnb.core import seeding
 from alnb.select.objectives import OBJECTIVES
 
 THUMBNAILS = 100
@@ -41,30 +41,48 @@ def thumbnails_html(root: Path, table: pd.DataFrame, limit: int = THUMBNAILS) ->
     cells = []
     for rank, path in zip(table["rank"][:limit], table["path"][:limit]):
         name = html.escape(path)
-        cells.append(f'<figure style="margin:3px;width:{THUMBNAIL_SIDE + 26}px;text-align:center;font-size:10px">'
-                     f'<img src="{_thumbnail(root / path)}" alt="{name}" title="{name}" '
-                     f'style="width:{THUMBNAIL_SIDE}px;height:{THUMBNAIL_SIDE}px;object-fit:contain;'
-                     f'image-rendering:pixelated;border:1px solid #ccc"/>'
-                     f'<figcaption style="overflow:hidden;text-overflow:ellipsis;white-space:nowrap">'
-                     f'<b>{rank}</b> {name}</figcaption></figure>')
+        cells.append(
+            f'<figure style="margin:3px;width:{THUMBNAIL_SIDE + 26}px;text-align:center;font-size:10px">'
+            f'<img src="{_thumbnail(root / path)}" alt="{name}" title="{name}" '
+            f'style="width:{THUMBNAIL_SIDE}px;height:{THUMBNAIL_SIDE}px;object-fit:contain;'
+            f'image-rendering:pixelated;border:1px solid #ccc"/>'
+            f'<figcaption style="overflow:hidden;text-overflow:ellipsis;white-space:nowrap">'
+            f"<b>{rank}</b> {name}</figcaption></figure>"
+        )
     return f'<div style="display:flex;flex-wrap:wrap">{"".join(cells)}</div>'
 
 
-def pick_map(coords: np.ndarray, clusters: np.ndarray, order: np.ndarray, labeled: np.ndarray, seed: int,
-             max_points: int = 5_000, numbered: int = 20) -> plt.Figure:
+def pick_map(
+    coords: np.ndarray,
+    clusters: np.ndarray,
+    order: np.ndarray,
+    labeled: np.ndarray,
+    seed: int,
+    max_points: int = 5_000,
+    numbered: int = 20,
+) -> plt.Figure:
     """The folder in 2-D (PCA of the embeddings), coloured by cluster, with the picks marked (the first
     ``numbered`` with their rank) and the already labeled images as black crosses; at most ``max_points``
     background points (a seeded sample)."""
     rng = seeding.rng(seed, "select", "map-sample")
-    shown = np.arange(len(coords)) if len(coords) <= max_points else np.sort(
-        rng.choice(len(coords), max_points, replace=False))
+    shown = (
+        np.arange(len(coords))
+        if len(coords) <= max_points
+        else np.sort(rng.choice(len(coords), max_points, replace=False))
+    )
     fig, ax = plt.subplots(figsize=(7.5, 6.2))
-    ax.scatter(coords[shown, 0], coords[shown, 1], c=clusters[shown], cmap="tab10", s=6, alpha=0.35,
-               linewidths=0)
+    ax.scatter(coords[shown, 0], coords[shown, 1], c=clusters[shown], cmap="tab10", s=6, alpha=0.35, linewidths=0)
     if len(labeled):
         ax.scatter(coords[labeled, 0], coords[labeled, 1], marker="x", c="black", s=30, label="already labeled")
-    ax.scatter(coords[order, 0], coords[order, 1], facecolors="none", edgecolors="crimson", s=40, linewidths=1.2,
-               label=f"picks ({len(order)})")
+    ax.scatter(
+        coords[order, 0],
+        coords[order, 1],
+        facecolors="none",
+        edgecolors="crimson",
+        s=40,
+        linewidths=1.2,
+        label=f"picks ({len(order)})",
+    )
     for rank, point in enumerate(order[:numbered], start=1):
         ax.annotate(str(rank), coords[point], fontsize=8, xytext=(3, 3), textcoords="offset points")
     ax.set_xlabel("first principal component of the embeddings")
@@ -78,8 +96,7 @@ def cluster_counts(clusters: np.ndarray, order: np.ndarray, cuts: tuple[int, ...
     """Per cluster: its size, its share of the folder, and how many of the first k picks fall in it."""
     n_clusters = int(clusters.max()) + 1
     sizes = np.bincount(clusters, minlength=n_clusters)
-    table = pd.DataFrame({"cluster": np.arange(n_clusters), "images": sizes,
-                          "share": sizes / sizes.sum()})
+    table = pd.DataFrame({"cluster": np.arange(n_clusters), "images": sizes, "share": sizes / sizes.sum()})
     for cut in sorted({*(c for c in cuts if c < len(order)), len(order)}):
         table[f"picks in first {cut}"] = np.bincount(clusters[order[:cut]], minlength=n_clusters)
     return table
@@ -91,8 +108,13 @@ def cluster_bars(counts: pd.DataFrame) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
     x = np.arange(len(counts))
     ax.bar(x - 0.2, counts["share"], width=0.4, label="share of the folder", color="0.6")
-    ax.bar(x + 0.2, counts[picks] / max(1, counts[picks].sum()), width=0.4, label=f"share of the {picks[9:]}",
-           color="crimson")
+    ax.bar(
+        x + 0.2,
+        counts[picks] / max(1, counts[picks].sum()),
+        width=0.4,
+        label=f"share of the {picks[9:]}",
+        color="crimson",
+    )
     ax.set_xticks(x)
     ax.set_xlabel("cluster (k-means on the embeddings)")
     ax.set_ylabel("share")
@@ -100,8 +122,9 @@ def cluster_bars(counts: pd.DataFrame) -> plt.Figure:
     return finish_figure(fig, "clusters", "Cluster sizes against picks per cluster")
 
 
-def objective_curve(values: np.ndarray, start: float, objective: str, method: str,
-                    random_values: np.ndarray | None = None) -> plt.Figure:
+def objective_curve(
+    values: np.ndarray, start: float, objective: str, method: str, random_values: np.ndarray | None = None
+) -> plt.Figure:
     """The objective after every prefix of the ranking (and of a random order, for scale, when given)."""
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
     k = np.arange(1, len(values) + 1)
@@ -134,7 +157,8 @@ def summary_markdown(selection, random_values: np.ndarray) -> str:
         f"**{n_ranked:,} images ranked** with **{ranking.method}** on the embeddings of *{source}*, out of "
         f"{manifest['images_listed']:,} image files ({len(selection.paths):,} unique and readable, "
         f"{len(selection.images.skipped):,} skipped"
-        + (f", {len(selection.labeled):,} already labeled" if len(selection.labeled) else "") + ").",
+        + (f", {len(selection.labeled):,} already labeled" if len(selection.labeled) else "")
+        + ").",
         f"The first {k} picks fall in {clusters_hit} of the {n_clusters} clusters of the folder. The "
         f"{ranking.objective} ({better} is better) is {ranking.values[k - 1]:.3g} after {k} picks and "
         f"{ranking.values[-1]:.3g} after {n_ranked}; the same prefixes of a random order reach "

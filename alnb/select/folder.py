@@ -61,8 +61,9 @@ def list_images(folder: str | Path, argument: str = "FOLDER") -> Listing:
         raise SelectError(f"{argument}: {folder} is empty")
     images = sorted(p.relative_to(root).as_posix() for p in files if p.suffix.lower() in IMAGE_SUFFIXES)
     if not images:
-        raise SelectError(f"{argument}: {folder} holds no image ({', '.join(IMAGE_SUFFIXES)}) among its "
-                          f"{len(files)} files")
+        raise SelectError(
+            f"{argument}: {folder} holds no image ({', '.join(IMAGE_SUFFIXES)}) among its {len(files)} files"
+        )
     digest = hashlib.sha1()
     for relative in images:
         stat = (root / relative).stat()
@@ -112,7 +113,8 @@ def decode_images(listing: Listing, image_size: int, decode: bool = True) -> Ima
         paths.append(path)
         all_gray &= gray
     if not arrays:
-        raise SelectError(f"FOLDER: {listing.root} holds no readable image ({len(listing.paths)} files, all "
-                          f"unreadable or truncated)")
+        raise SelectError(
+            f"FOLDER: {listing.root} holds no readable image ({len(listing.paths)} files, all unreadable or truncated)"
+        )
     pixels = np.stack(arrays)
     return Images(paths, pixels[:, :1] if all_gray else pixels, skipped, duplicates)

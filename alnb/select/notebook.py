@@ -26,8 +26,9 @@ def shown_parameters(request: SelectRequest) -> str:
     from alnb.report.render import injected_cell
 
     values = request_dict(request)
-    return injected_cell({name: _shown(value) if name in PATH_PARAMETERS else value
-                          for name, value in values.items()}, "alnb select")
+    return injected_cell(
+        {name: _shown(value) if name in PATH_PARAMETERS else value for name, value in values.items()}, "alnb select"
+    )
 
 
 def run_select_notebook(request: SelectRequest) -> Path:
@@ -40,7 +41,13 @@ def run_select_notebook(request: SelectRequest) -> Path:
     out = request.out_path
     out.mkdir(parents=True, exist_ok=True)
     page = out / "selection.html"
-    execute_notebook(source, out / f"{NOTEBOOK}.ipynb", page, request_dict(request), Path(os.getcwd()),
-                     {FIGURES_ENV: str((out / "figures").resolve()), NOTEBOOK_ENV: "select"},
-                     shown_parameters(request))
+    execute_notebook(
+        source,
+        out / f"{NOTEBOOK}.ipynb",
+        page,
+        request_dict(request),
+        Path(os.getcwd()),
+        {FIGURES_ENV: str((out / "figures").resolve()), NOTEBOOK_ENV: "select"},
+        shown_parameters(request),
+    )
     return page

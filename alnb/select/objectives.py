@@ -17,7 +17,7 @@ import torch
 from alnb.methods.geometry import normalized_tensor
 
 OBJECTIVES = {"kernel coverage": True, "share within δ": True, "covering radius": False}  # name → higher is better
-BLOCK_ELEMENTS = 2 ** 22
+BLOCK_ELEMENTS = 2**22
 
 
 def _nearest_distances(x: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
@@ -28,8 +28,15 @@ def _nearest_distances(x: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
     return torch.cummin(squared, dim=1).values.sqrt_()
 
 
-def prefix_objective(features: np.ndarray, picks: np.ndarray, labeled: np.ndarray, objective: str, *,
-                     bandwidth: float = 1.0, delta: float | None = None) -> tuple[np.ndarray, float]:
+def prefix_objective(
+    features: np.ndarray,
+    picks: np.ndarray,
+    labeled: np.ndarray,
+    objective: str,
+    *,
+    bandwidth: float = 1.0,
+    delta: float | None = None,
+) -> tuple[np.ndarray, float]:
     """(the objective after each prefix of ``picks`` ``[B]``, its value for the labeled set alone).
 
     ``features`` ``[N, d]`` are normalised here; ``picks`` and ``labeled`` are row positions. The labeled set
@@ -48,14 +55,15 @@ def prefix_objective(features: np.ndarray, picks: np.ndarray, labeled: np.ndarra
     radius = torch.full((budget,), -1.0, dtype=torch.float64)
     base_total, base_radius = 0.0, -1.0
     for lo in range(0, n, rows):
-        block = x[lo:lo + rows]
+        block = x[lo : lo + rows]
         nearest = _nearest_distances(block, picks_x) if budget else torch.zeros(len(block), 0)
-        base = (_nearest_distances(block, labeled_x)[:, -1] if len(labeled_x)
-                else torch.full((len(block),), float("inf")))
+        base = (
+            _nearest_distances(block, labeled_x)[:, -1] if len(labeled_x) else torch.full((len(block),), float("inf"))
+        )
         nearest = torch.minimum(nearest, base[:, None])
         if objective == "kernel coverage":
-            totals += nearest.square_().mul_(-1.0 / bandwidth ** 2).exp_().sum(0).double()
-            base_total += float(base.square().mul(-1.0 / bandwidth ** 2).exp().sum())
+            totals += nearest.square_().mul_(-1.0 / bandwidth**2).exp_().sum(0).double()
+            base_total += float(base.square().mul(-1.0 / bandwidth**2).exp().sum())
         elif objective == "share within δ":
             totals += (nearest <= delta).sum(0).double()
             base_total += float((base <= delta).sum())

@@ -28,14 +28,22 @@ OUTPUT_FILES = ("selection.csv", "to_label.txt", "label_studio_tasks.json", "man
 
 def selection_table(paths: list[str], order: np.ndarray, clusters: np.ndarray, gains: np.ndarray) -> pd.DataFrame:
     """One row per pick: rank, path, cluster, gain."""
-    return pd.DataFrame({"rank": np.arange(1, len(order) + 1), "path": [paths[i] for i in order],
-                         "cluster": np.asarray(clusters)[order], "gain": gains})
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, len(order) + 1),
+            "path": [paths[i] for i in order],
+            "cluster": np.asarray(clusters)[order],
+            "gain": gains,
+        }
+    )
 
 
 def label_studio_tasks(table: pd.DataFrame, folder_name: str) -> list[dict]:
     """Label Studio tasks for the picks, in rank order (see the module's docstring for the URL)."""
-    return [{"data": {"image": "/data/local-files/?d=" + quote(f"{folder_name}/{path}"), "path": path,
-                      "rank": int(rank)}} for rank, path in zip(table["rank"], table["path"])]
+    return [
+        {"data": {"image": "/data/local-files/?d=" + quote(f"{folder_name}/{path}"), "path": path, "rank": int(rank)}}
+        for rank, path in zip(table["rank"], table["path"])
+    ]
 
 
 def write_outputs(out: Path, table: pd.DataFrame, folder_name: str, manifest: dict) -> list[Path]:

@@ -75,8 +75,10 @@ def _read_labeled(file: str, listing: Listing) -> list[str]:
             continue
         name = Path(name).as_posix()
         if name not in listed:
-            raise SelectError(f"--labeled: {path.name} line {number} names {name}, which is not an image in FOLDER "
-                              f"(paths are relative to FOLDER)")
+            raise SelectError(
+                f"--labeled: {path.name} line {number} names {name}, which is not an image in FOLDER "
+                f"(paths are relative to FOLDER)"
+            )
         names.append(name)
     return names
 
@@ -84,8 +86,10 @@ def _read_labeled(file: str, listing: Listing) -> list[str]:
 def _check_simulate_folder(root: Path) -> None:
     classes = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
     if len(classes) < 2:
-        raise SelectError(f"--simulate: FOLDER {root} needs at least 2 class subfolders (FOLDER/<class>/*.png|jpg) "
-                          f"to score a simulated study; it has {len(classes)}")
+        raise SelectError(
+            f"--simulate: FOLDER {root} needs at least 2 class subfolders (FOLDER/<class>/*.png|jpg) "
+            f"to score a simulated study; it has {len(classes)}"
+        )
 
 
 def check_request(request: SelectRequest) -> tuple[Listing, list[str], UserEmbeddings | None]:
@@ -107,8 +111,10 @@ def check_request(request: SelectRequest) -> tuple[Listing, list[str], UserEmbed
         listed = set(listing.paths)
         missing = [p for p in user.paths if p not in listed]
         if missing:
-            raise SelectError(f"--embeddings: {Path(request.embeddings).name} names {missing[0]}, which is not an "
-                              f"image in FOLDER ({len(missing)} such paths; paths are relative to FOLDER)")
+            raise SelectError(
+                f"--embeddings: {Path(request.embeddings).name} names {missing[0]}, which is not an "
+                f"image in FOLDER ({len(missing)} such paths; paths are relative to FOLDER)"
+            )
     else:
         _first_readable(listing)
     if request.simulate:
@@ -125,8 +131,9 @@ def _first_readable(listing: Listing) -> None:
             return
         except ImageFolderError:
             continue
-    raise SelectError(f"FOLDER: {listing.root} holds no readable image ({len(listing.paths)} files, all unreadable "
-                      f"or truncated)")
+    raise SelectError(
+        f"FOLDER: {listing.root} holds no readable image ({len(listing.paths)} files, all unreadable or truncated)"
+    )
 
 
 def _cached_images(listing: Listing, cache: Path, decode: bool) -> Images:
@@ -156,7 +163,7 @@ def _map_2d(features: np.ndarray, seed: int) -> np.ndarray:
     x = l2_normalize(features)
     rng = seeding.rng(seed, "select", "map")
     fit = x if len(x) <= 20_000 else x[rng.choice(len(x), 20_000, replace=False)]
-    return PCA(2, random_state=seeding.stream_seed(seed, "select", "map") % 2 ** 31).fit(fit).transform(x)
+    return PCA(2, random_state=seeding.stream_seed(seed, "select", "map") % 2**31).fit(fit).transform(x)
 
 
 def run_selection(request: SelectRequest, log=print) -> Selection:
@@ -189,32 +196,67 @@ def run_selection(request: SelectRequest, log=print) -> Selection:
     stand_in = {copy: kept for kept, copies in images.duplicates.items() for copy in copies}
     labeled = sorted({position[stand_in.get(p, p)] for p in labeled_names if stand_in.get(p, p) in position})
     if len(labeled) < len(labeled_names):
-        notes.append(f"{len(labeled_names) - len(labeled)} of the {len(labeled_names)} labeled images are copies of "
-                     f"another labeled image or were skipped; {len(labeled)} count as labeled")
+        notes.append(
+            f"{len(labeled_names) - len(labeled)} of the {len(labeled_names)} labeled images are copies of "
+            f"another labeled image or were skipped; {len(labeled)} count as labeled"
+        )
     budget = min(request.budget, len(paths) - len(labeled))
     if budget < request.budget:
-        notes.append(f"the budget {request.budget} is capped at {budget}: only {len(paths) - len(labeled)} unique "
-                     f"readable unlabeled images are left")
+        notes.append(
+            f"the budget {request.budget} is capped at {budget}: only {len(paths) - len(labeled)} unique "
+            f"readable unlabeled images are left"
+        )
     if budget < 1:
         raise SelectError("--labeled: every usable image of FOLDER is already labeled; nothing is left to rank")
-    ranking = rank(features, budget, request.method, seeding.rng(request.seed, "select", request.method), labeled,
-                   n_clusters=request.clusters, scores=scores)
-    clusters, _ = kmeans_clusters(l2_normalize(features), min(request.clusters, len(features)),
-                                  seeding.rng(request.seed, "select", "clusters"))
+    ranking = rank(
+        features,
+        budget,
+        request.method,
+        seeding.rng(request.seed, "select", request.method),
+        labeled,
+        n_clusters=request.clusters,
+        scores=scores,
+    )
+    clusters, _ = kmeans_clusters(
+        l2_normalize(features), min(request.clusters, len(features)), seeding.rng(request.seed, "select", "clusters")
+    )
     table = selection_table(paths, ranking.order, clusters, ranking.gains)
     labeled_hash = hashlib.sha1("\n".join(sorted(labeled_names)).encode()).hexdigest()[:16]
     manifest = {
-        "alnb_version": __version__, "command": "select", "method": request.method, "options": ranking.options,
-        "objective": ranking.objective, "seed": request.seed, "budget": request.budget, "ranked": int(budget),
-        "clusters": request.clusters, "folder": listing.root.resolve().name, "listing_hash": listing.listing_hash,
-        "images_listed": len(listing.paths), "images_ranked_from": len(paths), "skipped": len(images.skipped),
+        "alnb_version": __version__,
+        "command": "select",
+        "method": request.method,
+        "options": ranking.options,
+        "objective": ranking.objective,
+        "seed": request.seed,
+        "budget": request.budget,
+        "ranked": int(budget),
+        "clusters": request.clusters,
+        "folder": listing.root.resolve().name,
+        "listing_hash": listing.listing_hash,
+        "images_listed": len(listing.paths),
+        "images_ranked_from": len(paths),
+        "skipped": len(images.skipped),
         "embeddings": {**source, "hash": array_hash(features)},
         "labeled": {"file": Path(request.labeled).name, "count": len(labeled), "hash": labeled_hash}
-        if request.labeled else None,
+        if request.labeled
+        else None,
     }
     write_outputs(out, table, listing.root.resolve().name, manifest)
-    return Selection(request, listing, images, paths, features, np.asarray(labeled, dtype=np.int64), ranking,
-                     clusters, table, _map_2d(features, request.seed), manifest, notes)
+    return Selection(
+        request,
+        listing,
+        images,
+        paths,
+        features,
+        np.asarray(labeled, dtype=np.int64),
+        ranking,
+        clusters,
+        table,
+        _map_2d(features, request.seed),
+        manifest,
+        notes,
+    )
 
 
 def request_dict(request: SelectRequest) -> dict:
@@ -229,8 +271,13 @@ def random_order_objective(selection: Selection) -> np.ndarray:
 
     ranking = selection.ranking
     unlabeled = np.setdiff1d(np.arange(len(selection.paths)), selection.labeled)
-    order = seeding.rng(selection.request.seed, "select", "random-order").permutation(unlabeled)[:len(ranking.order)]
-    values, _ = prefix_objective(selection.features, order, selection.labeled, ranking.objective,
-                                 bandwidth=ranking.options.get("objective_bandwidth", 1.0),
-                                 delta=ranking.options.get("delta"))
+    order = seeding.rng(selection.request.seed, "select", "random-order").permutation(unlabeled)[: len(ranking.order)]
+    values, _ = prefix_objective(
+        selection.features,
+        order,
+        selection.labeled,
+        ranking.objective,
+        bandwidth=ranking.options.get("objective_bandwidth", 1.0),
+        delta=ranking.options.get("delta"),
+    )
     return values

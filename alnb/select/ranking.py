@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from alnb.methods.geometry import l2_normalize
+from alnb.methods.k_center_greedy import k_center_greedy
 from alnb.methods.kernel_herding import DEFAULT_BANDWIDTH, DEFAULT_MAX_CANDIDATES, kernel_herding
 from alnb.methods.pools import PoolContext, pool_family_label, pool_names, resolve_pool
-from alnb.methods.geometry import l2_normalize
 from alnb.methods.pools.kcenter import kcenter
 from alnb.methods.pools.probcover import probcover, probcover_delta
 from alnb.methods.pools.typiclust import typiclust
-from alnb.methods.k_center_greedy import k_center_greedy
 from alnb.select.folder import SelectError
 from alnb.select.objectives import OBJECTIVES, prefix_gains, prefix_objective
 
@@ -69,11 +69,15 @@ def _refusal(name: str, has_scores: bool) -> str | None:
     representations = set(strategy.representations)
     scores = set(strategy.pretext_tasks) - representations
     if representations - {REPRESENTATION}:
-        return (f"{name} reads {', '.join(sorted(representations))}; select ranks on one representation, "
-                f"the embeddings ({REPRESENTATION})")
+        return (
+            f"{name} reads {', '.join(sorted(representations))}; select ranks on one representation, "
+            f"the embeddings ({REPRESENTATION})"
+        )
     if scores - {REPRESENTATION} or (scores and not has_scores):
-        return (f"{name} reads the per-image losses of {', '.join(sorted(scores))}, which select has only from "
-                f"its own SimCLR encoder (not with --embeddings)")
+        return (
+            f"{name} reads the per-image losses of {', '.join(sorted(scores))}, which select has only from "
+            f"its own SimCLR encoder (not with --embeddings)"
+        )
     return None
 
 
@@ -93,8 +97,16 @@ def check_method(name: str, has_scores: bool = True) -> str:
     return name
 
 
-def rank(features: np.ndarray, budget: int, method: str, rng: np.random.Generator, labeled=(), *,
-         n_clusters: int = 10, scores: np.ndarray | None = None) -> Ranking:
+def rank(
+    features: np.ndarray,
+    budget: int,
+    method: str,
+    rng: np.random.Generator,
+    labeled=(),
+    *,
+    n_clusters: int = 10,
+    scores: np.ndarray | None = None,
+) -> Ranking:
     """The ``budget`` best unlabeled rows of ``features`` ``[N, d]`` in rank order under ``method``.
 
     ``labeled``: rows already labeled; ``n_clusters``: ProbCover's number of k-means pseudo-labels;
@@ -111,8 +123,9 @@ def rank(features: np.ndarray, budget: int, method: str, rng: np.random.Generato
     objective, delta, bandwidth = GREEDY.get(family, "kernel coverage"), None, DEFAULT_BANDWIDTH
     if family == "maxherding":
         options = {"herding_bandwidth": bandwidth, "herding_candidates": DEFAULT_MAX_CANDIDATES}
-        order = kernel_herding(features, budget, rng, labeled, bandwidth=bandwidth,
-                               max_candidates=DEFAULT_MAX_CANDIDATES, normalize=False)
+        order = kernel_herding(
+            features, budget, rng, labeled, bandwidth=bandwidth, max_candidates=DEFAULT_MAX_CANDIDATES, normalize=False
+        )
     elif family == "probcover":
         delta = probcover_delta(features, n_clusters, rng, normalize=False)
         options = {"purity_threshold": 0.95, "pseudo_labels": n_clusters, "delta": delta}
@@ -126,14 +139,18 @@ def rank(features: np.ndarray, budget: int, method: str, rng: np.random.Generato
         order = rng.permutation(unlabeled)[:budget]
     else:
         options = {"order": "farthest-first among the pool's picks"}
-        ctx = PoolContext(np.arange(len(unlabeled)), budget, rng, n_clusters,
-                          features=lambda _: features[unlabeled],
-                          scores=lambda _: np.asarray(scores)[unlabeled])
+        ctx = PoolContext(
+            np.arange(len(unlabeled)),
+            budget,
+            rng,
+            n_clusters,
+            features=lambda _: features[unlabeled],
+            scores=lambda _: np.asarray(scores)[unlabeled],
+        )
         picks = unlabeled[resolve_pool(method).build(ctx)]
         order = picks[k_center_greedy(features[picks], np.zeros(0, dtype=np.int64), len(picks), rng)]
     if objective == "kernel coverage":
         options["objective_bandwidth"] = bandwidth
     order = np.asarray(order, dtype=np.int64)
     values, start = prefix_objective(features, order, labeled, objective, bandwidth=bandwidth, delta=delta)
-    return Ranking(method, order, objective, values, start, prefix_gains(values, start, OBJECTIVES[objective]),
-                   options)
+    return Ranking(method, order, objective, values, start, prefix_gains(values, start, OBJECTIVES[objective]), options)

@@ -41,14 +41,28 @@ def simulation_params(folder: Path, out: Path, budget: int, n_images: int, metho
         "study": "select-simulate",
         "description": f"alnb select --simulate: random against {', '.join(inits[1:])} on the user's folder",
         "run_dir": str(root / "run"),
-        "data": {"dataset": "imagefolder", "root": str(data), "image_size": IMAGE_SIZE, "val_size": 0.1,
-                 "test_size": 0.25},
+        "data": {
+            "dataset": "imagefolder",
+            "root": str(data),
+            "image_size": IMAGE_SIZE,
+            "val_size": 0.1,
+            "test_size": 0.25,
+        },
         "model": {"arch": settings["arch"], "dropout": 0.3},
         "training": {"lr": 1e-3, "batch_size": 64, "min_samples_per_epoch": 256, "max_epochs": 15, "patience": 4},
-        "al": {"initial_size": budget, "budget": budget, "cycles": CYCLES, "seeds": list(SEEDS), "inits": inits,
-               "queries": ["random"]},
-        "pretext": {"tasks": ["simclr"], "arch": settings["arch"],
-                    "settings": {"simclr": {k: settings[k] for k in ("epochs", "batch_size", "lr")}}},
+        "al": {
+            "initial_size": budget,
+            "budget": budget,
+            "cycles": CYCLES,
+            "seeds": list(SEEDS),
+            "inits": inits,
+            "queries": ["random"],
+        },
+        "pretext": {
+            "tasks": ["simclr"],
+            "arch": settings["arch"],
+            "settings": {"simclr": {k: settings[k] for k in ("epochs", "batch_size", "lr")}},
+        },
         "executor": {"kind": "serial", "threads": 1},
         "visualization": {"method": "pca", "max_points": 500},
     }
@@ -59,12 +73,14 @@ def simulation_params(folder: Path, out: Path, budget: int, n_images: int, metho
 
 def run_simulation(folder: Path, out: Path, budget: int, n_images: int, method: str, log=print) -> Path:
     """Run the small study; returns its run folder (``results.csv`` inside)."""
-    from alnb.run.validation import load_params
     from alnb.report.render import run_study
+    from alnb.run.validation import load_params
 
     params_path = simulation_params(folder, out, budget, n_images, method)
-    log(f"[alnb select] simulating on the class folders: random against the candidates, {len(SEEDS)} seeds, "
-        f"initial pool {budget} + {CYCLES} cycles of {budget}")
+    log(
+        f"[alnb select] simulating on the class folders: random against the candidates, {len(SEEDS)} seeds, "
+        f"initial pool {budget} + {CYCLES} cycles of {budget}"
+    )
     run_study(params_path, NOTEBOOKS, log=log, report_dir=simulation_folder(out) / "reports")
     return load_params(params_path).run_path
 
@@ -94,5 +110,7 @@ def verdict_sentence(table) -> str:
         claim = "and its 95% interval excludes 0, though no Holm-corrected test is significant"
     else:
         claim = "but its 95% interval includes 0: on this folder no method is shown to beat random"
-    return (f"The largest AUBC gain over random is {best['init']}'s, {best['mean_gain']:+.3f} "
-            f"({best['ci_low']:+.3f} to {best['ci_high']:+.3f} over {seeds} seeds), {claim}.")
+    return (
+        f"The largest AUBC gain over random is {best['init']}'s, {best['mean_gain']:+.3f} "
+        f"({best['ci_low']:+.3f} to {best['ci_high']:+.3f} over {seeds} seeds), {claim}."
+    )

@@ -26,8 +26,9 @@ def balanced_random_pool(labels: np.ndarray, n_classes: int, budget: int, rng: n
 def _balanced_random_strategy(name: str) -> PoolStrategy:
     def build(ctx: PoolContext) -> np.ndarray:
         if ctx.oracle_labels is None:
-            raise ValueError(f"al.inits: {name} is an oracle reference and needs the labels of U, but the context "
-                             f"has none")
+            raise ValueError(
+                f"al.inits: {name} is an oracle reference and needs the labels of U, but the context has none"
+            )
         return ctx.candidates[balanced_random_pool(ctx.oracle_labels(), ctx.n_classes, ctx.budget, ctx.rng)]
 
     return PoolStrategy(name, build, oracle=True)

@@ -10,8 +10,9 @@ selection rules live beside each family and work on plain arrays; the adapters m
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

@@ -16,19 +16,36 @@ from alnb.methods.pools.allocation import equal_allocation, proportional_allocat
 from alnb.methods.pools.base import PoolContext, PoolStrategy, register_pool_family
 from alnb.methods.registry import Option
 
-__all__ = ["equal_allocation", "proportional_allocation", "kmeans_clusters", "cluster_pool",
-           "REPRESENTATIONS", "PRETEXT_REPRESENTATIONS"]
+__all__ = [
+    "equal_allocation",
+    "proportional_allocation",
+    "kmeans_clusters",
+    "cluster_pool",
+    "REPRESENTATIONS",
+    "PRETEXT_REPRESENTATIONS",
+]
 
 REPRESENTATIONS = ("pixels", "pca", "rotation", "inpainting", "vae", "simclr")
 PRETEXT_REPRESENTATIONS = ("rotation", "inpainting", "vae", "simclr")
 ALLOCATIONS = {"equal": equal_allocation, "prop": proportional_allocation}
 MINIBATCH_ABOVE_N = 100_000
-WITHIN_OPTION = Option("within", str, "random", "which points of each cluster: a seeded random draw, or the nearest "
-                       "to its centre", choices=("random", "nearest"))
+WITHIN_OPTION = Option(
+    "within",
+    str,
+    "random",
+    "which points of each cluster: a seeded random draw, or the nearest to its centre",
+    choices=("random", "nearest"),
+)
 
 
-def kmeans_clusters(features: np.ndarray, n_clusters: int, rng: np.random.Generator, *,
-                    minibatch: bool | None = None, batch_size: int = 5000) -> tuple[np.ndarray, np.ndarray]:
+def kmeans_clusters(
+    features: np.ndarray,
+    n_clusters: int,
+    rng: np.random.Generator,
+    *,
+    minibatch: bool | None = None,
+    batch_size: int = 5000,
+) -> tuple[np.ndarray, np.ndarray]:
     """k-means (k-means++ seeding, one initialisation, seeded from ``rng``): ``(labels [N], centers [K, d])``.
 
     ``minibatch=None`` uses Lloyd's :class:`~sklearn.cluster.KMeans` up to 100,000 points and
@@ -41,7 +58,7 @@ def kmeans_clusters(features: np.ndarray, n_clusters: int, rng: np.random.Genera
         raise ValueError(f"n_clusters must lie in [1, {len(features)}], got {n_clusters}")
     if minibatch is None:
         minibatch = len(features) > MINIBATCH_ABOVE_N
-    seed = int(rng.integers(2 ** 31 - 1))
+    seed = int(rng.integers(2**31 - 1))
     if minibatch:
         model = MiniBatchKMeans(n_clusters=n_clusters, batch_size=batch_size, n_init=1, random_state=seed)
     else:
@@ -51,9 +68,15 @@ def kmeans_clusters(features: np.ndarray, n_clusters: int, rng: np.random.Genera
     return labels.astype(np.int64), model.cluster_centers_.astype(np.float32)
 
 
-def cluster_pool(labels: np.ndarray, counts: np.ndarray, rng: np.random.Generator, *,
-                 features: np.ndarray | None = None, centers: np.ndarray | None = None,
-                 within: str = "random") -> np.ndarray:
+def cluster_pool(
+    labels: np.ndarray,
+    counts: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    features: np.ndarray | None = None,
+    centers: np.ndarray | None = None,
+    within: str = "random",
+) -> np.ndarray:
     """Positions of ``counts[j]`` points of each cluster ``j`` (labels in ``[0, K)``), cluster by cluster.
 
     ``within="random"``: a seeded uniform draw without replacement inside each cluster.
@@ -95,9 +118,11 @@ def representation_needs(representation: str) -> dict:
 REPRESENTATION_PATTERN = "|".join(REPRESENTATIONS)
 
 
-@register_pool_family(rf"kmeans(?:_(?P<representation>{REPRESENTATION_PATTERN}))?_(?P<allocation>equal|prop)",
-                      examples=("kmeans_equal", "kmeans_prop", "kmeans_simclr_equal", "kmeans_simclr_prop"),
-                      options=(WITHIN_OPTION,))
+@register_pool_family(
+    rf"kmeans(?:_(?P<representation>{REPRESENTATION_PATTERN}))?_(?P<allocation>equal|prop)",
+    examples=("kmeans_equal", "kmeans_prop", "kmeans_simclr_equal", "kmeans_simclr_prop"),
+    options=(WITHIN_OPTION,),
+)
 def _kmeans_strategy(name: str, allocation: str, representation: str = "pca") -> PoolStrategy:
     """k-means with K = number of classes on a representation (default: PCA of pixels)."""
 
@@ -105,15 +130,19 @@ def _kmeans_strategy(name: str, allocation: str, representation: str = "pca") ->
         features = ctx.features(representation)
         labels, centers = kmeans_clusters(features, min(ctx.n_classes, len(ctx.candidates)), ctx.rng)
         counts = ALLOCATIONS[allocation](np.bincount(labels, minlength=len(centers)), ctx.budget)
-        positions = cluster_pool(labels, counts, ctx.rng, features=features, centers=centers,
-                                 within=WITHIN_OPTION.read(ctx.options))
+        positions = cluster_pool(
+            labels, counts, ctx.rng, features=features, centers=centers, within=WITHIN_OPTION.read(ctx.options)
+        )
         return ctx.candidates[positions]
 
     return PoolStrategy(name, build, **representation_needs(representation))
 
 
-@register_pool_family(r"deepcluster_(?P<allocation>equal|prop)", examples=("deepcluster_equal", "deepcluster_prop"),
-                      options=(WITHIN_OPTION,))
+@register_pool_family(
+    r"deepcluster_(?P<allocation>equal|prop)",
+    examples=("deepcluster_equal", "deepcluster_prop"),
+    options=(WITHIN_OPTION,),
+)
 def _deepcluster_strategy(name: str, allocation: str) -> PoolStrategy:
     """The final DeepCluster assignment (Caron et al., ECCV 2018) of U, allocated equally or proportionally."""
 

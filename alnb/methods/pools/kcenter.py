@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from alnb.methods.pools.base import PoolContext, PoolStrategy, register_pool_family
 from alnb.methods.geometry import l2_normalize
-from alnb.methods.pools.clustering import REPRESENTATION_PATTERN, representation_needs
 from alnb.methods.k_center_greedy import k_center_greedy
+from alnb.methods.pools.base import PoolContext, PoolStrategy, register_pool_family
+from alnb.methods.pools.clustering import REPRESENTATION_PATTERN, representation_needs
 
 
 def kcenter(features: np.ndarray, budget: int, rng: np.random.Generator, labeled_positions=()) -> np.ndarray:

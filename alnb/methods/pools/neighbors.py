@@ -11,7 +11,9 @@ import torch
 from alnb.methods.geometry import float_tensor, rows_per_block, squared_distances
 from alnb.methods.registry import Option
 
-DEVICE_OPTION = Option("device", str, "auto", "where the neighbour distances are computed", pattern=r"auto|cpu|cuda(:\d+)?|mps")
+DEVICE_OPTION = Option(
+    "device", str, "auto", "where the neighbour distances are computed", pattern=r"auto|cpu|cuda(:\d+)?|mps"
+)
 
 
 def squared_distance_rounding(features: np.ndarray) -> float:
@@ -26,11 +28,12 @@ def squared_distance_rounding(features: np.ndarray) -> float:
     if features.size == 0:
         return 0.0
     max_squared_norm = float(np.max(np.einsum("ij,ij->i", features, features, dtype=np.float64)))
-    return 4.0 * (features.shape[1] + 4) * 2.0 ** -24 * 2.0 * max_squared_norm
+    return 4.0 * (features.shape[1] + 4) * 2.0**-24 * 2.0 * max_squared_norm
 
 
-def nearest_foreign_distances(features: np.ndarray, labels: np.ndarray, *,
-                              device: str | torch.device = "cpu") -> np.ndarray:
+def nearest_foreign_distances(
+    features: np.ndarray, labels: np.ndarray, *, device: str | torch.device = "cpu"
+) -> np.ndarray:
     """For every point, the distance to the nearest point with another label (``inf`` if none).
 
     Points are grouped by label, so each block is compared only with the other labels' points.
@@ -76,7 +79,7 @@ class RadiusGraph:
         """Positions within the radius of ``point`` (itself included)."""
         indptr = self.indptrs[self.block_of[point]]
         row = self.row_of[point]
-        return self.indices[self.block_of[point]][indptr[row]:indptr[row + 1]]
+        return self.indices[self.block_of[point]][indptr[row] : indptr[row + 1]]
 
     def degrees(self) -> np.ndarray:
         """Out-degree of every point."""
@@ -90,8 +93,14 @@ class RadiusGraph:
         return int(sum(len(block) for block in self.indices))
 
 
-def radius_graph(features: np.ndarray, radius: float, *, pseudo_labels: np.ndarray | None = None,
-                 foreign_distances: np.ndarray | None = None, device: str | torch.device = "cpu") -> RadiusGraph:
+def radius_graph(
+    features: np.ndarray,
+    radius: float,
+    *,
+    pseudo_labels: np.ndarray | None = None,
+    foreign_distances: np.ndarray | None = None,
+    device: str | torch.device = "cpu",
+) -> RadiusGraph:
     """The sparse graph of pairs closer than ``radius`` (strictly), built block by block.
 
     Given ``pseudo_labels`` and their :func:`nearest_foreign_distances`, only pairs of the same label
@@ -129,10 +138,12 @@ def radius_graph(features: np.ndarray, radius: float, *, pseudo_labels: np.ndarr
             impure_rows = np.flatnonzero(is_impure[group[rows]])
             if len(impure_rows) and len(others):
                 picked = torch.as_tensor(impure_rows + lo, device=x.device)
-                cross_counts, cross_columns = _close_pairs(group_x[picked], group_norms[picked], others_x,
-                                                           others_norms, threshold)
-                local = np.concatenate([np.repeat(np.arange(len(counts)), counts),
-                                        np.repeat(impure_rows, cross_counts)])
+                cross_counts, cross_columns = _close_pairs(
+                    group_x[picked], group_norms[picked], others_x, others_norms, threshold
+                )
+                local = np.concatenate(
+                    [np.repeat(np.arange(len(counts)), counts), np.repeat(impure_rows, cross_counts)]
+                )
                 columns = np.concatenate([columns, others[cross_columns].astype(np.int32)])
                 columns = columns[np.argsort(local, kind="stable")]
                 counts[impure_rows] += cross_counts
@@ -146,8 +157,9 @@ def radius_graph(features: np.ndarray, radius: float, *, pseudo_labels: np.ndarr
     return RadiusGraph(n, tuple(points), tuple(indptrs), tuple(indices), block_of, row_of)
 
 
-def _close_pairs(rows: torch.Tensor, row_norms: torch.Tensor, columns: torch.Tensor, column_norms: torch.Tensor,
-                 threshold: float) -> tuple[np.ndarray, np.ndarray]:
+def _close_pairs(
+    rows: torch.Tensor, row_norms: torch.Tensor, columns: torch.Tensor, column_norms: torch.Tensor, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the number of columns with squared distance below ``threshold``, and those columns
     (int32, row after row, ascending)."""
     within = squared_distances(rows, columns, row_norms, column_norms) < threshold

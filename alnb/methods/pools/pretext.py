@@ -52,14 +52,16 @@ def binned_hard_easy(scores: np.ndarray, budget: int, n_bins: int, rng: np.rando
     order = np.lexsort((rng.permutation(n), -scores))
     sizes, quotas = bin_quotas(n, budget, n_bins)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    picks = [order[start:start + quota] for start, quota in zip(starts[:-1], quotas[:-1])]
+    picks = [order[start : start + quota] for start, quota in zip(starts[:-1], quotas[:-1])]
     last_end = starts[-1] + sizes[-1]
-    picks.append(order[last_end - quotas[-1]:last_end])
+    picks.append(order[last_end - quotas[-1] : last_end])
     return np.concatenate(picks).astype(np.int64)
 
 
-@register_pool_family(rf"(?P<task>{'|'.join(PRETEXT_TASKS)})(?:_bin(?P<bins>\d+))?",
-                      examples=tuple(PRETEXT_TASKS) + tuple(f"{task}_bin5" for task in PRETEXT_TASKS))
+@register_pool_family(
+    rf"(?P<task>{'|'.join(PRETEXT_TASKS)})(?:_bin(?P<bins>\d+))?",
+    examples=tuple(PRETEXT_TASKS) + tuple(f"{task}_bin5" for task in PRETEXT_TASKS),
+)
 def _pretext_strategy(name: str, task: str, bins: str | None = None) -> PoolStrategy:
     n_bins = None if bins is None else int(bins)
     if n_bins is not None and n_bins < 2:
@@ -77,5 +79,10 @@ def _pretext_strategy(name: str, task: str, bins: str | None = None) -> PoolStra
 
     if n_bins is None:
         return PoolStrategy(name, build, pretext_tasks=(task,))
-    return PoolStrategy(name, build, pretext_tasks=(task,), min_budget=n_bins,
-                        min_budget_reason=f"takes samples from each of its {n_bins} bins, hardest to easiest")
+    return PoolStrategy(
+        name,
+        build,
+        pretext_tasks=(task,),
+        min_budget=n_bins,
+        min_budget_reason=f"takes samples from each of its {n_bins} bins, hardest to easiest",
+    )

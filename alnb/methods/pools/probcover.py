@@ -12,13 +12,18 @@ import heapq
 import numpy as np
 import torch
 
-from alnb.models.networks import resolve_device
-from alnb.methods.pools.base import PoolContext, PoolStrategy, register_pool_family
 from alnb.methods.geometry import l2_normalize
+from alnb.methods.pools.base import PoolContext, PoolStrategy, register_pool_family
 from alnb.methods.pools.clustering import REPRESENTATION_PATTERN, kmeans_clusters, representation_needs
-from alnb.methods.pools.neighbors import (DEVICE_OPTION, RadiusGraph, nearest_foreign_distances, radius_graph,
-                                  squared_distance_rounding)
+from alnb.methods.pools.neighbors import (
+    DEVICE_OPTION,
+    RadiusGraph,
+    nearest_foreign_distances,
+    radius_graph,
+    squared_distance_rounding,
+)
 from alnb.methods.registry import Option, read_options
+from alnb.models.networks import resolve_device
 
 
 def purity_delta(foreign_distances: np.ndarray, purity_threshold: float = 0.95) -> float:
@@ -53,8 +58,9 @@ def below_rounding(delta: float, features: np.ndarray) -> float:
     return float(np.sqrt(max(float(delta) ** 2 - squared_distance_rounding(features), 0.0)))
 
 
-def pseudo_label_foreign_distances(features: np.ndarray, n_classes: int, rng: np.random.Generator, *,
-                                   device: str | torch.device = "cpu") -> tuple[np.ndarray, np.ndarray]:
+def pseudo_label_foreign_distances(
+    features: np.ndarray, n_classes: int, rng: np.random.Generator, *, device: str | torch.device = "cpu"
+) -> tuple[np.ndarray, np.ndarray]:
     """k-means pseudo-labels (K = ``n_classes``) and each point's distance to the nearest other-label point."""
     if n_classes < 2:
         raise ValueError(f"ProbCover needs at least 2 pseudo-labels to measure purity, got n_classes={n_classes}")
@@ -62,17 +68,24 @@ def pseudo_label_foreign_distances(features: np.ndarray, n_classes: int, rng: np
     return pseudo_labels, nearest_foreign_distances(features, pseudo_labels, device=device)
 
 
-def probcover_delta(features: np.ndarray, n_classes: int, rng: np.random.Generator,
-                    purity_threshold: float = 0.95, *, normalize: bool = True,
-                    device: str | torch.device = "cpu") -> float:
+def probcover_delta(
+    features: np.ndarray,
+    n_classes: int,
+    rng: np.random.Generator,
+    purity_threshold: float = 0.95,
+    *,
+    normalize: bool = True,
+    device: str | torch.device = "cpu",
+) -> float:
     """δ of ProbCover: k-means pseudo-labels with K = ``n_classes``, then :func:`purity_delta`, just below the
     boundary (:func:`below_rounding`)."""
     features = l2_normalize(features) if normalize else np.asarray(features, dtype=np.float32)
     return _purity_radius(features, n_classes, rng, purity_threshold, device)[2]
 
 
-def _purity_radius(features: np.ndarray, n_classes: int, rng: np.random.Generator, purity_threshold: float,
-                   device: str | torch.device) -> tuple[np.ndarray, np.ndarray, float]:
+def _purity_radius(
+    features: np.ndarray, n_classes: int, rng: np.random.Generator, purity_threshold: float, device: str | torch.device
+) -> tuple[np.ndarray, np.ndarray, float]:
     """(pseudo-labels, foreign distances, δ) of already normalised ``features``."""
     pseudo_labels, foreign = pseudo_label_foreign_distances(features, n_classes, rng, device=device)
     return pseudo_labels, foreign, below_rounding(purity_delta(foreign, purity_threshold), features)
@@ -117,9 +130,18 @@ def max_coverage(graph: RadiusGraph, budget: int, rng: np.random.Generator, labe
     return np.asarray(selected, dtype=np.int64)
 
 
-def probcover(features: np.ndarray, budget: int, n_classes: int, rng: np.random.Generator, labeled_positions=(),
-              purity_threshold: float = 0.95, delta: float | None = None, *, normalize: bool = True,
-              device: str | torch.device = "cpu") -> np.ndarray:
+def probcover(
+    features: np.ndarray,
+    budget: int,
+    n_classes: int,
+    rng: np.random.Generator,
+    labeled_positions=(),
+    purity_threshold: float = 0.95,
+    delta: float | None = None,
+    *,
+    normalize: bool = True,
+    device: str | torch.device = "cpu",
+) -> np.ndarray:
     """Positions of ``budget`` unlabeled points chosen by ProbCover.
 
     ``features`` covers L ∪ U; ``labeled_positions`` are the rows already labeled. ``delta=None``
@@ -135,25 +157,49 @@ def probcover(features: np.ndarray, budget: int, n_classes: int, rng: np.random.
         graph = radius_graph(features, delta, device=device)
     return max_coverage(graph, budget, rng, labeled_positions)
 
+
 PROBCOVER_OPTIONS = (
-    Option("purity_threshold", float, 0.95, "δ is the largest radius at which this share of the balls is pure",
-           low=0, high=1, low_open=True),
-    Option("delta", float, None, "a fixed radius δ instead of the purity rule (null: from purity_threshold)",
-           low=0, low_open=True, nullable=True),
+    Option(
+        "purity_threshold",
+        float,
+        0.95,
+        "δ is the largest radius at which this share of the balls is pure",
+        low=0,
+        high=1,
+        low_open=True,
+    ),
+    Option(
+        "delta",
+        float,
+        None,
+        "a fixed radius δ instead of the purity rule (null: from purity_threshold)",
+        low=0,
+        low_open=True,
+        nullable=True,
+    ),
     DEVICE_OPTION,
 )
 
 
-@register_pool_family(rf"probcover(?:_(?P<representation>{REPRESENTATION_PATTERN}))?",
-                      examples=("probcover", "probcover_pca"), options=PROBCOVER_OPTIONS)
+@register_pool_family(
+    rf"probcover(?:_(?P<representation>{REPRESENTATION_PATTERN}))?",
+    examples=("probcover", "probcover_pca"),
+    options=PROBCOVER_OPTIONS,
+)
 def _probcover_strategy(name: str, representation: str = "simclr") -> PoolStrategy:
     """ProbCover on a representation (default: SimCLR embeddings, as in the paper)."""
 
     def build(ctx: PoolContext) -> np.ndarray:
         options = read_options(PROBCOVER_OPTIONS, ctx.options)
-        positions = probcover(ctx.features(representation), ctx.budget, ctx.n_classes, ctx.rng,
-                              purity_threshold=options["purity_threshold"], delta=options["delta"],
-                              device=resolve_device(options["device"]))
+        positions = probcover(
+            ctx.features(representation),
+            ctx.budget,
+            ctx.n_classes,
+            ctx.rng,
+            purity_threshold=options["purity_threshold"],
+            delta=options["delta"],
+            device=resolve_device(options["device"]),
+        )
         return ctx.candidates[positions]
 
     return PoolStrategy(name, build, **representation_needs(representation))

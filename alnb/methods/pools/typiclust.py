@@ -13,19 +13,28 @@ import heapq
 import numpy as np
 import torch
 
-from alnb.models.networks import resolve_device
-from alnb.methods.pools.base import PoolContext, PoolStrategy, register_pool_family
 from alnb.methods.geometry import l2_normalize, typicality
+from alnb.methods.pools.base import PoolContext, PoolStrategy, register_pool_family
 from alnb.methods.pools.clustering import REPRESENTATION_PATTERN, kmeans_clusters, representation_needs
 from alnb.methods.pools.neighbors import DEVICE_OPTION
 from alnb.methods.registry import Option, read_options
+from alnb.models.networks import resolve_device
 
 MINIBATCH_ABOVE_CLUSTERS = 50
 
 
-def typiclust(features: np.ndarray, budget: int, rng: np.random.Generator, labeled_positions=(),
-              max_clusters: int = 500, min_cluster_size: int = 5, k_neighbors: int = 20, *,
-              normalize: bool = True, device: str | torch.device = "cpu") -> np.ndarray:
+def typiclust(
+    features: np.ndarray,
+    budget: int,
+    rng: np.random.Generator,
+    labeled_positions=(),
+    max_clusters: int = 500,
+    min_cluster_size: int = 5,
+    k_neighbors: int = 20,
+    *,
+    normalize: bool = True,
+    device: str | torch.device = "cpu",
+) -> np.ndarray:
     """Positions of ``budget`` unlabeled points chosen by TypiClust.
 
     ``features`` covers L ∪ U; ``labeled_positions`` are the rows already labeled. k-means is
@@ -85,23 +94,34 @@ def typiclust(features: np.ndarray, budget: int, rng: np.random.Generator, label
 
 
 TYPICLUST_OPTIONS = (
-    Option("max_clusters", int, 500, "at most this many k-means clusters (K = min(labeled + budget, max_clusters))", low=1),
+    Option(
+        "max_clusters", int, 500, "at most this many k-means clusters (K = min(labeled + budget, max_clusters))", low=1
+    ),
     Option("min_cluster_size", int, 5, "clusters of at most this many points are dropped", low=0),
     Option("k_neighbors", int, 20, "neighbours of the typicality (k = min(k_neighbors, cluster size // 2))", low=1),
     DEVICE_OPTION,
 )
 
 
-@register_pool_family(rf"typiclust(?:_(?P<representation>{REPRESENTATION_PATTERN}))?",
-                      examples=("typiclust", "typiclust_pca"), options=TYPICLUST_OPTIONS)
+@register_pool_family(
+    rf"typiclust(?:_(?P<representation>{REPRESENTATION_PATTERN}))?",
+    examples=("typiclust", "typiclust_pca"),
+    options=TYPICLUST_OPTIONS,
+)
 def _typiclust_strategy(name: str, representation: str = "simclr") -> PoolStrategy:
     """TypiClust on a representation (default: SimCLR embeddings, as in the paper)."""
 
     def build(ctx: PoolContext) -> np.ndarray:
         options = read_options(TYPICLUST_OPTIONS, ctx.options)
-        positions = typiclust(ctx.features(representation), ctx.budget, ctx.rng,
-                              max_clusters=options["max_clusters"], min_cluster_size=options["min_cluster_size"],
-                              k_neighbors=options["k_neighbors"], device=resolve_device(options["device"]))
+        positions = typiclust(
+            ctx.features(representation),
+            ctx.budget,
+            ctx.rng,
+            max_clusters=options["max_clusters"],
+            min_cluster_size=options["min_cluster_size"],
+            k_neighbors=options["k_neighbors"],
+            device=resolve_device(options["device"]),
+        )
         return ctx.candidates[positions]
 
     return PoolStrategy(name, build, **representation_needs(representation))

@@ -5,14 +5,43 @@ with :func:`save_result` / :func:`load_result`. DeepCluster (:mod:`alnb.methods.
 clustering and embeddings instead of per-sample losses; :data:`SELF_SUPERVISED_METHODS` names them all.
 """
 
-from alnb.methods.pretext.deepcluster import (DeepClusterResult, clustering_nmi, has_deepcluster, load_deepcluster,
-                                      save_deepcluster, train_deepcluster)
+from alnb.methods.pretext.deepcluster import (
+    DeepClusterResult,
+    clustering_nmi,
+    has_deepcluster,
+    load_deepcluster,
+    save_deepcluster,
+    train_deepcluster,
+)
 from alnb.methods.pretext.storage import has_result, load_result, save_result
-from alnb.methods.pretext.training import (DEFAULT_SETTINGS, PRETEXT_TASKS, PretextResult, build_model, check_task,
-                                   task_options, train_pretext)
+from alnb.methods.pretext.training import (
+    DEFAULT_SETTINGS,
+    PRETEXT_TASKS,
+    PretextResult,
+    build_model,
+    check_task,
+    task_options,
+    train_pretext,
+)
 
 SELF_SUPERVISED_METHODS = (*PRETEXT_TASKS, "deepcluster")
 
-__all__ = ["SELF_SUPERVISED_METHODS", "DeepClusterResult", "clustering_nmi", "has_deepcluster", "load_deepcluster",
-           "save_deepcluster", "train_deepcluster", "DEFAULT_SETTINGS", "PRETEXT_TASKS", "PretextResult", "build_model",
-           "check_task", "has_result", "load_result", "save_result", "task_options", "train_pretext"]
+__all__ = [
+    "SELF_SUPERVISED_METHODS",
+    "DeepClusterResult",
+    "clustering_nmi",
+    "has_deepcluster",
+    "load_deepcluster",
+    "save_deepcluster",
+    "train_deepcluster",
+    "DEFAULT_SETTINGS",
+    "PRETEXT_TASKS",
+    "PretextResult",
+    "build_model",
+    "check_task",
+    "has_result",
+    "load_result",
+    "save_result",
+    "task_options",
+    "train_pretext",
+]

@@ -32,8 +32,9 @@ def grayscale(x: torch.Tensor) -> torch.Tensor:
     return (x * luma).sum(dim=1, keepdim=True).expand_as(x)
 
 
-def adjust_colour(x: torch.Tensor, brightness: torch.Tensor, contrast: torch.Tensor, saturation: torch.Tensor,
-                  hue: torch.Tensor) -> torch.Tensor:
+def adjust_colour(
+    x: torch.Tensor, brightness: torch.Tensor, contrast: torch.Tensor, saturation: torch.Tensor, hue: torch.Tensor
+) -> torch.Tensor:
     """Per-sample brightness, contrast and saturation factors and hue shift (fraction of a turn), in that order."""
     x = (x * _per_sample(brightness)).clamp(0.0, 1.0)
     grey_mean = grayscale(x).mean(dim=(1, 2, 3), keepdim=True)
@@ -63,8 +64,12 @@ def gaussian_blur(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
     return flat.reshape(b, c, h, w)
 
 
-def simclr_view(x: torch.Tensor, generator: torch.Generator, crop_scale: tuple[float, float] = (0.2, 1.0),
-                jitter_strength: float = 0.5) -> torch.Tensor:
+def simclr_view(
+    x: torch.Tensor,
+    generator: torch.Generator,
+    crop_scale: tuple[float, float] = (0.2, 1.0),
+    jitter_strength: float = 0.5,
+) -> torch.Tensor:
     """One random view: resized crop, horizontal flip (p 0.5), colour jitter (p 0.8: brightness, contrast,
     saturation 0.8·s, hue 0.2·s), greyscale (p 0.2), Gaussian blur (p 0.5, σ ∈ [0.1, 2])."""
     b, device = x.shape[0], x.device

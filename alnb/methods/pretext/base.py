@@ -78,8 +78,11 @@ class ConvDecoder(nn.Module):
         channels = width
         for _ in range(steps):
             out = max(channels // 2, 16)
-            layers += [nn.ConvTranspose2d(channels, out, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(out),
-                       nn.ReLU(inplace=True)]
+            layers += [
+                nn.ConvTranspose2d(channels, out, 4, stride=2, padding=1, bias=False),
+                nn.BatchNorm2d(out),
+                nn.ReLU(inplace=True),
+            ]
             channels = out
         layers.append(nn.Conv2d(channels, out_channels, 3, padding=1))
         self.layers = nn.Sequential(*layers)

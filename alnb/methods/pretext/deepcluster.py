@@ -27,9 +27,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from alnb.core import seeding
-from alnb.models.networks import build_backbone, resolve_device
 from alnb.core.durable import atomic_save_npz, write_atomically
 from alnb.methods.pretext.training import channel_stats
+from alnb.models.networks import build_backbone, resolve_device
 
 
 @dataclass
@@ -76,10 +76,22 @@ def clustering_nmi(assignments: np.ndarray, labels: np.ndarray) -> float:
     return float(normalized_mutual_info_score(np.asarray(labels), np.asarray(assignments)))
 
 
-def train_deepcluster(images: torch.Tensor, n_clusters: int, seed: int, device: str | torch.device = "cpu", *,
-                      epochs: int = 20, batch_size: int = 64, lr: float = 0.05, momentum: float = 0.9,
-                      weight_decay: float = 1e-5, arch: str = "auto", pca_dim: int = 256, kmeans_iters: int = 20,
-                      augment: bool = True) -> DeepClusterResult:
+def train_deepcluster(
+    images: torch.Tensor,
+    n_clusters: int,
+    seed: int,
+    device: str | torch.device = "cpu",
+    *,
+    epochs: int = 20,
+    batch_size: int = 64,
+    lr: float = 0.05,
+    momentum: float = 0.9,
+    weight_decay: float = 1e-5,
+    arch: str = "auto",
+    pca_dim: int = 256,
+    kmeans_iters: int = 20,
+    augment: bool = True,
+) -> DeepClusterResult:
     """Train DeepCluster on uint8 ``images [N, C, H, W]``; seeded by ``seed`` only, deterministic on CPU.
 
     The reference's settings: SGD with momentum 0.9, learning rate 0.05, weight decay 1e-5, PCA to
@@ -88,7 +100,9 @@ def train_deepcluster(images: torch.Tensor, n_clusters: int, seed: int, device: 
     epoch's and the previous epoch's assignments (NaN at the first epoch).
     """
     if images.dtype != torch.uint8 or images.ndim != 4:
-        raise ValueError(f"images must be a uint8 tensor [N, C, H, W], got {images.dtype} of shape {tuple(images.shape)}")
+        raise ValueError(
+            f"images must be a uint8 tensor [N, C, H, W], got {images.dtype} of shape {tuple(images.shape)}"
+        )
     n_images = len(images)
     if not 2 <= n_clusters <= n_images:
         raise ValueError(f"n_clusters must lie in [2, {n_images}], got {n_clusters}")
@@ -121,7 +135,7 @@ def train_deepcluster(images: torch.Tensor, n_clusters: int, seed: int, device: 
         backbone.train()
         total, seen = 0.0, 0
         for start in range(0, n_images, batch_size):
-            batch = torch.as_tensor(order[start:start + batch_size], device=device)
+            batch = torch.as_tensor(order[start : start + batch_size], device=device)
             inputs = images[batch]
             if augment:
                 inputs = _random_translation(inputs, generator)
@@ -151,7 +165,7 @@ def _new_head(in_features: int, n_clusters: int, generator: torch.Generator) -> 
 @torch.no_grad()
 def _features(backbone: nn.Module, images: torch.Tensor, normalize, batch_size: int) -> np.ndarray:
     backbone.eval()
-    parts = [backbone(normalize(images[i:i + batch_size])).float().cpu() for i in range(0, len(images), batch_size)]
+    parts = [backbone(normalize(images[i : i + batch_size])).float().cpu() for i in range(0, len(images), batch_size)]
     return torch.cat(parts).numpy().astype(np.float32)
 
 
@@ -170,13 +184,14 @@ def _pca_whiten_normalize(features: np.ndarray, pca_dim: int) -> np.ndarray:
 def _cluster(features: np.ndarray, n_clusters: int, rng: np.random.Generator, iterations: int) -> np.ndarray:
     """k-means into ``n_clusters``; every empty cluster takes half of the largest one (2-means split)."""
     with threadpool_limits(limits=1, user_api="blas"):
-        assignments = KMeans(n_clusters, n_init=1, max_iter=iterations,
-                             random_state=int(rng.integers(2 ** 31 - 1))).fit_predict(features)
+        assignments = KMeans(
+            n_clusters, n_init=1, max_iter=iterations, random_state=int(rng.integers(2**31 - 1))
+        ).fit_predict(features)
         sizes = np.bincount(assignments, minlength=n_clusters)
         for empty in np.flatnonzero(sizes == 0):
             largest = int(np.argmax(sizes))
             members = np.flatnonzero(assignments == largest)
-            halves = KMeans(2, n_init=1, random_state=int(rng.integers(2 ** 31 - 1))).fit_predict(features[members])
+            halves = KMeans(2, n_init=1, random_state=int(rng.integers(2**31 - 1))).fit_predict(features[members])
             if halves.min() == halves.max():  # identical points: split them by position
                 halves = np.arange(len(members)) % 2
             assignments[members[halves == 1]] = empty

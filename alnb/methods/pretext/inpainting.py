@@ -24,8 +24,15 @@ def central_region(image_size: int) -> slice:
 class InpaintingModel(PretextModel):
     """Encoder of the masked image + decoder of its central region."""
 
-    def __init__(self, arch: str, in_channels: int, image_size: int, mean: torch.Tensor, std: torch.Tensor,
-                 decoder_width: int = 64):
+    def __init__(
+        self,
+        arch: str,
+        in_channels: int,
+        image_size: int,
+        mean: torch.Tensor,
+        std: torch.Tensor,
+        decoder_width: int = 64,
+    ):
         super().__init__(arch, in_channels, image_size, mean, std)
         self.region = central_region(image_size)
         self.decoder = ConvDecoder(self.feature_dim, in_channels, image_size // 2, decoder_width)
@@ -47,6 +54,7 @@ class InpaintingModel(PretextModel):
         return self._masked_errors(x01), self.features(x01), {}
 
 
-def build(arch: str, in_channels: int, image_size: int, mean: torch.Tensor, std: torch.Tensor, *,
-          decoder_width: int = 64) -> InpaintingModel:
+def build(
+    arch: str, in_channels: int, image_size: int, mean: torch.Tensor, std: torch.Tensor, *, decoder_width: int = 64
+) -> InpaintingModel:
     return InpaintingModel(arch, in_channels, image_size, mean, std, decoder_width)

@@ -46,5 +46,6 @@ class RotationModel(PretextModel):
         losses, correct, features = self._forward(x01)
         return losses, features, {"rotation_accuracy": correct}
 
+
 def build(arch: str, in_channels: int, image_size: int, mean: torch.Tensor, std: torch.Tensor) -> RotationModel:
     return RotationModel(arch, in_channels, image_size, mean, std)

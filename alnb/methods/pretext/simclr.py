@@ -41,9 +41,18 @@ def nt_xent(first: torch.Tensor, second: torch.Tensor, temperature: float) -> tu
 class SimCLRModel(PretextModel):
     """Encoder + projection head ``Linear → ReLU → Linear``."""
 
-    def __init__(self, arch: str, in_channels: int, image_size: int, mean: torch.Tensor, std: torch.Tensor,
-                 temperature: float = 0.1, projection_dim: int = 128, crop_scale: tuple[float, float] = (0.2, 1.0),
-                 jitter_strength: float = 0.5):
+    def __init__(
+        self,
+        arch: str,
+        in_channels: int,
+        image_size: int,
+        mean: torch.Tensor,
+        std: torch.Tensor,
+        temperature: float = 0.1,
+        projection_dim: int = 128,
+        crop_scale: tuple[float, float] = (0.2, 1.0),
+        jitter_strength: float = 0.5,
+    ):
         super().__init__(arch, in_channels, image_size, mean, std)
         self.temperature = temperature
         self.crop_scale = tuple(crop_scale)
@@ -68,8 +77,18 @@ class SimCLRModel(PretextModel):
         return torch.stack(losses).mean(dim=0), features, {"augmentation_top1": torch.stack(hits).mean(dim=0)}
 
 
-def build(arch: str, in_channels: int, image_size: int, mean: torch.Tensor, std: torch.Tensor, *,
-          temperature: float = 0.1, projection_dim: int = 128, crop_scale: tuple[float, float] = (0.2, 1.0),
-          jitter_strength: float = 0.5) -> SimCLRModel:
-    return SimCLRModel(arch, in_channels, image_size, mean, std, temperature, projection_dim, crop_scale,
-                       jitter_strength)
+def build(
+    arch: str,
+    in_channels: int,
+    image_size: int,
+    mean: torch.Tensor,
+    std: torch.Tensor,
+    *,
+    temperature: float = 0.1,
+    projection_dim: int = 128,
+    crop_scale: tuple[float, float] = (0.2, 1.0),
+    jitter_strength: float = 0.5,
+) -> SimCLRModel:
+    return SimCLRModel(
+        arch, in_channels, image_size, mean, std, temperature, projection_dim, crop_scale, jitter_strength
+    )

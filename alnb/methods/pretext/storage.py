@@ -28,11 +28,18 @@ def save_result(result: PretextResult, folder: str | Path) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / _META).unlink(missing_ok=True)
-    atomic_save_npz(folder / _ARRAYS, losses=np.asarray(result.losses, dtype=np.float64),
-                    embeddings=np.asarray(result.embeddings, dtype=np.float32))
+    atomic_save_npz(
+        folder / _ARRAYS,
+        losses=np.asarray(result.losses, dtype=np.float64),
+        embeddings=np.asarray(result.embeddings, dtype=np.float32),
+    )
     write_atomically(folder / _MODEL, lambda p: torch.save(result.state_dict, p))
-    meta = {"task": result.task, "history": [float(v) for v in result.history],
-            "metrics": {k: float(v) for k, v in result.metrics.items()}, "settings": result.settings}
+    meta = {
+        "task": result.task,
+        "history": [float(v) for v in result.history],
+        "metrics": {k: float(v) for k, v in result.metrics.items()},
+        "settings": result.settings,
+    }
     write_atomically(folder / _META, lambda p: _write_text(p, json.dumps(meta, indent=2, sort_keys=True)))
     return folder
 
@@ -64,5 +71,6 @@ def load_result(folder: str | Path) -> PretextResult:
     with np.load(folder / _ARRAYS) as arrays:
         losses, embeddings = arrays["losses"], arrays["embeddings"]
     state_dict = torch.load(folder / _MODEL, map_location="cpu", weights_only=True)
-    return PretextResult(check_task(meta["task"]), losses, embeddings, meta["history"], meta["metrics"], state_dict,
-                         meta["settings"])
+    return PretextResult(
+        check_task(meta["task"]), losses, embeddings, meta["history"], meta["metrics"], state_dict, meta["settings"]
+    )

@@ -25,8 +25,8 @@ import numpy as np
 import torch
 
 from alnb.core import seeding
-from alnb.models.networks import resolve_arch
 from alnb.methods.pretext import inpainting, rotation, simclr, vae
+from alnb.models.networks import resolve_arch
 
 PRETEXT_TASKS = ("rotation", "inpainting", "vae", "simclr")
 _MODULES: dict[str, ModuleType] = {"rotation": rotation, "inpainting": inpainting, "vae": vae, "simclr": simclr}
@@ -84,8 +84,9 @@ def _check_options(task: str, options: dict[str, Any]) -> None:
     valid = task_options(task)
     unknown = sorted(set(options) - set(valid))
     if unknown:
-        raise ValueError(f"pretext task {task!r}: unknown option(s) {', '.join(unknown)}; "
-                         f"valid: {', '.join(valid) or 'none'}")
+        raise ValueError(
+            f"pretext task {task!r}: unknown option(s) {', '.join(unknown)}; valid: {', '.join(valid) or 'none'}"
+        )
 
 
 def channel_stats(images: torch.Tensor, chunk: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
@@ -93,7 +94,7 @@ def channel_stats(images: torch.Tensor, chunk: int = 4096) -> tuple[torch.Tensor
     total = torch.zeros(images.shape[1], dtype=torch.float64)
     squares = torch.zeros_like(total)
     for start in range(0, images.shape[0], chunk):
-        x = images[start:start + chunk].to(torch.float64).div_(255.0)
+        x = images[start : start + chunk].to(torch.float64).div_(255.0)
         total += x.sum(dim=(0, 2, 3)).cpu()
         squares += x.square().sum(dim=(0, 2, 3)).cpu()
     count = images.shape[0] * images.shape[2] * images.shape[3]
@@ -108,9 +109,19 @@ def blocks(n: int, batch_size: int, order: np.ndarray | None = None) -> list[np.
     return np.array_split(order, max(1, math.ceil(n / batch_size)))
 
 
-def train_pretext(task: str, images: torch.Tensor, seed: int, device: str | torch.device = "cpu", *,
-                  epochs: int | None = None, batch_size: int | None = None, lr: float | None = None,
-                  arch: str = "auto", weight_decay: float = 0.0, **task_options: Any) -> PretextResult:
+def train_pretext(
+    task: str,
+    images: torch.Tensor,
+    seed: int,
+    device: str | torch.device = "cpu",
+    *,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    lr: float | None = None,
+    arch: str = "auto",
+    weight_decay: float = 0.0,
+    **task_options: Any,
+) -> PretextResult:
     """Train ``task`` on ``images`` (uint8 ``[N, C, H, W]``, the pool U only) and score every image.
 
     ``epochs``, ``batch_size`` and ``lr`` default to :data:`DEFAULT_SETTINGS`; ``arch`` is passed to
@@ -125,8 +136,7 @@ def train_pretext(task: str, images: torch.Tensor, seed: int, device: str | torc
     batch_size = defaults["batch_size"] if batch_size is None else int(batch_size)
     lr = defaults["lr"] if lr is None else float(lr)
     if epochs < 0 or batch_size < 1 or lr <= 0:
-        raise ValueError(f"pretext {task}: need epochs >= 0, batch_size >= 1, lr > 0; "
-                         f"got {epochs}, {batch_size}, {lr}")
+        raise ValueError(f"pretext {task}: need epochs >= 0, batch_size >= 1, lr > 0; got {epochs}, {batch_size}, {lr}")
     device = torch.device(device)
     n, channels, size = images.shape[0], images.shape[1], images.shape[-1]
     arch = resolve_arch(arch, size)
@@ -169,11 +179,27 @@ def train_pretext(task: str, images: torch.Tensor, seed: int, device: str | torc
                 extras.setdefault(name, []).append(values.double().cpu())
     metrics = {name: float(torch.cat(values).mean()) for name, values in extras.items()}
     metrics.update(train_seconds=trained - started, score_seconds=time.perf_counter() - trained)
-    settings = {"task": task, "seed": int(seed), "epochs": epochs, "batch_size": batch_size, "lr": lr,
-                "arch": arch, "weight_decay": weight_decay, "n_images": n, "image_shape": list(images.shape[1:]),
-                "options": task_options}
-    return PretextResult(task, torch.cat(losses).numpy(), torch.cat(embeddings).numpy(), history, metrics,
-                         {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, settings)
+    settings = {
+        "task": task,
+        "seed": int(seed),
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "arch": arch,
+        "weight_decay": weight_decay,
+        "n_images": n,
+        "image_shape": list(images.shape[1:]),
+        "options": task_options,
+    }
+    return PretextResult(
+        task,
+        torch.cat(losses).numpy(),
+        torch.cat(embeddings).numpy(),
+        history,
+        metrics,
+        {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        settings,
+    )
 
 
 def build_model(result: PretextResult) -> torch.nn.Module:

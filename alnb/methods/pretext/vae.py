@@ -19,8 +19,16 @@ from alnb.methods.pretext.base import ConvDecoder, PretextModel
 class VAEModel(PretextModel):
     """Encoder → (μ, log σ²) → decoder."""
 
-    def __init__(self, arch: str, in_channels: int, image_size: int, mean: torch.Tensor, std: torch.Tensor,
-                 latent_dim: int = 32, decoder_width: int = 64):
+    def __init__(
+        self,
+        arch: str,
+        in_channels: int,
+        image_size: int,
+        mean: torch.Tensor,
+        std: torch.Tensor,
+        latent_dim: int = 32,
+        decoder_width: int = 64,
+    ):
         super().__init__(arch, in_channels, image_size, mean, std)
         self.posterior = nn.Linear(self.feature_dim, 2 * latent_dim)
         self.decoder = ConvDecoder(latent_dim, in_channels, image_size, decoder_width)
@@ -29,8 +37,9 @@ class VAEModel(PretextModel):
         mu, log_var = self.posterior(self.features(x01)).chunk(2, dim=1)
         return mu, log_var.clamp(-20.0, 20.0)
 
-    def _terms(self, x01: torch.Tensor, z: torch.Tensor, mu: torch.Tensor,
-               log_var: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _terms(
+        self, x01: torch.Tensor, z: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         logits = self.decoder(z, logits=True)
         reconstruction = F.binary_cross_entropy_with_logits(logits, x01, reduction="none").sum(dim=(1, 2, 3))
         kl = 0.5 * (mu.square() + log_var.exp() - 1.0 - log_var).sum(dim=1)
@@ -48,6 +57,14 @@ class VAEModel(PretextModel):
         return reconstruction + kl, mu, {"reconstruction": reconstruction, "kl": kl}
 
 
-def build(arch: str, in_channels: int, image_size: int, mean: torch.Tensor, std: torch.Tensor, *,
-          latent_dim: int = 32, decoder_width: int = 64) -> VAEModel:
+def build(
+    arch: str,
+    in_channels: int,
+    image_size: int,
+    mean: torch.Tensor,
+    std: torch.Tensor,
+    *,
+    latent_dim: int = 32,
+    decoder_width: int = 64,
+) -> VAEModel:
     return VAEModel(arch, in_channels, image_size, mean, std, latent_dim, decoder_width)

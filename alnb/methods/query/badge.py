@@ -26,8 +26,9 @@ def gradient_embedding_factors(probs: np.ndarray, features: np.ndarray) -> tuple
     return a, np.asarray(features, dtype=np.float32)
 
 
-def outer_kmeans_pp_seeding(a: np.ndarray, h: np.ndarray, k: int, rng: np.random.Generator,
-                            device: str | torch.device = "cpu") -> np.ndarray:
+def outer_kmeans_pp_seeding(
+    a: np.ndarray, h: np.ndarray, k: int, rng: np.random.Generator, device: str | torch.device = "cpu"
+) -> np.ndarray:
     """Positions of ``k`` rows of ``g = a ⊗ h`` chosen by k-means++ seeding (Arthur & Vassilvitskii, SODA 2007).
 
     The first is the row of largest norm (BADGE's rule; ties: lowest position); each next one is drawn
@@ -61,8 +62,9 @@ def outer_kmeans_pp_seeding(a: np.ndarray, h: np.ndarray, k: int, rng: np.random
     return np.asarray(picks, dtype=np.int64)
 
 
-def badge_select(probs: np.ndarray, features: np.ndarray, k: int, rng: np.random.Generator,
-                 device: str | torch.device = "cpu") -> np.ndarray:
+def badge_select(
+    probs: np.ndarray, features: np.ndarray, k: int, rng: np.random.Generator, device: str | torch.device = "cpu"
+) -> np.ndarray:
     """BADGE's ``k`` positions from softmax ``probs`` ``[N, C]`` and penultimate ``features`` ``[N, d]``."""
     a, h = gradient_embedding_factors(probs, features)
     return outer_kmeans_pp_seeding(a, h, k, rng, device)

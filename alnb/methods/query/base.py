@@ -7,8 +7,9 @@ method, checks the invariants (exactly the budget, unique, from U only).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -80,8 +81,9 @@ class QueryMethod:
 QUERY_METHODS: dict[str, QueryMethod] = {}
 
 
-def register_query(name: str, n_members: int = 1, options: tuple[Option, ...] = (),
-                   mc_dropout: bool = False) -> Callable:
+def register_query(
+    name: str, n_members: int = 1, options: tuple[Option, ...] = (), mc_dropout: bool = False
+) -> Callable:
     """Decorator registering ``fn(ctx) -> global indices`` under ``name``, with the options it reads."""
 
     def wrap(fn: Callable[[QueryContext], np.ndarray]) -> Callable[[QueryContext], np.ndarray]:

@@ -5,16 +5,22 @@ from __future__ import annotations
 import numpy as np
 
 from alnb.core import seeding
+from alnb.methods.k_center_greedy import k_center_greedy
 from alnb.methods.query import scores
 from alnb.methods.query.badge import badge_select
 from alnb.methods.query.base import QueryContext, register_query
-from alnb.methods.k_center_greedy import k_center_greedy
-from alnb.methods.selection import top_k
 from alnb.methods.query.vaal import VaalConfig, vaal_labeled_probability
 from alnb.methods.registry import Option, read_options
+from alnb.methods.selection import top_k
 
-MC_PASSES = Option("mc_passes", int, 25, "MC-dropout forward passes T (al.mc_passes sets it for every method); "
-                   "with one pass there is no disagreement to measure", low=2)
+MC_PASSES = Option(
+    "mc_passes",
+    int,
+    25,
+    "MC-dropout forward passes T (al.mc_passes sets it for every method); "
+    "with one pass there is no disagreement to measure",
+    low=2,
+)
 
 
 def _pick_top(ctx: QueryContext, score: np.ndarray) -> np.ndarray:
@@ -73,16 +79,27 @@ def coreset_query(ctx: QueryContext) -> np.ndarray:
 
 _VAAL = VaalConfig()
 VAAL_OPTIONS = (
-    Option("vaal_epochs", float, _VAAL.epochs, "passes over L ∪ U (0 would leave the discriminator untrained)",
-           low=0, low_open=True),
+    Option(
+        "vaal_epochs",
+        float,
+        _VAAL.epochs,
+        "passes over L ∪ U (0 would leave the discriminator untrained)",
+        low=0,
+        low_open=True,
+    ),
     Option("vaal_latent_dim", int, _VAAL.latent_dim, "latent size of the β-VAE", low=1),
     Option("vaal_lr", float, _VAAL.lr, "Adam learning rate of the VAE and the discriminator", low=0, low_open=True),
     Option("vaal_batch_size", int, _VAAL.batch_size, "labeled and unlabeled images per batch", low=1),
     Option("vaal_beta", float, _VAAL.beta, "weight β of the KL term", low=0),
     Option("vaal_adversary_weight", float, _VAAL.adversary_weight, "weight of the VAE's adversarial loss", low=0),
     Option("vaal_vae_steps", int, _VAAL.vae_steps, "VAE steps per iteration", low=1),
-    Option("vaal_discriminator_steps", int, _VAAL.discriminator_steps,
-           "discriminator steps per iteration (0 would leave it untrained)", low=1),
+    Option(
+        "vaal_discriminator_steps",
+        int,
+        _VAAL.discriminator_steps,
+        "discriminator steps per iteration (0 would leave it untrained)",
+        low=1,
+    ),
     Option("vaal_width", int, _VAAL.width, "channels of the first convolution", low=1),
 )
 
@@ -93,11 +110,16 @@ def vaal_query(ctx: QueryContext) -> np.ndarray:
 
     Options ``vaal_<field>`` override :class:`~alnb.methods.query.vaal.VaalConfig` (e.g. ``vaal_epochs``).
     """
-    config = VaalConfig(**{name.removeprefix("vaal_"): value
-                           for name, value in read_options(VAAL_OPTIONS, ctx.options).items()})
+    config = VaalConfig(
+        **{name.removeprefix("vaal_"): value for name, value in read_options(VAAL_OPTIONS, ctx.options).items()}
+    )
     labeled_probability = vaal_labeled_probability(
-        ctx.outputs.images(ctx.labeled), ctx.outputs.images(ctx.unlabeled),
-        seed=seeding.stream_seed(ctx.seed, "vaal"), device=ctx.outputs.device, config=config)
+        ctx.outputs.images(ctx.labeled),
+        ctx.outputs.images(ctx.unlabeled),
+        seed=seeding.stream_seed(ctx.seed, "vaal"),
+        device=ctx.outputs.device,
+        config=config,
+    )
     return _pick_top(ctx, -labeled_probability)
 
 
@@ -128,6 +150,11 @@ def ensemble_margin_query(ctx: QueryContext) -> np.ndarray:
 @register_query("badge")
 def badge_query(ctx: QueryContext) -> np.ndarray:
     """BADGE, k-means++ seeding on gradient embeddings (Ash et al., ICLR 2020)."""
-    picks = badge_select(ctx.outputs.probs(ctx.unlabeled), ctx.outputs.embeddings(ctx.unlabeled), ctx.budget,
-                         ctx.rng, device=ctx.outputs.device)
+    picks = badge_select(
+        ctx.outputs.probs(ctx.unlabeled),
+        ctx.outputs.embeddings(ctx.unlabeled),
+        ctx.budget,
+        ctx.rng,
+        device=ctx.outputs.device,
+    )
     return ctx.unlabeled[picks]

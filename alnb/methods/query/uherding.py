@@ -21,21 +21,32 @@ from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 
 from alnb.methods.geometry import normalized_tensor, rows_per_block, squared_distances
-from alnb.methods.kernel_herding import (BLOCK_ELEMENTS, CANDIDATES_OPTION, DEFAULT_BANDWIDTH, DEFAULT_MAX_CANDIDATES,
-                                         kernel_herding)
+from alnb.methods.kernel_herding import (
+    BLOCK_ELEMENTS,
+    CANDIDATES_OPTION,
+    DEFAULT_BANDWIDTH,
+    DEFAULT_MAX_CANDIDATES,
+    kernel_herding,
+)
 from alnb.methods.query.base import QueryContext, register_query
 from alnb.methods.registry import Option, read_options
 
 TEMPERATURE_RANGE = (0.05, 20.0)
 UHERDING_OPTIONS = (
-    Option("herding_bandwidth", float, None, "a fixed kernel width h (null: the smallest distance between two "
-           "labeled points, as in the reference)", low=0, low_open=True, nullable=True),
+    Option(
+        "herding_bandwidth",
+        float,
+        None,
+        "a fixed kernel width h (null: the smallest distance between two labeled points, as in the reference)",
+        low=0,
+        low_open=True,
+        nullable=True,
+    ),
     CANDIDATES_OPTION,
 )
 
 
-def fit_temperature(logits: np.ndarray, labels: np.ndarray, bounds: tuple[float, float] = TEMPERATURE_RANGE
-                    ) -> float:
+def fit_temperature(logits: np.ndarray, labels: np.ndarray, bounds: tuple[float, float] = TEMPERATURE_RANGE) -> float:
     """The temperature T in ``bounds`` minimising the mean NLL of softmax(logits / T) (Guo et al., ICML 2017).
 
     A bounded 1-D search over log T; 1.0 when there is no labeled example to fit on.
@@ -61,8 +72,9 @@ def margin_uncertainty(probs: np.ndarray, temperature: float = 1.0) -> np.ndarra
     return 1.0 - (top_two[:, 1] - top_two[:, 0])
 
 
-def labeled_bandwidth(labeled_features: np.ndarray, default: float = DEFAULT_BANDWIDTH, *,
-                      device: str | torch.device = "cpu") -> float:
+def labeled_bandwidth(
+    labeled_features: np.ndarray, default: float = DEFAULT_BANDWIDTH, *, device: str | torch.device = "cpu"
+) -> float:
     """The smallest positive distance between two labeled points (L2-normalised features), computed a block
     of rows at a time; ``default`` when there are fewer than two distinct labeled points."""
     x = normalized_tensor(labeled_features, device)
@@ -70,16 +82,25 @@ def labeled_bandwidth(labeled_features: np.ndarray, default: float = DEFAULT_BAN
     smallest = torch.tensor(float("inf"), device=x.device)
     step = rows_per_block(len(x), BLOCK_ELEMENTS)
     for lo in range(0, len(x), step):
-        squared = squared_distances(x[lo:lo + step], x, norms[lo:lo + step], norms)
+        squared = squared_distances(x[lo : lo + step], x, norms[lo : lo + step], norms)
         positive = squared[squared > 1e-10]
         if len(positive):
             smallest = torch.minimum(smallest, positive.min())
     return float(smallest.sqrt()) if torch.isfinite(smallest) else default
 
 
-def uherding(features: np.ndarray, budget: int, rng: np.random.Generator, labeled_positions,
-             probs: np.ndarray | None = None, temperature: float = 1.0, bandwidth: float | None = None,
-             max_candidates: int = DEFAULT_MAX_CANDIDATES, *, device: str | torch.device = "cpu") -> np.ndarray:
+def uherding(
+    features: np.ndarray,
+    budget: int,
+    rng: np.random.Generator,
+    labeled_positions,
+    probs: np.ndarray | None = None,
+    temperature: float = 1.0,
+    bandwidth: float | None = None,
+    max_candidates: int = DEFAULT_MAX_CANDIDATES,
+    *,
+    device: str | torch.device = "cpu",
+) -> np.ndarray:
     """Positions of ``budget`` unlabeled rows chosen by UHerding.
 
     ``features`` and ``probs`` (softmax ``[N, C]``) cover L ∪ U; ``labeled_positions`` are the labeled rows.
@@ -91,8 +112,16 @@ def uherding(features: np.ndarray, budget: int, rng: np.random.Generator, labele
     weights = np.ones(n) if probs is None else margin_uncertainty(probs, temperature)  # read on U's candidates only
     if bandwidth is None:
         bandwidth = labeled_bandwidth(np.asarray(features)[labeled], device=device)
-    return kernel_herding(features, budget, rng, labeled, weights=weights, bandwidth=bandwidth,
-                          max_candidates=max_candidates, device=device)
+    return kernel_herding(
+        features,
+        budget,
+        rng,
+        labeled,
+        weights=weights,
+        bandwidth=bandwidth,
+        max_candidates=max_candidates,
+        device=device,
+    )
 
 
 @register_query("uherding", options=UHERDING_OPTIONS)
@@ -101,8 +130,15 @@ def uherding_query(ctx: QueryContext) -> np.ndarray:
     domain = np.concatenate([ctx.labeled, ctx.unlabeled])
     temperature = fit_temperature(*ctx.outputs.validation_logits())
     options = read_options(UHERDING_OPTIONS, ctx.options)
-    picks = uherding(ctx.outputs.embeddings(domain), ctx.budget, ctx.rng, np.arange(len(ctx.labeled)),
-                     probs=ctx.outputs.probs(domain), temperature=temperature,
-                     bandwidth=options["herding_bandwidth"], max_candidates=options["herding_candidates"],
-                     device=ctx.outputs.device)
+    picks = uherding(
+        ctx.outputs.embeddings(domain),
+        ctx.budget,
+        ctx.rng,
+        np.arange(len(ctx.labeled)),
+        probs=ctx.outputs.probs(domain),
+        temperature=temperature,
+        bandwidth=options["herding_bandwidth"],
+        max_candidates=options["herding_candidates"],
+        device=ctx.outputs.device,
+    )
     return domain[picks]

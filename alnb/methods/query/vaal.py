@@ -67,8 +67,11 @@ class VaalVAE(nn.Module):
         self.from_latent = nn.Linear(latent_dim, flat)
         up: list[nn.Module] = []
         for c_in, c_out in zip(channels[:1:-1], channels[-2:0:-1]):
-            up += [nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(c_out),
-                   nn.ReLU(True)]
+            up += [
+                nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1, bias=False),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(True),
+            ]
         up += [nn.ConvTranspose2d(channels[1], in_channels, 4, stride=2, padding=1)]
         self.decoder = nn.Sequential(*up)
 
@@ -79,7 +82,7 @@ class VaalVAE(nn.Module):
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         out = self.decoder(self.from_latent(z).view(-1, *self.bottleneck_shape))
-        return out[:, :, :self.image_size, :self.image_size]
+        return out[:, :, : self.image_size, : self.image_size]
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         mu, logvar = self.encode(x)
@@ -92,16 +95,18 @@ class LatentDiscriminator(nn.Module):
 
     def __init__(self, latent_dim: int, hidden: int = 512):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(True), nn.Linear(hidden, hidden),
-                                 nn.ReLU(True), nn.Linear(hidden, 1))
+        self.net = nn.Sequential(
+            nn.Linear(latent_dim, hidden), nn.ReLU(True), nn.Linear(hidden, hidden), nn.ReLU(True), nn.Linear(hidden, 1)
+        )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Logit of "labeled" ``[n]``."""
         return self.net(z).squeeze(1)
 
 
-def _vae_losses(vae: VaalVAE, x_l: torch.Tensor, x_u: torch.Tensor,
-                beta: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _vae_losses(
+    vae: VaalVAE, x_l: torch.Tensor, x_u: torch.Tensor, beta: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Sum of the labeled and the unlabeled batch's β-VAE losses, and the latent means of each.
 
     Both batches go through the VAE together, so BatchNorm normalises them with the same statistics
@@ -109,8 +114,9 @@ def _vae_losses(vae: VaalVAE, x_l: torch.Tensor, x_u: torch.Tensor,
     """
     x = torch.cat([x_l, x_u])
     recon, mu, logvar = vae(x)
-    per_sample = (F.mse_loss(recon, x, reduction="none").flatten(1).mean(dim=1)
-                  - 0.5 * beta * (1 + logvar - mu.pow(2) - logvar.exp()).sum(dim=1))
+    per_sample = F.mse_loss(recon, x, reduction="none").flatten(1).mean(dim=1) - 0.5 * beta * (
+        1 + logvar - mu.pow(2) - logvar.exp()
+    ).sum(dim=1)
     n = len(x_l)
     return per_sample[:n].mean() + per_sample[n:].mean(), mu[:n], mu[n:]
 
@@ -123,8 +129,13 @@ def _scaled(images: torch.Tensor, device: torch.device) -> torch.Tensor:
     return images.to(device).float().div_(127.5).sub_(1.0)
 
 
-def vaal_labeled_probability(labeled_images: torch.Tensor, unlabeled_images: torch.Tensor, seed: int,
-                             device: str | torch.device = "cpu", config: VaalConfig = VaalConfig()) -> np.ndarray:
+def vaal_labeled_probability(
+    labeled_images: torch.Tensor,
+    unlabeled_images: torch.Tensor,
+    seed: int,
+    device: str | torch.device = "cpu",
+    config: VaalConfig = VaalConfig(),
+) -> np.ndarray:
     """Train VAAL on uint8 images ``[n, C, H, W]`` of L and U; the discriminator's P(labeled) for each of U.
 
     Weight initialisation, batch order and latent noise come from ``seed`` inside a forked torch RNG, so
@@ -165,7 +176,7 @@ def vaal_labeled_probability(labeled_images: torch.Tensor, unlabeled_images: tor
                 x_l, x_u = batch(labeled_images), batch(unlabeled_images)
                 with torch.no_grad():
                     mu = vae.encode(torch.cat([x_l, x_u]))[0]
-                mu_l, mu_u = mu[:len(x_l)], mu[len(x_l):]
+                mu_l, mu_u = mu[: len(x_l)], mu[len(x_l) :]
                 disc_opt.zero_grad()
                 (_bce(discriminator(mu_l), 1.0) + _bce(discriminator(mu_u), 0.0)).backward()
                 disc_opt.step()
@@ -175,6 +186,6 @@ def vaal_labeled_probability(labeled_images: torch.Tensor, unlabeled_images: tor
         probability = []
         with torch.no_grad():
             for start in range(0, n_unlabeled, 1024):
-                mu = vae.encode(_scaled(unlabeled_images[start:start + 1024], device))[0]
+                mu = vae.encode(_scaled(unlabeled_images[start : start + 1024], device))[0]
                 probability.append(torch.sigmoid(discriminator(mu)).cpu())
     return torch.cat(probability).double().numpy()
