@@ -293,16 +293,17 @@ def test_the_simulation_sentence_claims_only_what_its_tests_allow():
 
     from alnb.select.simulate import verdict_sentence
 
-    def table(ci_low, better):
+    def table(ci_low, outcome, better=0, ci_high=0.08, gain=0.04):
         return pd.DataFrame(
             [
                 {
                     "init": "maxherding",
                     "kind": "self-supervised",
                     "seeds": 3,
-                    "mean_gain": 0.04,
+                    "mean_gain": gain,
                     "ci_low": ci_low,
-                    "ci_high": 0.08,
+                    "ci_high": ci_high,
+                    "outcome": outcome,
                     "better": better,
                 },
                 {
@@ -312,11 +313,17 @@ def test_the_simulation_sentence_claims_only_what_its_tests_allow():
                     "mean_gain": 0.0,
                     "ci_low": np.nan,
                     "ci_high": np.nan,
+                    "outcome": "baseline",
                     "better": 0,
                 },
             ]
         )
 
-    assert "no method is shown to beat random" in verdict_sentence(table(-0.01, 0))
-    assert "though no Holm-corrected test is significant" in verdict_sentence(table(0.01, 0))
-    assert "beats random in a Holm-corrected paired test" in verdict_sentence(table(0.01, 1))
+    assert "no method is shown to beat random" in verdict_sentence(table(-0.01, "could not tell"))
+    assert "the Holm-corrected primary test is not significant" in verdict_sentence(table(0.01, "could not tell"))
+    assert "beats random in the Holm-corrected primary test" in verdict_sentence(table(0.01, "better"))
+    # the outcome decides, not the secondary count: one query method better is not the primary test
+    assert "beats random" not in verdict_sentence(table(0.01, "could not tell", better=1))
+    # an interval wholly below 0 does not "include 0"
+    below = verdict_sentence(table(-0.08, "worse", ci_high=-0.01, gain=-0.04))
+    assert "wholly below 0" in below and "includes 0" not in below

@@ -2,8 +2,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alnb.analysis import verdict
+from alnb.analysis import answers, verdict
 from alnb.analysis.stats import detectable_difference, holm_levels, seeds_needed
+
+
+def _said(results: pd.DataFrame, quality: pd.DataFrame | None = None) -> dict[str, str]:
+    """The three answers in words, from the study's one verdict."""
+    return answers.answers(verdict.compute_verdict(results, quality))
 
 
 def _grid(gains: dict[str, list[float]], queries=("lc", "entropy"), cycles=(0, 1, 2), noise=0.0, seed=0):
@@ -103,7 +108,7 @@ def test_primary_family_is_holm_over_the_guided_pools_only_with_its_power():
     critical = stats.t.ppf(1 - level / 2, 5)
     nc = row["detectable"] * np.sqrt(6) / sd
     assert stats.nct.sf(critical, 5, nc) + stats.nct.cdf(-critical, 5, nc) == pytest.approx(0.8, abs=1e-6)
-    power = verdict.design_power(results)
+    power = verdict.compute_verdict(results).power
     pooled = np.sqrt(np.mean([np.var(PRIMARY_GAINS[i], ddof=1) for i in family.index]))
     assert power["tests"] == 3 and power["seeds"] == 6 and power["paired_sd"] == pytest.approx(pooled)
     assert power["level"] == pytest.approx(0.05 / 3)
@@ -116,12 +121,12 @@ def test_primary_family_is_holm_over_the_guided_pools_only_with_its_power():
 
 def test_verdicts_and_sentences_claim_only_what_the_corrected_tests_allow():
     results = _grid(PRIMARY_GAINS)
-    table = verdict.verdict_table(results).set_index("init")
+    table = verdict.compute_verdict(results).table.set_index("init")
     assert table.loc["kmeans_equal", "outcome"] == "better" and table.loc["kmeans_equal", "better"] == 2
     assert table.loc["rotation", "worse"] == 2 and table.loc["rotation", "kind"] == "self-supervised"
     assert table.loc["balanced_random", "outcome"] == "reference (oracle)"
     assert np.isnan(table.loc["balanced_random", "p_holm"])  # the oracle gets no verdict
-    q = verdict.answers(results)
+    q = _said(results)
     assert q["q1"].startswith("Yes") and "Holm over the 3 guided pools" in q["q1"] and "6 seeds" in q["q1"]
     assert "The best, by the lower end of its interval at its Holm level, is kmeans_equal" in q["q1"]
     assert "could not tell (typiclust" in q["q1"] and "could have detected gains of" in q["q1"]
@@ -131,7 +136,7 @@ def test_verdicts_and_sentences_claim_only_what_the_corrected_tests_allow():
 
 def test_no_best_is_named_without_a_significant_gain():
     results = _grid({"kmeans_equal": [0.01, -0.01, 0.02]}, noise=0.001)
-    q1 = verdict.answers(results)["q1"]
+    q1 = _said(results)["q1"]
     assert q1.startswith("Not shown") and "No pool is named the best" in q1 and "could not tell" in q1
 
 
@@ -152,7 +157,7 @@ def test_cold_start_and_al_phase_gains_have_known_answers():
     assert phase["cycle0_low"] > 0 and phase["al_phase_low"] > 0
     curves = verdict.gain_curves(results)
     assert verdict.advantage_ends(curves)["kmeans_equal"] == 50
-    q1 = verdict.answers(results)["q1"]
+    q1 = _said(results)["q1"]
     assert "gains +0.060 at cycle 0" in q1 and "+0.005 over the AL phase" in q1 and "includes 0 at 50 labels" in q1
 
 
@@ -166,7 +171,7 @@ def test_penalty_matrix_counts_cycle_zero_once():
 
 def test_design_power_matches_the_noncentral_t():
     results = _grid({"kmeans_equal": [0.0, 0.02, 0.04, 0.01, 0.03]})
-    power = verdict.design_power(results)
+    power = verdict.compute_verdict(results).power
     sd = np.std([0.0, 0.02, 0.04, 0.01, 0.03], ddof=1)
     assert power["seeds"] == 5 and power["tests"] == 1 and power["paired_sd"] == pytest.approx(sd)
     assert power["detectable"] == pytest.approx(detectable_difference(sd, 5, 0.05))
@@ -210,7 +215,7 @@ def test_quality_correlations_are_over_pool_types():
     assert row["permutation_p"] == pytest.approx(2 / 24)  # exact: 2 of the 4! orderings reach |ρ| = 1
     assert np.isnan(corr.loc["class_entropy", "rho_over_types"])  # constant: undefined, not a fake number
     assert corr.loc["cycle0_acc", "role"] == "consequence"
-    q3 = verdict.answers(results, corr.reset_index())["q3"]
+    q3 = _said(results, quality)["q3"]
     assert "4 pool types" in q3 and "class coverage" in q3 and "not causes" in q3 and "Cycle-0 accuracy" in q3
 
 
@@ -223,15 +228,16 @@ def test_explanations_of_collapse_oracle_and_the_seed_study():
             for s in range(6)
         ]
     )
-    collapse = verdict.collapse_sentence(quality, results)
+    found = verdict.compute_verdict(results, quality, dataset="digits", train_images=1347)
+    collapse = answers.collapse_sentence(found)
     assert collapse.startswith("Why a pool collapses")
     assert "rotation takes 17 of its 20 images from one class and covers 4 of 10 classes" in collapse
     assert "a random pool covers 8 of 10" in collapse and "kmeans_equal" not in collapse
-    oracle = verdict.oracle_sentence(results)
+    oracle = answers.oracle_sentence(found)
     assert oracle.startswith("Where the oracle stands: balanced_random") and "fall below it" in oracle
-    paragraph = verdict.seed_study_paragraph(results, "digits")
+    paragraph = answers.seed_study_paragraph(found)
     assert "1 of 3 guided pools are better than random after Holm" in paragraph and "differs" in paragraph
-    assert "digits" in paragraph and "not CIFAR-100" in paragraph
+    assert "digits" in paragraph and "not CIFAR-100" in paragraph and "1,347 training images" in paragraph
 
 
 def test_compare_runs_on_two_synthetic_studies():

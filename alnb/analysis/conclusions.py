@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from alnb.analysis import curves, verdict
+from alnb.analysis import curves
+from alnb.analysis.answers import p_text, value_range
+from alnb.analysis.verdict import family_against
 
 
 def _where(row: pd.Series, context: list[str]) -> str:
@@ -17,15 +19,22 @@ def _where(row: pd.Series, context: list[str]) -> str:
     return f"{row['init']} ({', '.join(shown)})" if shown else str(row["init"])
 
 
-def family_conclusion(results: pd.DataFrame, what: str, baseline: str = "random", column: str = "test_acc") -> str:
-    """One paragraph on ``results``: every pool against ``baseline`` by the paired AUBC of ``column``, Holm
-    over the table, in words with the power of each test."""
+def family_conclusion(
+    results: pd.DataFrame,
+    what: str,
+    baseline: str = "random",
+    column: str = "test_acc",
+    inits: list[str] | None = None,
+) -> str:
+    """One paragraph on ``results``: every pool (of ``inits``, named exactly, when given) against ``baseline``
+    by the paired AUBC of ``column``, Holm over those comparisons, in words with the power of each test."""
+    if inits is not None and len(results):
+        results = results[results["init"].isin([*inits, baseline])]
     if not len(results) or baseline not in set(results["init"]):
         return f"{what}: not run in this study."
-    table = curves.paired_comparison(results, "aubc", baseline, column).drop(columns="t_p_holm")
-    if not len(table):
+    family = family_against(results, baseline, column)
+    if not len(family):
         return f"{what}: nothing to compare with {baseline}."
-    family = verdict.with_holm(table)
     context = [c for c in curves.context_columns(results) if c != "dataset"]
     n, m = int(family["n_seeds"].min()), len(family)
     said = []
@@ -33,8 +42,7 @@ def family_conclusion(results: pd.DataFrame, what: str, baseline: str = "random"
         rows = family[family["outcome"] == outcome]
         if len(rows):
             listed = ", ".join(
-                f"{_where(r, context)} {r['mean_diff']:+.3f} (Holm p {verdict.p_text(r['p_holm'])})"
-                for _, r in rows.iterrows()
+                f"{_where(r, context)} {r['mean_diff']:+.3f} (Holm p {p_text(r['p_holm'])})" for _, r in rows.iterrows()
             )
             said.append(f"{len(rows)} {outcome} than {baseline} ({listed})")
     unclear = family[family["outcome"] == "could not tell"]
@@ -42,7 +50,7 @@ def family_conclusion(results: pd.DataFrame, what: str, baseline: str = "random"
         said.append(
             f"could not tell for {len(unclear)} (largest observed difference "
             f"{unclear['mean_diff'].abs().max():.3f}); at their Holm levels these tests could have detected "
-            f"differences of {verdict.value_range(unclear['detectable'])} AUBC with 80% power"
+            f"differences of {value_range(unclear['detectable'])} AUBC with 80% power"
         )
     elif len(unclear):
         said.append(

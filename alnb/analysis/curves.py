@@ -1,6 +1,6 @@
 """Analysis of a study's tidy tables: learning curves, AUBC, paired ALG-vs-ALR statistics, pool overlap.
 
-Definitions (README, "The statistics"): AUBC is the trapezoid area under test accuracy against the
+Definitions (docs/statistics.md): AUBC is the trapezoid area under test accuracy against the
 number of labels divided by the range of that axis; paired comparisons take per-seed differences
 against ``random`` with the same query method, a 95% t-interval, the paired t-test and the Wilcoxon
 signed-rank test, and Holm's step-down correction over the family of comparisons (``alnb.analysis.stats``).
@@ -51,7 +51,7 @@ def aubc(results: pd.DataFrame, metric: str = "test_acc") -> pd.DataFrame:
 
 def trial_metric(results: pd.DataFrame, metric: str = "aubc", column: str = "test_acc") -> pd.DataFrame:
     """One value per trial: ``aubc``, ``al_phase`` (the AUBC over cycles ≥ 1 only: from the labeled size
-    after the first query to the last, divided by that range; README, "The statistics", cold start vs AL
+    after the first query to the last, divided by that range; docs/statistics.md, cold start vs AL
     phase), ``final`` (last cycle) or ``initial`` (cycle 0) of ``column``."""
     if metric == "aubc":
         return aubc(results, column).rename(columns={"aubc": "value"})

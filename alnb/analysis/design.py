@@ -1,6 +1,6 @@
 """The power of a study's design before it runs: what each family of tests can detect, from a pilot SD.
 
-The primary family (README, "The statistics") is one paired t-test per guided pool of ``al.inits``
+The primary family (docs/statistics.md) is one paired t-test per guided pool of ``al.inits``
 (random and oracle pools excluded) on the pool-level AUBC gain, Holm over those m pools; its strictest
 level is α/m. The secondary family is one test per (guided pool, query method), Holm over m × queries.
 The sub-studies are families of their own. The smallest difference each detects at 80% power is the
@@ -28,12 +28,13 @@ def guided_pools(inits: list[str]) -> list[str]:
 
 def pilot_sd(results_path: str | Path) -> float:
     """The pooled paired SD of the pool-level AUBC gains in an earlier run's ``results.csv``."""
-    from alnb.analysis.verdict import design_power
+    from alnb.analysis.verdict import design_power, primary_family, secondary_family
 
     path = Path(results_path)
     if not path.is_file():
         raise FileNotFoundError(f"--pilot-results: {results_path} is not a file; give a run's results.csv")
-    return float(design_power(pd.read_csv(path))["paired_sd"])
+    results = pd.read_csv(path)
+    return float(design_power(primary_family(results), secondary_family(results))["paired_sd"])
 
 
 def family_rows(params: StudyParams) -> list[tuple[str, int, int]]:

@@ -1,21 +1,25 @@
 """Statistics of seed-paired comparisons, with every degenerate case defined.
 
 - ``paired_test``: mean difference, 95% t-interval, paired t-test and Wilcoxon signed-rank test.
-- ``holm``: Holm's (1979) step-down correction; every comparison counts in the family.
+- ``holm``: Holm's (1979) step-down correction (statsmodels); every comparison counts in the family.
 - ``holm_levels``: the level at which Holm's procedure runs each test (α/m for the smallest p, ...).
-- ``detectable_difference``: the smallest mean difference a two-sided paired t-test detects with 80% power
-  at a given level, exactly, from the noncentral t.
-- ``correlation_over_groups``: Spearman's ρ over group means (pool types) with a bootstrap over groups,
-  and the within-group correlation (deviations from each group's mean, pooled).
+- ``detectable_difference``, ``seeds_needed``: the smallest mean difference a two-sided paired t-test detects
+  with 80% power at a given level (scipy's noncentral t), and the seeds a difference needs.
+- ``correlation_over_groups``: Spearman's ρ over group means (pool types) with a bootstrap over groups and a
+  permutation test (scipy), and the within-group correlation (deviations from each group's mean, pooled).
+
+Library routines throughout; what is written here is only what they leave undefined (docs/statistics.md).
 """
 
 from __future__ import annotations
 
-import itertools
+import math
+import warnings
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
+from statsmodels.stats.multitest import multipletests
 
 ALPHA = 0.05
 SPREAD_TOLERANCE = 1e-12  # below this a spread of accuracy differences is floating-point rounding
@@ -63,20 +67,15 @@ def paired_test(d: np.ndarray) -> dict:
 
 
 def holm(p_values: np.ndarray) -> np.ndarray:
-    """Holm's step-down adjusted p-values (Holm 1979) over the whole family.
+    """Holm's step-down adjusted p-values (Holm 1979) over the whole family (statsmodels' ``multipletests``).
 
     A missing p-value (NaN) still counts as a comparison made: it enters the family as p = 1, so the
     others are corrected for every test, never for fewer.
     """
     p = np.nan_to_num(np.asarray(p_values, dtype=float), nan=1.0)
-    order = np.argsort(p, kind="stable")
-    m = len(p)
-    adjusted = np.empty(m)
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p[i]))
-        adjusted[i] = running
-    return adjusted
+    if not len(p):
+        return p
+    return multipletests(p, alpha=ALPHA, method="holm")[1]
 
 
 def holm_levels(p_values: np.ndarray, alpha: float = ALPHA) -> np.ndarray:
@@ -91,7 +90,12 @@ def holm_levels(p_values: np.ndarray, alpha: float = ALPHA) -> np.ndarray:
 def detectable_difference(sd: float, n: int, alpha: float = ALPHA, power: float = 0.8) -> float:
     """The smallest mean paired difference a two-sided paired t-test at level ``alpha`` detects with
     ``power``: the d at which the noncentral t (df = n − 1, noncentrality d·√n / sd) exceeds the critical
-    value t_{1−α/2, n−1} in absolute value with probability ``power`` (NaN below 2 seeds or without an sd)."""
+    value t_{1−α/2, n−1} in absolute value with probability ``power`` (NaN below 2 seeds or without an sd).
+
+    scipy's noncentral t and Brent's method, not statsmodels' ``TTestPower``: with few seeds its power is NaN
+    over whole ranges of effect sizes (2 seeds at α = 0.05/3: effects 5.5–13.5 SD, where the power is 0.2–0.3)
+    and ``solve_power`` then returns a wrong effect without a warning (docs/statistics.md); where it is
+    defined, the two agree (tests/test_verdict.py)."""
     if n < 2 or not np.isfinite(sd) or sd < 0:
         return float("nan")
     if sd == 0:
@@ -124,19 +128,57 @@ def _spearman(x: np.ndarray, y: np.ndarray) -> float:
     return float(stats.spearmanr(x, y).statistic)
 
 
+def _rank_correlation(x_ranks: np.ndarray, y_ranks: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Pearson's r of ranks along ``axis``: Spearman's ρ, vectorised for ``stats.permutation_test``."""
+    dx = x_ranks - x_ranks.mean(axis=axis, keepdims=True)
+    dy = y_ranks - y_ranks.mean(axis=axis, keepdims=True)
+    return (dx * dy).sum(axis=axis) / np.sqrt((dx**2).sum(axis=axis) * (dy**2).sum(axis=axis))
+
+
 def _permutation_p(x: np.ndarray, y: np.ndarray, exact_up_to: int = 8, draws: int = 20000, seed: int = 0) -> float:
-    """Two-sided permutation p-value of Spearman's ρ: exact over every ordering up to ``exact_up_to`` points
-    (a bootstrap over so few units cannot show the uncertainty), else from ``draws`` random orderings."""
-    rho = _spearman(x, y)
-    if not np.isfinite(rho):
+    """Two-sided permutation p-value of Spearman's ρ (scipy's ``permutation_test`` over the pairings): exact
+    over every ordering up to ``exact_up_to`` points (a bootstrap over so few units cannot show the
+    uncertainty), else from ``draws`` random orderings (scipy then counts the observed ordering as one of
+    them: (hits + 1) / (draws + 1))."""
+    if not np.isfinite(_spearman(x, y)):
         return float("nan")
     if len(x) <= exact_up_to:
-        orders = itertools.permutations(range(len(y)))
-    else:
-        rng = np.random.default_rng(seed)
-        orders = (rng.permutation(len(y)) for _ in range(draws))
-    values = np.array([_spearman(x, y[list(order)]) for order in orders])
-    return float(np.mean(np.abs(values) >= abs(rho) - 1e-12))
+        draws = math.factorial(len(x))  # scipy enumerates every ordering when they are no more than the draws
+    x_ranks = stats.rankdata(x)
+    result = stats.permutation_test(
+        (stats.rankdata(y),),  # one sample under "pairings": its order against the fixed x is permuted
+        lambda y_ranks, axis: _rank_correlation(x_ranks, y_ranks, axis),
+        permutation_type="pairings",
+        vectorized=True,
+        n_resamples=draws,
+        alternative="two-sided",
+        rng=np.random.default_rng(seed),
+    )
+    return float(result.pvalue)
+
+
+def _bootstrap_interval(x: np.ndarray, y: np.ndarray, n_boot: int, seed: int) -> tuple[float, float]:
+    """95% percentile interval of Spearman's ρ from resampling the (x, y) pairs (scipy's ``bootstrap``).
+
+    Percentile, not BCa: BCa's acceleration comes from the jackknife, and with a handful of groups the
+    jackknife ρ is undefined (3 groups leave pairs of 2) or takes two or three values. A resample of one
+    repeated group has no ρ; the interval is taken over the resamples that have one (NaN when none has)."""
+    with warnings.catch_warnings():  # resamples without a ρ are expected here, and handled below
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        result = stats.bootstrap(
+            (x, y),
+            lambda a, b: _spearman(a, b),
+            paired=True,
+            vectorized=False,
+            n_resamples=n_boot,
+            method="percentile",
+            rng=np.random.default_rng(seed),
+        )
+    draws = result.bootstrap_distribution
+    if not np.isfinite(draws).any():
+        return float("nan"), float("nan")
+    low, high = np.nanpercentile(draws, [2.5, 97.5])
+    return float(low), float(high)
 
 
 def correlation_over_groups(
@@ -162,11 +204,7 @@ def correlation_over_groups(
         "between_p": _permutation_p(mx, my),
     }
     if np.isfinite(out["between"]):
-        rng = np.random.default_rng(seed)
-        draws = [_spearman(mx[i], my[i]) for i in rng.integers(0, len(mx), (n_boot, len(mx)))]
-        draws = np.asarray(draws)
-        if np.isfinite(draws).any():
-            out["between_low"], out["between_high"] = (float(v) for v in np.nanpercentile(draws, [2.5, 97.5]))
+        out["between_low"], out["between_high"] = _bootstrap_interval(mx, my, n_boot, seed)
     centred = table[["x", "y"]] - table.groupby("g")[["x", "y"]].transform("mean")
     varies = table.groupby("g")["y"].transform("std").fillna(0) > SPREAD_TOLERANCE
     dx, dy = centred.loc[varies, "x"].to_numpy(), centred.loc[varies, "y"].to_numpy()

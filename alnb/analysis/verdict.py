@@ -1,19 +1,22 @@
-"""The study's answers, computed from its results: the pre-specified primary family and its power, the
-secondary per-query tests, the cold-start and AL-phase gains, the penalty matrix, gain curves, question 3
-over pool types, and the three questions of the plan answered in words (README, "The statistics").
+"""The study's verdict, computed once from its results: the pre-specified primary family and its power, the
+secondary per-query tests, the cold-start and AL-phase gains, the penalty matrix, gain curves, the best pool
+against its runner-up, where the oracle stands, why pools collapse, and question 3 over pool types
+(docs/statistics.md). :func:`compute_verdict` returns them as one :class:`Verdict`; the words are
+:mod:`alnb.analysis.answers`, the front page ``alnb.report.frontpage``.
 
 - **Primary family** (declared in advance): one test per guided pool of its pool-level gain, the per-seed
   AUBC gain over random averaged over the query methods, Holm over the guided pools only (oracle and
   random are not in it). Its power is stated at each test's Holm level.
 - **Secondary family**: one test per (guided pool, query method), Holm over those; reported as secondary.
-- "Better" and "worse" are words for corrected results only; otherwise "could not tell", with the
+- "Better" and "worse" are outcomes of corrected tests only; otherwise "could not tell", with the
   difference the test could have detected at 80% power.
 
-Every number comes from ``results.csv`` (and ``pool_quality.csv`` for question 3); every sentence is
-generated from those numbers, never written by hand.
+Every number comes from ``results.csv`` (and ``pool_quality.csv`` for question 3).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -104,14 +107,19 @@ def secondary_family(results: pd.DataFrame, baseline: str = BASELINE) -> pd.Data
     return with_holm(guided)
 
 
-def design_power(results: pd.DataFrame, baseline: str = BASELINE) -> dict[str, float]:
+def family_against(results: pd.DataFrame, baseline: str = BASELINE, column: str = "test_acc") -> pd.DataFrame:
+    """A sub-study's family: per pool and comparison, the paired AUBC test of ``column`` against ``baseline``,
+    Holm over the table (:func:`with_holm`)."""
+    return with_holm(curves.paired_comparison(results, "aubc", baseline, column).drop(columns="t_p_holm"))
+
+
+def design_power(primary: pd.DataFrame, secondary: pd.DataFrame) -> dict[str, float]:
     """The power of the primary family as designed: seeds, guided pools m, the pooled paired SD of the
     pool-level AUBC gains (root mean square over pools), and the smallest gain it detects at 80% power
     at the first Holm step α/m (the strictest level any of its tests is run at); the same for the
     secondary family (``secondary_*``)."""
     out = {}
-    families = (("", primary_family(results, baseline)), ("secondary_", secondary_family(results, baseline)))
-    for prefix, family in families:
+    for prefix, family in (("", primary), ("secondary_", secondary)):
         m = len(family)
         sd = float(np.sqrt(np.nanmean(family["sd_diff"] ** 2))) if m else float("nan")
         n = int(family["n_seeds"].min()) if m else 0
@@ -155,17 +163,20 @@ def gain_curves(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame
 
 
 def advantage_ends(by_cycle: pd.DataFrame) -> pd.Series:
-    """Per init: the first labeled-set size at which the gain's 95% interval includes 0 (NaN: never)."""
+    """Per init: the first labeled-set size at which the gain's uncorrected per-cycle 95% interval includes 0
+    (NaN: never). A marker for the eye, not a test that the advantage has ended."""
     includes = by_cycle[(by_cycle["ci_low"] <= 0) & (by_cycle["ci_high"] >= 0)]
     first = includes.sort_values("cycle").groupby("init")["n_labeled"].first()
     return first.reindex(sorted(by_cycle["init"].unique()))
 
 
-def phase_table(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
+def phase_table(results: pd.DataFrame, baseline: str = BASELINE, by_cycle: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per pool (every init but ``baseline``): the cold-start gain (test accuracy at cycle 0) and the
     AL-phase gain (AUBC over cycles ≥ 1 only), each a per-seed mean over query methods with its 95%
-    t-interval; the full AUBC gain split exactly into what its first trapezoid (cycle 0 to 1) holds
-    (``aubc_from_cycle0``) and the rest; and the first labeled size at which the gain's interval includes 0."""
+    t-interval, its t-test p and that p after Holm over the guided pools (``*_p_holm``, NaN for the others);
+    the full AUBC gain split exactly into what its first trapezoid (cycle 0 to 1) holds (``aubc_from_cycle0``)
+    and the rest; and the first labeled size at which the gain's uncorrected per-cycle 95% interval includes 0
+    (``by_cycle``: :func:`gain_curves`, computed here when not given)."""
     sizes = results.groupby("cycle")["n_labeled"].mean().sort_index()
     span = sizes.iloc[-1] - sizes.iloc[0] if len(sizes) > 1 else np.nan
     first_segment = (sizes.iloc[1] - sizes.iloc[0]) / span if len(sizes) > 1 else np.nan
@@ -173,7 +184,7 @@ def phase_table(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame
         metric: seed_gains(results, baseline, metric).set_index(["init", "seed"])["gain"]
         for metric in ("initial", "al_phase", "aubc")
     }
-    by_cycle = gain_curves(results, baseline)
+    by_cycle = gain_curves(results, baseline) if by_cycle is None else by_cycle
     ends = advantage_ends(by_cycle)
     start = by_cycle[by_cycle["cycle"] == by_cycle["cycle"].min()].set_index("init")["mean_gain"]
     rows = []
@@ -194,7 +205,13 @@ def phase_table(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame
         row["aubc_after_cycle0"] = row["aubc_gain"] - row["aubc_from_cycle0"]
         row["advantage_ends_at"] = ends.get(init, np.nan)
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    guided = table["kind"].isin(GUIDED_KINDS) if len(table) else pd.Series(dtype=bool)
+    for name in ("cycle0", "al_phase"):
+        table[f"{name}_p_holm"] = np.nan
+        if guided.any():
+            table.loc[guided, f"{name}_p_holm"] = holm(table.loc[guided, f"{name}_p"].to_numpy())
+    return table
 
 
 def penalty_matrix(results: pd.DataFrame) -> pd.DataFrame:
@@ -240,12 +257,33 @@ def quality_with_gain(quality: pd.DataFrame, results: pd.DataFrame, baseline: st
     return table[table["init"].map(pool_kind) != "oracle"].reset_index(drop=True)
 
 
+CORRELATION_COLUMNS = [
+    "property",
+    "label",
+    "role",
+    "pool_types",
+    "rho_over_types",
+    "ci_low",
+    "ci_high",
+    "permutation_p",
+    "permutation_p_holm",
+    "rho_within_type",
+    "within_p",
+    "within_p_holm",
+    "pools",
+    "within_pools",
+]
+
+
 def quality_correlations(quality: pd.DataFrame, results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
     """Question 3 over the right units. Pools of one type across seeds are not independent, so per pool
     property: Spearman's ρ between the pool-type means of the property and of the AL-phase gain over
-    ``baseline``, with a 95% bootstrap interval over pool types, and the within-type ρ across seeds
-    (deviations from each type's means) with its p-value. Cycle-0 accuracy is part of the AUBC, a
-    consequence of the pool rather than a cause: it is shown apart (``role`` = consequence)."""
+    ``baseline``, with a 95% bootstrap interval over pool types and its permutation p-value, and the
+    within-type ρ across seeds (deviations from each type's means) with its p-value; both p-values also
+    after Holm over the properties tested (``*_p_holm``). ``pools``: the pools measured; ``within_pools``:
+    those in the within-type ρ (types whose gain varies over seeds; the baseline's own gain is 0 on every
+    seed). Cycle-0 accuracy is part of the AUBC, a consequence of the pool rather than a cause: it is shown
+    apart (``role`` = consequence) and is not in the Holm family."""
     from alnb.analysis.quality import CONSEQUENCE_LABELS, PROPERTY_LABELS
 
     table = quality_with_gain(quality, results, baseline)
@@ -267,37 +305,29 @@ def quality_correlations(quality: pd.DataFrame, results: pd.DataFrame, baseline:
                         "rho_within_type": r["within"],
                         "within_p": r["within_p"],
                         "pools": len(table),
+                        "within_pools": r["within_points"],
                     }
                 )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "property",
-            "label",
-            "role",
-            "pool_types",
-            "rho_over_types",
-            "ci_low",
-            "ci_high",
-            "permutation_p",
-            "rho_within_type",
-            "within_p",
-            "pools",
-        ],
-    )
+    out = pd.DataFrame(rows, columns=CORRELATION_COLUMNS)
+    for column in ("permutation_p", "within_p"):
+        tested = (out["role"] == "property") & out[column].notna()
+        if tested.any():
+            out.loc[tested, f"{column}_holm"] = holm(out.loc[tested, column].to_numpy())
+    return out
 
 
-def verdict_table(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
+def verdict_table(
+    primary: pd.DataFrame, secondary: pd.DataFrame, phases: pd.DataFrame, gains: pd.DataFrame, baseline: str = BASELINE
+) -> pd.DataFrame:
     """One row per initial pool: the primary test (pool-level AUBC gain over ``baseline`` with its 95%
     t-interval over seeds, Holm p over the guided pools, outcome, the gain it could detect), the
     secondary counts (query methods where the per-query test, Holm over every guided pool × query, says
     better / could not tell / worse), and the cold-start and AL-phase gains. Oracle pools get their
-    numbers beside, never a verdict; the baseline a row of zeros."""
-    primary = primary_family(results, baseline).set_index("init")
-    secondary = secondary_family(results, baseline)
+    numbers beside, never a verdict; the baseline a row of zeros. From :func:`primary_family`,
+    :func:`secondary_family`, :func:`phase_table` and :func:`seed_gains`."""
+    primary = primary.set_index("init")
     counts = secondary.groupby("init")["outcome"].value_counts().unstack(fill_value=0)
-    phases = phase_table(results, baseline).set_index("init")
-    gains = seed_gains(results, baseline)
+    phases = phases.set_index("init")
     rows = []
     for init, phase in phases.iterrows():
         test = paired_test(gains.loc[gains["init"] == init, "gain"].to_numpy())
@@ -369,222 +399,51 @@ def verdict_table(results: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFra
     )
 
 
-def p_text(value: float) -> str:
-    if not np.isfinite(value):
-        return "—"
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
-
-
-def _named(table: pd.DataFrame) -> str:
-    return ", ".join(f"{r['init']} {r['mean_diff']:+.3f} (Holm p {p_text(r['p_holm'])})" for _, r in table.iterrows())
-
-
-def interval(low: float, high: float, what: str = "95% CI", digits: int = 3, missing: str = "too few seeds") -> str:
-    """``what low to high``, or a dash and why (``missing``) where there is no interval."""
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return f"{what} — ({missing})"
-    return f"{what} {low:+.{digits}f} to {high:+.{digits}f}"
-
-
-def value_range(values: pd.Series, digits: int = 3) -> str:
-    """``low–high`` of ``values`` (one number when they agree; a dash when none is defined)."""
-    values = pd.Series(values, dtype=float).dropna()
-    if not len(values):
-        return "— (too few seeds)"
-    low, high = float(values.min()), float(values.max())
-    return f"{low:.{digits}f}" if round(low, digits) == round(high, digits) else f"{low:.{digits}f}–{high:.{digits}f}"
-
-
-def _family_sentence(family: pd.DataFrame, phases: pd.DataFrame, scope: str) -> str:
-    """The primary family's verdicts on ``family`` (rows of :func:`primary_family`) in words; ``scope``
-    says which pools the Holm correction ran over."""
-    m, n = len(family), int(family["n_seeds"].min())
-    better = family[family["outcome"] == "better"]
-    worse = family[family["outcome"] == "worse"]
-    unclear = family[family["outcome"] == "could not tell"]
-    word = "Yes" if len(better) else ("No" if len(worse) == m else "Not shown")
-    parts = [
-        f"{word}. Primary test (the pool-level AUBC gain over random, averaged over query methods per seed; "
-        f"{n} seeds; Holm over {scope})"
-    ]
-    clauses = []
-    if len(better):
-        clauses.append(f"{len(better)} of {m} are better than random ({_named(better)})")
-    if len(worse):
-        clauses.append(f"{len(worse)} of {m} are worse ({_named(worse)})")
-    if len(unclear):
-        clauses.append(
-            f"for {len(unclear)} of {m} this study could not tell ({_named(unclear)}); at their Holm levels "
-            f"it could have detected gains of {value_range(unclear['detectable'])} AUBC with 80% power"
-        )
-    parts.append(": " + "; ".join(clauses) + ".")
-    if len(better):
-        best = better.loc[better["corrected_low"].idxmax()]
-        level = f"{100 * (1 - best['level']):.1f}% interval"
-        parts.append(
-            f" The best, by the lower end of its interval at its Holm level, is {best['init']}: "
-            f"{best['mean_diff']:+.3f} AUBC "
-            f"({interval(best['corrected_low'], best['corrected_high'], level)})."
-        )
-    else:
-        parts.append(" No pool is named the best: none is significantly better than random.")
-    shown = better if len(better) else family.sort_values("mean_diff", ascending=False).head(2)
-    split = []
-    for _, r in shown.iterrows():
-        ph = phases.loc[r["init"]]
-        ends = ph["advantage_ends_at"]
-        if np.isfinite(ends):
-            end = f"its gain's interval first includes 0 at {ends:.0f} labels"
-        elif np.isfinite(ph["cycle0_low"]):
-            end = "its gain's interval excludes 0 at every cycle"
-        else:
-            end = "too few seeds for an interval"
-        split.append(
-            f"{r['init']} gains {ph['cycle0_gain']:+.3f} at cycle 0 "
-            f"({interval(ph['cycle0_low'], ph['cycle0_high'])}) "
-            f"and {ph['al_phase_gain']:+.3f} over the AL phase (cycles ≥ 1: "
-            f"{interval(ph['al_phase_low'], ph['al_phase_high'])}); {end}"
-        )
-    parts.append(" Cold start against AL phase: " + "; ".join(split) + ".")
-    return "".join(parts)
-
-
-def _secondary_sentence(secondary: pd.DataFrame) -> str:
-    if not len(secondary):
-        return ""
-    counts = secondary["outcome"].value_counts()
-    return (
-        f" Secondary (per query method, Holm over the {len(secondary)} pool × query tests): "
-        f"{int(counts.get('better', 0))} better, {int(counts.get('worse', 0))} worse, could not tell for "
-        f"{int(counts.get('could not tell', 0))}; these tests could have detected gains of "
-        f"{value_range(secondary['detectable'])} AUBC with 80% power."
-    )
-
-
-def power_clause(power: dict) -> str:
-    """The design's power in words (:func:`design_power`)."""
-    return (
-        f"Design: {power['seeds']} seeds, {power['tests']} guided pools in the primary family; pooled paired SD "
-        f"of the pool-level AUBC gains {power['paired_sd']:.3f}; at the first Holm step (α/{power['tests']} = "
-        f"{power['level']:.4f}) the primary test detects a gain of {power['detectable']:.3f} AUBC with 80% "
-        f"power (noncentral t)."
-    )
-
-
-def _q3_sentence(correlations: pd.DataFrame) -> str:
-    properties = correlations[(correlations["role"] == "property")].dropna(subset=["rho_over_types"])
-    if not len(properties):
-        return "Pool properties vary too little across pool types to correlate, so the question is not answered here."
-    ranked = properties.assign(strength=properties["rho_over_types"].abs()).sort_values("strength", ascending=False)
-    top = ranked.iloc[0]
-    if not (np.isfinite(top["ci_low"]) and np.isfinite(top["ci_high"])):
-        holds = "no interval"
-    else:
-        holds = "its interval excludes 0" if top["ci_low"] > 0 or top["ci_high"] < 0 else "its interval includes 0"
-    within = (
-        f"within a pool type, across seeds, ρ = {top['rho_within_type']:+.2f} (p = {p_text(top['within_p'])})"
-        if np.isfinite(top["rho_within_type"])
-        else "within a pool type the correlation is undefined"
-    )
-    others = "; ".join(f"{r['label']} ρ = {r['rho_over_types']:+.2f}" for _, r in ranked.iloc[1:].iterrows())
-    text = (
-        f"Over {int(top['pool_types'])} pool types (each the mean over its seeds), the AL-phase gain over random "
-        f"(AUBC over cycles ≥ 1) goes with {top['label']} most closely "
-        f"(Spearman ρ = {top['rho_over_types']:+.2f}, "
-        f"{interval(top['ci_low'], top['ci_high'], '95% bootstrap CI over pool types', 2, 'too few pool types')}; "
-        f"{holds}; permutation p over the {int(top['pool_types'])} types {p_text(top['permutation_p'])}); {within}"
-        + (f"; {others}" if others else "")
-        + ". These are correlations between pool types, not causes."
-    )
-    consequence = correlations[(correlations["role"] == "consequence")].dropna(subset=["rho_over_types"])
-    for _, r in consequence.iterrows():
-        text += (
-            f" Cycle-0 accuracy (ρ over types {r['rho_over_types']:+.2f}) is a consequence of the pool and part "
-            f"of the AUBC, so it is shown apart, not offered as an explanation."
-        )
-    return text
-
-
-def answers(
-    results: pd.DataFrame, correlations: pd.DataFrame | None = None, baseline: str = BASELINE
-) -> dict[str, str]:
-    """The plan's three questions answered in words, generated from the numbers: questions 1 and 2 on the
-    primary family (question 2 on its self-supervised pools), question 3 on ``correlations``
-    (:func:`quality_correlations`)."""
-    family = primary_family(results, baseline)
-    secondary = secondary_family(results, baseline)
-    phases = phase_table(results, baseline).set_index("init")
-    out = {}
-    if not len(family):
-        out["q1"] = "No guided initial pool was run against the random one, so the question is not answered here."
-    else:
-        out["q1"] = (
-            _family_sentence(family, phases, f"the {len(family)} guided pools")
-            + _secondary_sentence(secondary)
-            + " "
-            + power_clause(design_power(results, baseline))
-        )
-    ssl = family[family["kind"] == "self-supervised"]
-    if not len(ssl):
-        out["q2"] = "No pool built from a self-supervised model was run, so the question is not answered here."
-    else:
-        # the same corrected tests (Holm over every guided pool), restricted to the self-supervised pools
-        scope = (
-            f"all {len(family)} guided pools, of which {len(ssl)} built from self-supervised models trained "
-            f"on U without labels"
-        )
-        out["q2"] = _family_sentence(ssl, phases, scope) + _secondary_sentence(
-            secondary[secondary["init"].isin(ssl["init"])]
-        )
-    if correlations is None or not len(correlations):
-        out["q3"] = (
-            "Pool properties were not measured (notebook 03 writes pool_quality.csv), so the question is not "
-            "answered here."
-        )
-    else:
-        out["q3"] = _q3_sentence(correlations)
+def best_against_runner_up(primary: pd.DataFrame, gains: pd.DataFrame) -> dict | None:
+    """The pool better than random with the highest lower end of its interval at its Holm level, against the
+    runner-up (the next guided pool by that lower end): the seed-paired t-test of their per-seed pool-level
+    AUBC gains (level α). A best pool is named only where it ``beats`` the runner-up here (None: no pool is
+    better than random)."""
+    better = primary[primary["outcome"] == "better"]
+    if not len(better):
+        return None
+    ranked = primary.sort_values("corrected_low", ascending=False, kind="stable")
+    best = better.loc[better["corrected_low"].idxmax()]
+    others = ranked[ranked["init"] != best["init"]]
+    out = {"best": best["init"], "runner_up": None, "beats": True}
+    if len(others):
+        runner = others.iloc[0]["init"]
+        per_seed = gains.pivot_table(index="seed", columns="init", values="gain")
+        test = paired_test((per_seed[best["init"]] - per_seed[runner]).dropna().to_numpy())
+        beats = bool(test["t_p"] < ALPHA and test["mean_diff"] > 0)
+        out.update({"runner_up": runner, "beats": beats, **{f"difference_{k}": v for k, v in test.items()}})
     return out
 
 
-def oracle_sentence(results: pd.DataFrame, baseline: str = BASELINE) -> str | None:
-    """Where the class-balanced oracle stands: its own gain over random, and each guided pool against it
-    at cycle 0 and over the AUBC (per-seed pool-level differences, Holm over the guided pools)."""
+def oracle_comparison(results: pd.DataFrame, gains: pd.DataFrame, baseline: str = BASELINE) -> dict | None:
+    """Where the class-balanced oracle stands: its own paired test against ``baseline`` (``own``), and each
+    guided pool against it at cycle 0 (``initial``) and over the AUBC (``aubc``): per-seed pool-level
+    differences, Holm over the guided pools (None without an oracle pool)."""
     oracles = [i for i in results["init"].unique() if pool_kind(i) == "oracle"]
     if not oracles:
         return None
     oracle = oracles[0]
-    own = paired_test(seed_gains(results, baseline).query("init == @oracle")["gain"].to_numpy())
-    text = (
-        f"Where the oracle stands: {oracle} (a random draw with equal counts per class; it reads the labels) "
-        f"gains {own['mean_diff']:+.3f} AUBC over random ({interval(own['ci_low'], own['ci_high'])})."
-    )
-    for metric, what in (("initial", "at cycle 0"), ("aubc", "over the whole AUBC")):
-        gains = seed_gains(results, oracle, metric)
+    out = {"init": oracle, "own": paired_test(gains.loc[gains["init"] == oracle, "gain"].to_numpy())}
+    for metric in ("initial", "aubc"):
         rows = [
             {"init": i, **paired_test(g["gain"].to_numpy())}
-            for i, g in gains.groupby("init")
+            for i, g in seed_gains(results, oracle, metric).groupby("init")
             if pool_kind(i) in GUIDED_KINDS
         ]
-        if not rows:
-            return text
-        family = with_holm(pd.DataFrame(rows))
-        above, below = family[family["outcome"] == "better"], family[family["outcome"] == "worse"]
-        said = []
-        if len(above):
-            said.append(f"{_named(above)} beat{'s' if len(above) == 1 else ''} it")
-        if len(below):
-            said.append(f"{_named(below)} fall{'s' if len(below) == 1 else ''} below it")
-        rest = len(family) - len(above) - len(below)
-        if rest:
-            said.append(f"for {rest} of {len(family)} guided pools this study could not tell")
-        text += f" {what[0].upper()}{what[1:]}, after Holm over the guided pools: " + "; ".join(said) + "."
-    return text
+        out[metric] = with_holm(pd.DataFrame(rows)) if rows else None
+    return out
 
 
-def collapse_sentence(quality: pd.DataFrame | None, results: pd.DataFrame, baseline: str = BASELINE) -> str | None:
-    """Why a pool collapses: the (up to 3) pools whose class coverage falls furthest below the random pool's on
-    average, with how many of their images come from one class and how many classes they cover (range over
-    seeds); "collapses" when the worst takes half of its pool or more from one class."""
+def collapse_table(quality: pd.DataFrame | None, gains: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame | None:
+    """Why a pool collapses: the (up to 3) pools whose class coverage falls furthest below the ``baseline``
+    pool's on average, then the baseline itself (``is_baseline``): per pool the range over seeds of its
+    size, of the images it takes from its largest class and of the classes it covers, its mean largest
+    class share and its mean AUBC gain (None without the pool-quality columns)."""
     if quality is None or not {"class_coverage", "max_class_share", "size", "n_classes"} <= set(quality.columns):
         return None
     q = quality[quality["init"].map(pool_kind) != "oracle"].assign(
@@ -593,80 +452,95 @@ def collapse_sentence(quality: pd.DataFrame | None, results: pd.DataFrame, basel
     )
     mean_coverage = q.groupby("init")["class_coverage"].mean().sort_values()
     reference = mean_coverage.get(baseline, np.nan)
-    low = [i for i in mean_coverage.index if i != baseline and np.isfinite(reference) and mean_coverage[i] < reference][
-        :3
-    ]
-    k = int(q["n_classes"].iloc[0])
-    gains = seed_gains(results, baseline).groupby("init")["gain"].mean()
-
-    def span(values: pd.Series) -> str:
-        return f"{values.min()}" if values.min() == values.max() else f"{values.min()}–{values.max()}"
-
-    if not low:
-        return (
-            f"No pool covers fewer classes than a random one: every pool covers on average as many of the {k} classes."
+    low = [i for i in mean_coverage.index if i != baseline and np.isfinite(reference) and mean_coverage[i] < reference]
+    mean_gain = gains.groupby("init")["gain"].mean()
+    rows = []
+    for init in [*low[:3], baseline]:
+        pools = q[q["init"] == init]
+        rows.append(
+            {
+                "init": init,
+                "is_baseline": init == baseline,
+                "n_classes": int(q["n_classes"].iloc[0]),
+                **{f"{c}_{end}": pools[c].agg(end) for c in ("size", "largest", "covered") for end in ("min", "max")},
+                "max_class_share": pools["max_class_share"].mean(),
+                "gain": mean_gain.get(init, np.nan),
+            }
         )
-    said = []
-    for init in low:
-        rows = q[q["init"] == init]
-        gain = f", AUBC gain {gains[init]:+.3f}" if init in gains.index else ""
-        said.append(
-            f"{init} takes {span(rows['largest'])} of its {span(rows['size'])} images from one class and "
-            f"covers {span(rows['covered'])} of {k} classes{gain}"
-        )
-    base = q[q["init"] == baseline]
-    worst = q[q["init"] == low[0]]["max_class_share"].mean()
-    lead = (
-        "Why a pool collapses: it concentrates on few classes."
-        if worst >= 0.5
-        else "The pools that cover fewer classes than a random one:"
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Everything the study's answers say, computed once from ``results.csv`` and ``pool_quality.csv``
+    (:func:`compute_verdict`); the words (:mod:`alnb.analysis.answers`), the front page's tables and
+    its figures are rendered from it.
+
+    ``primary``/``secondary``: the two families (:func:`with_holm` rows); ``power``: :func:`design_power`;
+    ``gains``: per-seed pool-level AUBC gains; ``phases``: :func:`phase_table`; ``by_cycle`` and ``ends``:
+    the gain curves and where their intervals first include 0; ``table``: :func:`verdict_table`; ``best``:
+    :func:`best_against_runner_up`; ``oracle``: :func:`oracle_comparison`; ``collapse``:
+    :func:`collapse_table`; ``correlations``: :func:`quality_correlations` (question 3); ``penalty``:
+    :func:`penalty_matrix`; ``full``: per (pool, query) AUBC and final accuracy with the secondary family's
+    Holm p and outcome; ``dataset``, ``train_images``: what the study ran on (for the seed-study paragraph)."""
+
+    baseline: str
+    primary: pd.DataFrame
+    secondary: pd.DataFrame
+    power: dict
+    gains: pd.DataFrame
+    phases: pd.DataFrame
+    by_cycle: pd.DataFrame
+    ends: pd.Series
+    table: pd.DataFrame
+    best: dict | None
+    oracle: dict | None
+    collapse: pd.DataFrame | None
+    correlations: pd.DataFrame | None
+    penalty: pd.DataFrame
+    full: pd.DataFrame
+    dataset: str
+    train_images: int | None
+
+
+def compute_verdict(
+    results: pd.DataFrame,
+    quality: pd.DataFrame | None = None,
+    dataset: str | None = None,
+    train_images: int | None = None,
+    baseline: str = BASELINE,
+) -> Verdict:
+    """The study's :class:`Verdict` from its ``results`` (and ``quality``: its ``pool_quality.csv``)."""
+    primary = primary_family(results, baseline)
+    secondary = secondary_family(results, baseline)
+    gains = seed_gains(results, baseline)
+    by_cycle = gain_curves(results, baseline)
+    phases = phase_table(results, baseline, by_cycle)
+    curve = curves.curve_columns(results)
+    full = (
+        curves.summary_table(results, baseline)
+        .drop(columns="t_p_holm")
+        .merge(secondary[[*curve, "p_holm", "outcome"]], on=curve, how="left")
     )
-    return f"{lead} {'; '.join(said)}; a random pool covers {span(base['covered'])} of {k} (range over seeds)."
-
-
-SEED_STUDY = (
-    "The seed study's authors concluded that a guided initial pool could not conclusively beat a random "
-    "one, and that pools chosen by VAE loss did help on CIFAR-100."
-)
-
-
-def seed_study_paragraph(results: pd.DataFrame, dataset: str, baseline: str = BASELINE) -> str:
-    """Where this study agrees with the seed study's stated conclusion and where it differs, from the primary
-    family, and why the comparison is limited."""
-    family = primary_family(results, baseline)
-    if not len(family):
-        return SEED_STUDY + " This study ran no guided pool, so it cannot be compared."
-    better = family[family["outcome"] == "better"]
-    if len(better):
-        first = (
-            f"Here, on {dataset}, {len(better)} of {len(family)} guided pools are better than random after Holm "
-            f"({_named(better)}): this differs from their first conclusion"
-        )
-    else:
-        first = (
-            f"Here, on {dataset}, none of {len(family)} guided pools is better than random after Holm: this "
-            f"agrees with their first conclusion"
-        )
-    vae = family[family["init"] == "vae"]
-    if len(vae):
-        r = vae.iloc[0]
-        verb = {
-            "better": "helps here too",
-            "worse": "is worse than random here",
-            "could not tell": "could not be told apart from random here",
-        }[r["outcome"]]
-        second = f"; top-B VAE ({r['mean_diff']:+.3f} AUBC, Holm p {p_text(r['p_holm'])}) {verb}"
-    else:
-        second = "; top-B VAE was not in this study's grid"
-    limit = (
-        " The comparison is limited: digits (8×8 greyscale images, 10 classes, about 1,300 training images, a "
-        "small CNN, tens to hundreds of labels) is not CIFAR-100 (32×32 colour images, 100 classes, 50,000 "
-        "training images, a ResNet, thousands of labels)."
-        if dataset == "digits"
-        else f" The comparison is limited to what {dataset} shares with CIFAR-100: the dataset, model and budgets "
-        f"differ."
+    return Verdict(
+        baseline=baseline,
+        primary=primary,
+        secondary=secondary,
+        power=design_power(primary, secondary),
+        gains=gains,
+        phases=phases,
+        by_cycle=by_cycle,
+        ends=advantage_ends(by_cycle),
+        table=verdict_table(primary, secondary, phases, gains, baseline),
+        best=best_against_runner_up(primary, gains),
+        oracle=oracle_comparison(results, gains, baseline),
+        collapse=collapse_table(quality, gains, baseline),
+        correlations=quality_correlations(quality, results, baseline) if quality is not None else None,
+        penalty=penalty_matrix(results),
+        full=full,
+        dataset=dataset if dataset is not None else str(results["dataset"].iloc[0]),
+        train_images=train_images,
     )
-    return f"{SEED_STUDY} {first}{second}.{limit}"
 
 
 CLUSTERING_PREFIXES = ("kmeans", "deepcluster")

@@ -145,13 +145,15 @@ class AblationParams:
     queries: list[str] = field(default_factory=lambda: ["random"])
     seeds: list[int] | None = None
 
-    def binned_pools(self) -> list[str]:
-        """Each of ``binned_tasks``: its top-B pool, then its binned pools."""
-        return [name for task in self.binned_tasks for name in (task, *(f"{task}_bin{n}" for n in self.bins))]
+    def binned_pools(self, tasks: list[str] | None = None) -> list[str]:
+        """Each of ``tasks`` (default: ``binned_tasks``): its top-B pool, then its binned pools."""
+        tasks = self.binned_tasks if tasks is None else tasks
+        return [name for task in tasks for name in (task, *(f"{task}_bin{n}" for n in self.bins))]
 
-    def allocation_pools(self) -> list[str]:
-        """Each clustering of ``allocations`` with equal, then with proportional allocation."""
-        return [f"{c}_{a}" for c in self.allocations for a in ("equal", "prop")]
+    def allocation_pools(self, clusterings: list[str] | None = None) -> list[str]:
+        """Each of ``clusterings`` (default: ``allocations``) with equal, then with proportional allocation."""
+        clusterings = self.allocations if clusterings is None else clusterings
+        return [f"{c}_{a}" for c in clusterings for a in ("equal", "prop")]
 
 
 @dataclass(frozen=True)

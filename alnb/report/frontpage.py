@@ -46,45 +46,11 @@ def _figure_html(fig, name: str, figures_dir: Path, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
-HEADINGS = {  # a column's heading on the front page, wherever it appears
-    "init": "initial pool",
-    "label": "property",
-    "ci_low": "95% CI low",
-    "ci_high": "95% CI high",
-    "mean_gain": "AUBC gain",
-    "aubc_gain": "AUBC gain",
-    "detectable": "detectable at 80% power",
-    "better": "better in",
-    "could not tell": "could not tell in",
-    "worse": "worse in",
-    "cycle0_gain": "cycle-0 gain",
-    "cycle0_low": "cycle-0 95% low",
-    "cycle0_high": "cycle-0 95% high",
-    "al_phase_gain": "AL-phase gain",
-    "al_phase_low": "AL-phase 95% low",
-    "al_phase_high": "AL-phase 95% high",
-    "aubc_from_cycle0": "of it, cycle 0",
-    "aubc_after_cycle0": "of it, the rest",
-    "advantage_ends_at": "interval first includes 0 at (labels)",
-    "pool_types": "pool types",
-    "rho_over_types": "ρ over types",
-    "permutation_p": "permutation p",
-    "rho_within_type": "ρ within type",
-    "within_p": "within-type p",
-    "aubc_mean": "AUBC mean",
-    "aubc_std": "AUBC std",
-    "final_mean": "final accuracy mean",
-    "final_std": "final accuracy std",
-    "aubc_vs_random": "AUBC − random",
-}
-
-
 def _table_html(table: pd.DataFrame, digits: int = 4, **headings: str) -> str:
-    """``table`` rounded and readable, its columns under :data:`HEADINGS` (``headings``: this table's own)."""
+    """``table`` rounded and readable, its columns under their readable headings (``headings``: this table's own)."""
     from alnb.analysis.readable import readable
 
-    shown = readable(table.rename(columns={**HEADINGS, **headings}), digits)
-    return shown.to_html(index=False, border=0)
+    return readable(table, digits, **headings).to_html(index=False, border=0)
 
 
 def _verdict_html(verdicts: pd.DataFrame) -> str:
@@ -160,22 +126,31 @@ initial pools {html.escape(", ".join(params.al.inits))}; query methods {html.esc
     return path
 
 
+def _train_images(params: StudyParams) -> int | None:
+    """The number of training images of a digits study (cheap to count: the set is bundled); None otherwise."""
+    if params.data.dataset != "digits":
+        return None
+    from alnb.data.datasets import load_dataset
+
+    return len(
+        load_dataset("digits", test_size=params.data.test_size, train_subset=params.data.train_subset).train_labels
+    )
+
+
 def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path) -> list[str]:
-    """The front page's sections computed from ``results`` (and ``pool_quality.csv`` when the study wrote it)."""
-    from alnb.analysis import curves, plots, verdict
+    """The front page's sections rendered from the study's one :class:`~alnb.analysis.verdict.Verdict`
+    (computed from ``results`` and ``pool_quality.csv`` when the study wrote it)."""
+    from alnb.analysis import answers, plots
     from alnb.analysis.readable import mark_oracles
+    from alnb.analysis.verdict import compute_verdict
     from alnb.methods.pools import pool_label
     from alnb.run.store import RunStore
 
     quality = RunStore(params.run_path).read_table("pool_quality")
-    correlations = verdict.quality_correlations(quality, results) if quality is not None else None
-    answers = verdict.answers(results, correlations)
-    power = verdict.design_power(results)
+    verdict = compute_verdict(results, quality, params.data.dataset, _train_images(params))
+    said = answers.answers(verdict)
     body = ["<h2>The three questions</h2>"]
-    body += [
-        f'<div class="answer"><b>{html.escape(QUESTIONS[q])}</b>{html.escape(answers[q])}</div>' for q in QUESTIONS
-    ]
-    verdicts = verdict.verdict_table(results)
+    body += [f'<div class="answer"><b>{html.escape(QUESTIONS[q])}</b>{html.escape(said[q])}</div>' for q in QUESTIONS]
     body += [
         "<h2>Primary family: verdict per initial pool</h2>",
         "<p>Declared in advance: one test per guided pool of its pool-level gain, the paired AUBC difference to "
@@ -187,39 +162,36 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
         "guided pool × query test. Cycle-0 gain: test accuracy before any query; AL-phase gain: AUBC over "
         "cycles ≥ 1 only. Oracle pools read the labels: their numbers stand beside, with no verdict (—); the "
         "random pool is the baseline (—: nothing to compare).</p>",
-        f"<p>{html.escape(verdict.power_clause(power))}</p>",
-        _verdict_html(mark_oracles(verdicts)),
+        f"<p>{html.escape(answers.power_clause(verdict.power))}</p>",
+        _verdict_html(mark_oracles(verdict.table)),
     ]
-    order = {init: row for row, init in enumerate(verdicts["init"])}  # the phase table follows the verdict's rows
-    phases = verdict.phase_table(results).sort_values(
-        "init", key=lambda s: s.map(order).fillna(len(order)), kind="stable"
-    )
+    order = {init: row for row, init in enumerate(verdict.table["init"])}  # the phase table follows the verdict's
+    phases = verdict.phases.sort_values("init", key=lambda s: s.map(order).fillna(len(order)), kind="stable")
     body += [
         "<h2>The cold start and the AL phase</h2>",
         "<p>Per pool, mean over seeds of the per-seed mean over query methods, with 95% t-intervals: the gain "
         "at cycle 0 (before any query), the AL-phase gain (the AUBC over cycles ≥ 1 only, from the labeled "
         "size after the first query to the last, divided by that range), and the full AUBC gain split exactly "
         "into what cycle 0 contributes through the first trapezoid and the rest. The last column is the first "
-        "labeled-set size at which the gain's 95% interval includes 0 (—: it excludes 0 at every cycle).</p>",
+        "labeled-set size at which the gain's uncorrected per-cycle 95% interval includes 0 (—: it excludes 0 "
+        "at every cycle).</p>",
         _phase_html(mark_oracles(phases)),
     ]
-    gains = verdict.gain_curves(results)
     body += [
         "<h2>Gain over random per cycle</h2>",
-        "<p>A ring marks where a pool's gain interval first includes 0: where its advantage (or "
-        "disadvantage) ends.</p>",
-        _figure_html(
-            plots.gain_curves(gains, ends=verdict.advantage_ends(gains)), "gain_curves", figures_dir, "gain curves"
-        ),
+        "<p>A ring marks the first cycle at which a pool's uncorrected per-cycle 95% interval of its gain "
+        "includes 0. It is a marker for the eye, not a test that the advantage (or disadvantage) has ended: "
+        "the intervals are not corrected over cycles or pools.</p>",
+        _figure_html(plots.gain_curves(verdict.by_cycle, ends=verdict.ends), "gain_curves", figures_dir, "gain curves"),
     ]
-    said = [s for s in (verdict.collapse_sentence(quality, results), verdict.oracle_sentence(results)) if s]
-    if said:
-        body += ["<h2>What the reader sees</h2>"] + [f"<p>{html.escape(s)}</p>" for s in said]
+    explained = [s for s in (answers.collapse_sentence(verdict), answers.oracle_sentence(verdict)) if s]
+    if explained:
+        body += ["<h2>What the reader sees</h2>"] + [f"<p>{html.escape(s)}</p>" for s in explained]
     body += [
         "<h2>The seed study beside this one</h2>",
-        f"<p>{html.escape(verdict.seed_study_paragraph(results, params.data.dataset))}</p>",
+        f"<p>{html.escape(answers.seed_study_paragraph(verdict))}</p>",
     ]
-    matrix = verdict.penalty_matrix(results).rename(index=pool_label, columns=pool_label)
+    matrix = verdict.penalty.rename(index=pool_label, columns=pool_label)
     body += [
         "<h2>Pairwise penalty matrix</h2>",
         "<p>After Lüth et al. (NeurIPS 2023): entry (row, column) is the share of (query method, cycle) points "
@@ -228,6 +200,7 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
         "not once per query method. A small column sum means a pool is rarely beaten.</p>",
         _figure_html(plots.penalty_heatmap(matrix), "penalty_matrix", figures_dir, "penalty matrix"),
     ]
+    correlations = verdict.correlations
     if correlations is not None and len(correlations):
         body += [
             "<h2>What makes a pool good (question 3)</h2>",
@@ -235,27 +208,21 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
             "between the type means (over seeds) of each property and of the AL-phase gain over random, with a "
             "95% bootstrap interval over pool types and an exact permutation p-value over them (with a handful "
             "of types the bootstrap interval can collapse onto ρ); beside it, the within-type ρ across seeds "
-            "(deviations from each type's means) and its p-value. Properties are measured in notebook 03 (pool_quality.csv); "
-            "cycle-0 accuracy is a consequence of the pool and part of the AUBC, shown apart. Correlation, not "
-            "cause. — : undefined (a property constant across the types or within them).</p>",
+            "(deviations from each type's means) and its p-value. Both p-values are also given after Holm over "
+            "the properties tested (cycle-0 accuracy is not in that family). <i>Pools measured</i>: every pool "
+            "of a type in the table; <i>pools in the within-type ρ</i>: those of types whose gain varies over "
+            "seeds (the random pool's own gain is 0 on every seed). Properties are measured in notebook 03 "
+            "(pool_quality.csv); cycle-0 accuracy is a consequence of the pool and part of the AUBC, shown "
+            "apart. Correlation, not cause. — : undefined (a property constant across the types or within "
+            "them).</p>",
             _table_html(correlations.drop(columns="property"), 3),
         ]
-    secondary = verdict.secondary_family(results)
-    full = (
-        curves.summary_table(results)
-        .drop(columns="t_p_holm")
-        .merge(
-            secondary[[*curves.curve_columns(results), "p_holm", "outcome"]],
-            on=curves.curve_columns(results),
-            how="left",
-        )
-    )
     body += [
         "<h2>Full table</h2>",
         "<p>Per initial pool and query method: AUBC and final accuracy (mean and std over seeds), the paired "
         "AUBC difference to random with its 95% interval, and the secondary family's Holm-adjusted p-value and "
         "outcome (Holm over every guided pool × query test). — : the random pool itself (no difference to "
         "itself) and oracle pools (a reference, not in the family).</p>",
-        _table_html(mark_oracles(full), p_holm="Holm p (secondary)"),
+        _table_html(mark_oracles(verdict.full), p_holm="Holm p (secondary)"),
     ]
     return body

@@ -5,7 +5,7 @@ FOLDER must hold class subfolders (``FOLDER/<class>/*.png|jpg``). It becomes an 
 FOLDER): random against the candidate methods as the initial pool of size B, then ``CYCLES`` cycles of B
 random queries, ``SEEDS`` seeds, a small CNN, SimCLR trained as :func:`alnb.select.embeddings.encoder_settings`
 sizes it. The study's notebooks 01-03 run it (papermill, as ``alnb study`` does) into ``<out>/simulate/``; the
-verdict is :func:`alnb.verdict.verdict_table` on its results (AUBC gain over random, 95% interval over seeds,
+verdict is the verdict table of :func:`alnb.analysis.verdict.compute_verdict` on its results (AUBC gain over random, 95% interval over seeds,
 Holm-corrected comparisons).
 """
 
@@ -89,12 +89,12 @@ def simulation_verdict(out: Path):
     """The verdict table of the simulated study in ``<out>/simulate`` (None when it was not run)."""
     import pandas as pd
 
-    from alnb.analysis.verdict import verdict_table
+    from alnb.analysis.verdict import compute_verdict
 
     results = simulation_folder(out) / "run" / "results.csv"
     if not results.is_file():
         return None
-    return verdict_table(pd.read_csv(results))
+    return compute_verdict(pd.read_csv(results)).table
 
 
 def verdict_sentence(table) -> str:
@@ -104,10 +104,12 @@ def verdict_sentence(table) -> str:
         return "No candidate method was compared with random."
     best = guided.sort_values("mean_gain", ascending=False).iloc[0]
     seeds = int(best["seeds"])
-    if best["better"] > 0:
-        claim = "and beats random in a Holm-corrected paired test"
+    if best["outcome"] == "better":
+        claim = "and beats random in the Holm-corrected primary test"
     elif best["ci_low"] > 0:
-        claim = "and its 95% interval excludes 0, though no Holm-corrected test is significant"
+        claim = "and its 95% interval excludes 0, though the Holm-corrected primary test is not significant"
+    elif best["ci_high"] < 0:
+        claim = "but its 95% interval lies wholly below 0: on this folder no method is shown to beat random"
     else:
         claim = "but its 95% interval includes 0: on this folder no method is shown to beat random"
     return (
