@@ -126,3 +126,42 @@ def test_class_statistics_share_one_scale_with_the_labeled_set_balance():
     cov = curves.class_coverage(pools, labels, 3).iloc[0]
     for column in ("class_coverage", "class_entropy", "max_class_share"):
         assert balance[column] == pytest.approx(cov[column])
+
+
+def test_reports_show_the_same_readable_headings():
+    from alnb.analysis.readable import readable
+
+    table = curves.summary_table(_results([0.05, 0.04, 0.06, 0.05, 0.05, 0.07]))
+    shown = readable(table.set_index("init"))
+    assert {"AUBC mean", "95% CI low", "Holm p", "query method"} <= set(shown.columns)
+    assert not {"aubc_mean", "t_p_holm", "ci_low"} & set(shown.columns) and shown.index.name == "initial pool"
+    assert readable(table, p_holm="Holm p (primary)", t_p_holm="Holm p (table)")["Holm p (table)"].notna().all()
+
+
+@pytest.mark.parametrize("height", [2.0, 8.0])
+def test_a_figure_title_sits_on_its_panels_whatever_the_height(height):
+    import matplotlib.pyplot as plt
+
+    from alnb.analysis.plots import TITLE_PAD, finish_figure
+
+    fig, axes = plt.subplots(1, 2, figsize=(6, height))
+    for ax in axes:
+        ax.set_title("panel")
+        ax.plot([0, 1], [0, 1])
+    finish_figure(fig, "test", "A title")
+    renderer = fig.canvas.get_renderer()
+    title_bottom = fig._suptitle.get_window_extent(renderer).y0
+    panels_top = max(ax.get_tightbbox(renderer).y1 for ax in axes)
+    assert (title_bottom - panels_top) / fig.dpi == pytest.approx(TITLE_PAD, abs=0.02)  # not 0.26 in at 2 in
+    plt.close(fig)
+
+
+def test_a_sub_study_family_holds_only_the_pools_it_names():
+    from alnb.analysis.conclusions import family_conclusion
+
+    base = _results([0.05, 0.04, 0.06, 0.05, 0.05, 0.07])
+    prop = base[base["init"] == "guided"].assign(init="kmeans_prop")
+    other = base[base["init"] == "guided"].assign(init="kmeans_simclr_equal")
+    rows = pd.concat([base.assign(init=base["init"].replace("guided", "kmeans_equal")), prop, other])
+    said = family_conclusion(rows, "Proportional against equal", "kmeans_equal", inits=["kmeans_equal", "kmeans_prop"])
+    assert "Holm over the 1 comparisons with kmeans_equal" in said and "kmeans_simclr" not in said

@@ -82,6 +82,9 @@ def test_front_page_states_the_primary_family_the_phases_and_question_3_without_
         assert heading in text
     assert "Holm over the 3 guided pools" in text and "detects a gain of" in text
     assert "Why a pool collapses" in text and "Where the oracle stands" in text and "not CIFAR-100" in text
+    assert "1,348 training images" in text and "about 1,300" not in text  # digits' train split at test_size 0.25
+    assert "uncorrected per-cycle 95% interval" in text and "where its advantage (or disadvantage) ends" not in text
+    assert "pools in the within-type ρ" in re.findall(r"<th>([^<]*)</th>", page)
     assert "pool types" in text and "not causes" in text
     assert "Wilcoxon" not in text and "wilcoxon_p" not in text  # never shown: an empty column is left out
     headings = re.findall(r"<th>([^<]*)</th>", page)

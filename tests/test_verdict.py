@@ -257,3 +257,84 @@ def test_compare_runs_reads_two_run_directories(tmp_path):
     a, b = RunStore(tmp_path / "mnist").results(), RunStore(tmp_path / "tiny").results()
     table = verdict.compare_runs(a, b, ("mnist", "tiny")).set_index("init")
     assert table.loc["kmeans_prop", "mnist_seeds"] == 3 and table.loc["kmeans_prop", "difference"] > 0.05
+
+
+def test_no_best_is_named_when_it_does_not_beat_the_runner_up():
+    # two pools clearly better than random whose per-seed gains differ only by ±0.001: no test separates them
+    first = [0.030, 0.041, 0.025, 0.036, 0.029, 0.033]
+    second = [g + d for g, d in zip(first, [0.001, -0.001, 0.001, -0.001, 0.001, -0.002])]
+    q1 = _said(_grid({"maxherding": first, "typiclust": second}))["q1"]
+    assert "2 of 2 are better than random" in q1
+    assert "No pool is named the best" in q1 and "cannot be told apart from the runner-up" in q1
+    assert "The best, by" not in q1
+
+
+def test_a_gain_made_at_cycle_zero_is_called_a_cold_start_effect_first():
+    # +0.2 at cycle 0, then gains of either sign that average 0 over the AL phase; 6 seeds, 2 pools
+    signs = np.array([1, -1, 1, -1, 1, -1])[:, None] * np.array([0.01, -0.01, 0.005])[None, :]
+    wobble = np.linspace(-0.002, 0.002, 6)
+    gains = {
+        "kmeans_equal": np.column_stack([0.2 + wobble, signs]),
+        "typiclust": np.column_stack([0.18 + wobble, -signs]),
+    }
+    q1 = _said(_phase_grid(gains))["q1"]
+    first_sentence = q1.split(". ")[0]
+    assert first_sentence.startswith("Yes, but as a cold-start effect: 2 of 2 guided pools beat random")
+    assert "of each of their gains is the cycle-0 segment" in q1 and "no guided pool is better after Holm" in q1
+
+
+def test_question_2_names_the_family_its_numbers_come_from_and_what_it_isolates():
+    q2 = _said(_grid(PRIMARY_GAINS))["q2"]  # typiclust and rotation: 2 self-supervised pools of 3, 2 queries
+    assert "Holm over all 6 guided pool × query tests, of which these are 4" in q2
+    assert "It does not isolate self-supervision" in q2
+
+
+def test_question_3_corrects_over_properties_and_never_reads_a_collapsed_interval():
+    # 3 pool types whose every property rises with the gain: a tie at |ρ| = 1, and a bootstrap over 3 types
+    # whose resamples that have a ρ all give +1 (the interval collapses onto ρ)
+    gains = {"kmeans_equal": [0.05, 0.06, 0.04, 0.05], "rotation": [-0.03, -0.02, -0.04, -0.03]}
+    level = {"random": 0.8, "kmeans_equal": 1.0, "rotation": 0.5}
+    quality = pd.DataFrame(
+        [
+            {"init": i, "seed": s, "class_coverage": c, "class_entropy": c / 2 + 0.01 * s}
+            for i, c in level.items()
+            for s in range(4)
+        ]
+    )
+    results = _grid(gains)
+    found = verdict.compute_verdict(results, quality)
+    corr = found.correlations.set_index("property")
+    tested = corr[corr["role"] == "property"]
+    assert list(tested["permutation_p_holm"]) == pytest.approx(list(np.minimum(1, 2 * tested["permutation_p"])))
+    assert (corr["pools"] == 12).all() and (corr["within_pools"] == 8).all()  # random's gain is 0 on every seed
+    row = corr.loc["class_coverage"]
+    assert row["ci_low"] == row["ci_high"] == pytest.approx(1.0)
+    q3 = answers.answers(found)["q3"]
+    assert "interval excludes 0" not in q3 and "has collapsed onto ρ" in q3
+    assert "a tie at |ρ| = 1.00" in q3 and "most closely" not in q3
+    assert "after Holm over the 2 properties tested" in q3
+
+
+def test_library_statistics_give_the_numbers_of_the_hand_written_ones():
+    from scipy import stats
+    from statsmodels.stats.power import TTestPower
+
+    from alnb.analysis.stats import correlation_over_groups
+
+    # the bootstrap: scipy's paired resampling draws the same indices as rng.integers did; percentile interval
+    x, y = np.array([0.1, 0.4, 0.3, 0.9, 0.7]), np.array([0.0, 0.2, 0.5, 0.6, 0.65])
+    rng = np.random.default_rng(0)
+    by_hand = []
+    for i in rng.integers(0, 5, (2000, 5)):
+        by_hand.append(stats.spearmanr(x[i], y[i]).statistic if np.ptp(x[i]) and np.ptp(y[i]) else np.nan)
+    result = correlation_over_groups(x, y, np.arange(5))
+    assert [result["between_low"], result["between_high"]] == pytest.approx(np.nanpercentile(by_hand, [2.5, 97.5]))
+    # the permutation test: exact over the 5! orderings, as counted by hand
+    import itertools
+
+    rho = stats.spearmanr(x, y).statistic
+    hits = [abs(stats.spearmanr(x, y[list(o)]).statistic) >= abs(rho) - 1e-12 for o in itertools.permutations(range(5))]
+    assert result["between_p"] == pytest.approx(np.mean(hits))
+    # the power: where statsmodels' TTestPower is defined it gives the same detectable difference
+    effect = TTestPower().solve_power(nobs=22, alpha=0.05 / 4, power=0.8)
+    assert detectable_difference(0.023, 22, 0.05 / 4) == pytest.approx(effect * 0.023, rel=1e-6)

@@ -62,7 +62,7 @@ def _best_sentence(best: dict | None) -> str:
     if best is None:
         return " No pool is named the best: none is significantly better than random."
     if best["runner_up"] is None:
-        return f" {best['best']} is the only guided pool, so no best is named among several."
+        return f" {best['best']} is the only pool here, so no best is named among several."
     difference = (
         f"paired difference {best['difference_mean_diff']:+.3f} AUBC "
         f"({interval(best['difference_ci_low'], best['difference_ci_high'])}), paired t-test p "
@@ -79,9 +79,11 @@ def _best_sentence(best: dict | None) -> str:
     )
 
 
-def _family_sentence(verdict: Verdict, family: pd.DataFrame, scope: str, headline: str | None = None) -> str:
-    """The primary family's verdicts on ``family`` (rows of ``verdict.primary``) in words; ``scope`` says which
-    pools the Holm correction ran over; ``headline`` replaces the one-word answer."""
+def _family_sentence(
+    verdict: Verdict, family: pd.DataFrame, scope: str, kind: str = "guided", headline: str | None = None
+) -> str:
+    """The primary family's verdicts on ``family`` (rows of ``verdict.primary``, its ``kind`` of pools) in words;
+    ``scope`` says which pools the Holm correction ran over; ``headline`` replaces the one-word answer."""
     phases = verdict.phases.set_index("init")
     m, n = len(family), int(family["n_seeds"].min())
     better = family[family["outcome"] == "better"]
@@ -103,8 +105,7 @@ def _family_sentence(verdict: Verdict, family: pd.DataFrame, scope: str, headlin
             f"it could have detected gains of {value_range(unclear['detectable'])} AUBC with 80% power"
         )
     parts.append(": " + "; ".join(clauses) + ".")
-    best = verdict.best if verdict.best and verdict.best["best"] in set(family["init"]) else None
-    parts.append(_best_sentence(best))
+    parts.append(_best_sentence(verdict.best[kind]))
     shown = better if len(better) else family.sort_values("mean_diff", ascending=False).head(2)
     split = []
     for _, r in shown.iterrows():
@@ -227,7 +228,7 @@ def answers(verdict: Verdict) -> dict[str, str]:
     else:
         better = family[family["outcome"] == "better"]
         out["q1"] = (
-            _family_sentence(verdict, family, f"the {len(family)} guided pools", _cold_start(verdict, better))
+            _family_sentence(verdict, family, f"the {len(family)} guided pools", headline=_cold_start(verdict, better))
             + _secondary_sentence(secondary, len(secondary))
             + " "
             + power_clause(verdict.power)
@@ -242,7 +243,7 @@ def answers(verdict: Verdict) -> dict[str, str]:
             f"on U without labels"
         )
         out["q2"] = (
-            _family_sentence(verdict, ssl, scope)
+            _family_sentence(verdict, ssl, scope, "self-supervised")
             + _secondary_sentence(secondary[secondary["init"].isin(ssl["init"])], len(secondary))
             + SELF_SUPERVISED_SCOPE
         )

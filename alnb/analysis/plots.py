@@ -21,13 +21,24 @@ FIGURES_ENV, NOTEBOOK_ENV = "ALNB_FIGURES_DIR", "ALNB_NOTEBOOK"
 _saved: dict[str, int] = {}
 
 
+TITLE_PAD = 0.06  # inches above and below a figure's title
+LAYOUT_PAD = 1.08  # tight_layout's padding around the panels, in font sizes (its default)
+
+
 def finish_figure(fig: plt.Figure, name: str, title: str | None, right: float = 1.0) -> plt.Figure:
     """Title the figure, lay it out (up to ``right``, leaving room for a figure legend) and, under
     ``alnb study``, save it as PNG and SVG."""
+    top, tall = 1.0, fig.get_figheight()
     if title:
-        fig.suptitle(title, fontsize=12)
-    top = 1 - 0.45 / fig.get_figheight() if title else 1  # room for the title however tall the figure
-    fig.tight_layout(rect=(0, 0, right, top))
+        text = fig.suptitle(title, fontsize=12, y=1 - TITLE_PAD / tall, va="top")
+        text.set_in_layout(False)  # its room is measured here; tight_layout would add its pad on top of it
+        height = text.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi  # inches
+        # tight_layout keeps its own pad below the rect's top; the panels' top then sits TITLE_PAD under the title
+        pad = LAYOUT_PAD * plt.rcParams["font.size"] / 72
+        top = min(1.0, 1 - (2 * TITLE_PAD + height - pad) / tall)
+    fig.tight_layout(pad=LAYOUT_PAD, rect=(0, 0, right, top))
+    if title:
+        text.set_in_layout(True)  # a saved figure's tight bounding box must hold the title
     folder = os.environ.get(FIGURES_ENV)
     if folder:
         stem = f"{os.environ.get(NOTEBOOK_ENV, 'figure')}_{name}"

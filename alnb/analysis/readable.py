@@ -77,7 +77,9 @@ def with_headings(table: pd.DataFrame, **headings: str) -> pd.DataFrame:
     """``table`` with its columns and index levels under :data:`HEADINGS` (``headings``: this table's own)."""
     names = {**HEADINGS, **headings}
     shown = table.rename(columns=names)
-    return shown.rename_axis(index=[names.get(n, n) if isinstance(n, str) else n for n in shown.index.names])
+    rename = [names.get(n, n) if isinstance(n, str) else n for n in shown.index.names]
+    columns = [names.get(n, n) if isinstance(n, str) else n for n in shown.columns.names]
+    return shown.rename_axis(index=rename).rename_axis(columns=columns)
 
 
 def readable(table: pd.DataFrame, digits: int = 4, **headings: str) -> pd.DataFrame:

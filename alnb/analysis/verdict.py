@@ -479,7 +479,7 @@ class Verdict:
     ``primary``/``secondary``: the two families (:func:`with_holm` rows); ``power``: :func:`design_power`;
     ``gains``: per-seed pool-level AUBC gains; ``phases``: :func:`phase_table`; ``by_cycle`` and ``ends``:
     the gain curves and where their intervals first include 0; ``table``: :func:`verdict_table`; ``best``:
-    :func:`best_against_runner_up`; ``oracle``: :func:`oracle_comparison`; ``collapse``:
+    :func:`best_against_runner_up` among all guided pools (``guided``) and among the self-supervised ones; ``oracle``: :func:`oracle_comparison`; ``collapse``:
     :func:`collapse_table`; ``correlations``: :func:`quality_correlations` (question 3); ``penalty``:
     :func:`penalty_matrix`; ``full``: per (pool, query) AUBC and final accuracy with the secondary family's
     Holm p and outcome; ``dataset``, ``train_images``: what the study ran on (for the seed-study paragraph)."""
@@ -493,7 +493,7 @@ class Verdict:
     by_cycle: pd.DataFrame
     ends: pd.Series
     table: pd.DataFrame
-    best: dict | None
+    best: dict[str, dict | None]
     oracle: dict | None
     collapse: pd.DataFrame | None
     correlations: pd.DataFrame | None
@@ -532,7 +532,10 @@ def compute_verdict(
         by_cycle=by_cycle,
         ends=advantage_ends(by_cycle),
         table=verdict_table(primary, secondary, phases, gains, baseline),
-        best=best_against_runner_up(primary, gains),
+        best={
+            "guided": best_against_runner_up(primary, gains),
+            "self-supervised": best_against_runner_up(primary[primary["kind"] == "self-supervised"], gains),
+        },
         oracle=oracle_comparison(results, gains, baseline),
         collapse=collapse_table(quality, gains, baseline),
         correlations=quality_correlations(quality, results, baseline) if quality is not None else None,
