@@ -5,8 +5,8 @@ FOLDER must hold class subfolders (``FOLDER/<class>/*.png|jpg``). It becomes an 
 FOLDER): random against the candidate methods as the initial pool of size B, then ``CYCLES`` cycles of B
 random queries, ``SEEDS`` seeds, a small CNN, SimCLR trained as :func:`alnb.select.embeddings.encoder_settings`
 sizes it. The study's notebooks 01-03 run it (papermill, as ``alnb study`` does) into ``<out>/simulate/``; the
-verdict is the verdict table of :func:`alnb.analysis.verdict.compute_verdict` on its results (AUBC gain over random, 95% interval over seeds,
-Holm-corrected comparisons).
+verdict is the table of :func:`alnb.analysis.verdict.compute_verdict` on its results (AUBC gain over random, 95%
+interval over seeds, Holm-corrected comparisons).
 """
 
 from __future__ import annotations
