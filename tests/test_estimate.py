@@ -107,3 +107,15 @@ def test_estimate_prints_the_designs_detectable_difference_from_a_pilot_sd(tiny_
     assert primary.split()[-4:] == ["2", "10", "0.0250", f"{detectable_difference(0.023, 10, 0.025):.4f}"]
     assert "needs 16 seeds at this SD (the design has 10)" in out and "misses the target" in out
     assert main(["estimate", str(tiny_file), "--pilot-sd", "-1"]) == 2
+
+
+def test_the_statistics_doc_design_command_runs_as_written(capsys, monkeypatch):
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "docs" / "statistics.md").read_text()
+    command = re.search(r"`python -m alnb (estimate [^`]*)`", text).group(1).split()
+    monkeypatch.chdir(root)
+    assert main(command) == 0
+    assert "the primary family meets the target" in capsys.readouterr().out
