@@ -16,6 +16,7 @@ from alnb.data.datasets import SUBSET_SEED, load_dataset, subset_counts
 from alnb.methods.pretext import load_result
 from alnb.report.render import run_study
 from alnb.run.estimate import report
+from alnb.run.protocol import protocol
 from alnb.run.study import Study
 from alnb.run.validation import load_params, params_from_dict
 
@@ -48,16 +49,20 @@ def small_study(tmp_path: Path, **pretext) -> dict:
 
 def test_pretext_arch_auto_trains_small_cnn_encoders_beside_a_small_cnn(tmp_path):
     study = Study(params_from_dict(small_study(tmp_path), tmp_path))
-    assert study.dataset.image_size == 32 and study.pretext_arch == "smallcnn"  # auto alone would be resnet18
-    rotation = study.pretext(0, "rotation")
+    assert (
+        study.representations.dataset.image_size == 32 and study.representations.pretext_arch == "smallcnn"
+    )  # auto alone would be resnet18
+    rotation = study.representations.self_supervised(0, "rotation")
     assert rotation.settings["arch"] == "smallcnn"
     assert any(k.startswith("encoder.layers.") for k in rotation.state_dict)
     assert not any("conv1" in k for k in rotation.state_dict)  # no ResNet18 layer
-    assert any(k.startswith("layers.") for k in study.deepcluster(0).state_dict)
+    assert any(
+        k.startswith("encoder.layers.") for k in study.representations.self_supervised(0, "deepcluster").state_dict
+    )
     explicit = Study(params_from_dict(small_study(tmp_path, arch="resnet18"), tmp_path))
-    assert explicit.pretext_arch == "resnet18" and explicit._pretext_folder(0, "rotation") != study._pretext_folder(
+    assert explicit.representations.pretext_arch == "resnet18" and explicit.representations._pretext_folder(
         0, "rotation"
-    )  # the cache keys on the resolved architecture
+    ) != study.representations._pretext_folder(0, "rotation")  # the cache keys on the resolved architecture
 
 
 def test_check_notes_an_encoder_that_differs_from_the_classifier_on_purpose(tmp_path, capsys):
@@ -120,9 +125,9 @@ def test_train_subset_is_checked_and_recorded(tmp_path):
             {**raw, "data": {**raw["data"], "train_subset": 20}, "al": {**raw["al"], "cycles": 3}}, tmp_path
         )
     study = Study(params_from_dict({**raw, "data": {**raw["data"], "train_subset": 100}}, tmp_path))
-    assert study.protocol()["data"]["train_subset"] == 100
-    assert "train_subset" not in Study(params_from_dict(raw, tmp_path)).protocol()["data"]
-    assert "cache_dir" not in study.protocol()["data"]
+    assert protocol(study.params)["data"]["train_subset"] == 100
+    assert "train_subset" not in protocol(params_from_dict(raw, tmp_path))["data"]
+    assert "cache_dir" not in protocol(study.params)["data"]
 
 
 def cpu_params_on_small_files(tmp_path: Path) -> dict:

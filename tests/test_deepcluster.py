@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from alnb.data.datasets import load_dataset
+from alnb.methods.pretext import load_result, save_result, train_self_supervised
 from alnb.methods.pretext.deepcluster import (
     _cluster,
     _random_translation,
@@ -36,6 +37,19 @@ def test_deepcluster_is_deterministic_and_k_valued():
     assert all(torch.equal(first.state_dict[k], second.state_dict[k]) for k in first.state_dict)
     other = train_deepcluster(images, 4, seed=4, epochs=2, batch_size=32)
     assert not all(torch.equal(first.state_dict[k], other.state_dict[k]) for k in first.state_dict)
+
+
+def test_deepcluster_shares_the_interface_and_cache_of_every_self_supervised_model(tmp_path):
+    images = tiny_digits(40)
+    result = train_self_supervised("deepcluster", images, 0, n_classes=3, epochs=1, batch_size=20)
+    assert result.task == "deepcluster" and result.losses is None and result.assignments.shape == (40,)
+    backbone = SmallCNN(1, 8)
+    backbone.load_state_dict(result.encoder_state())  # what model.init: deepcluster loads into a classifier
+    assert load_result(tmp_path / "dc") is None
+    loaded = load_result(save_result(result, tmp_path / "dc"))
+    assert loaded.losses is None and np.array_equal(loaded.assignments, result.assignments)
+    assert np.array_equal(loaded.embeddings, result.embeddings) and loaded.history[0]["epoch"] == 0
+    assert all(torch.equal(loaded.state_dict[k], v) for k, v in result.state_dict.items())
 
 
 def test_deepcluster_leaves_global_rng_alone():

@@ -35,7 +35,7 @@ def tiny_params(run_dir, inits=("random",), queries=("random", "entropy"), seeds
 
 def run_tables(params) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     study = Study(params)
-    study.run(progress=False)
+    study.grid.run(progress=False)
     return (
         pd.read_csv(study.store.root / "results.csv").drop(columns=TIMINGS),
         pd.read_csv(study.store.root / "labeled.csv"),
@@ -91,10 +91,10 @@ def test_initial_pools_depend_on_seed_and_init_but_not_on_the_query(tmp_path):
     seeds = (0, 1, 2)
     study = Study(tiny_params(tmp_path / "a", queries=("random",), seeds=seeds))
     other = Study(tiny_params(tmp_path / "b", queries=("entropy", "margin"), seeds=seeds))
-    pools = {s: study.build_initial_pool("random", s) for s in seeds}
+    pools = {s: study.pools.build_one("random", s) for s in seeds}
     for s in seeds:
-        assert np.array_equal(pools[s], other.build_initial_pool("random", s))
-        assert np.array_equal(pools[s], study.build_initial_pool("random", s))
+        assert np.array_equal(pools[s], other.pools.build_one("random", s))
+        assert np.array_equal(pools[s], study.pools.build_one("random", s))
     assert len({frozenset(p) for p in pools.values()}) == len(seeds)
-    assert not np.array_equal(study.splits(0).val, study.splits(1).val)
-    assert np.array_equal(study.build_initial_pool("rotation", 0), other.build_initial_pool("rotation", 0))
+    assert not np.array_equal(study.representations.splits(0).val, study.representations.splits(1).val)
+    assert np.array_equal(study.pools.build_one("rotation", 0), other.pools.build_one("rotation", 0))

@@ -195,8 +195,8 @@ def test_study_on_a_read_only_folder_of_pngs_runs_end_to_end(tmp_path, user_cach
     params_file.write_text(yaml.safe_dump(raw))
     try:  # what the notebooks call, in this process: the pools and the AL grid
         study = Study.load(params_file)
-        study.build_initial_pools()
-        study.run(progress=False)
+        study.pools.build()
+        study.grid.run(progress=False)
     finally:
         for folder in [root, *root.rglob("*")]:
             if folder.is_dir():

@@ -6,43 +6,26 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from helpers import make_study
 
 from alnb.data.datasets import Splits
-from alnb.methods.pretext import DeepClusterResult, PretextResult
+from alnb.methods.pretext import PretextResult
 from alnb.methods.query.base import QueryMethod
 from alnb.models.training import ImageTensors, train_classifier
 from alnb.run import loop
 from alnb.run.loop import SelectionError, check_splits, check_training_set, run_trial
-from alnb.run.study import Study
-from alnb.run.validation import params_from_dict
 
-FAST = {
-    "training": {"batch_size": 32, "min_samples_per_epoch": 64, "max_epochs": 3, "patience": 2},
-    "executor": {"kind": "serial", "threads": 1},
-}
-
-
-def make_study(tmp_path, **al) -> Study:
-    al = {"initial_size": 20, "budget": 10, "cycles": 2, "seeds": [0], "queries": ["random"], **al}
-    return Study(
-        params_from_dict(
-            {
-                "run_dir": str(tmp_path / "run"),
-                "device": "cpu",
-                "al": al,
-                "pretext": {"tasks": ["rotation", "vae"]},
-                **FAST,
-            }
-        )
-    )
+PRETEXT = {"tasks": ["rotation", "vae"]}
 
 
 def test_splits_are_disjoint_and_cover_the_train_split(tmp_path):
-    study = make_study(tmp_path)
+    study = make_study(tmp_path, pretext=PRETEXT)
     for seed in (0, 1):
-        splits = study.splits(seed)
+        splits = study.representations.splits(seed)
         assert not np.intersect1d(splits.pool, splits.val).size
-        assert np.array_equal(np.sort(np.concatenate([splits.pool, splits.val])), np.arange(study.dataset.n_train))
+        assert np.array_equal(
+            np.sort(np.concatenate([splits.pool, splits.val])), np.arange(study.representations.dataset.n_train)
+        )
 
 
 def test_check_splits_and_training_set_reject_leaks():
@@ -64,39 +47,37 @@ def test_check_splits_and_training_set_reject_leaks():
 
 
 def test_pretext_models_and_pool_features_see_only_u(tmp_path, monkeypatch):
-    study = make_study(tmp_path)
-    pool = study.splits(0).pool
+    study = make_study(tmp_path, pretext=PRETEXT)
+    pool = study.representations.splits(0).pool
     seen = []
 
-    def spy_train_pretext(task, images, seed, device, **settings):
+    def spy_train(task, images, seed, device, *, n_classes, **settings):
         seen.append((task, images.clone()))
         n = len(images)
+        if task == "deepcluster":
+            return PretextResult(task, None, np.zeros((n, 3), np.float32), [], {}, {}, {}, np.arange(n) % n_classes)
         return PretextResult(
             task, np.linspace(0, 1, n), np.random.default_rng(0).random((n, 4), dtype=np.float32), [], {}, {}, {}
         )
 
-    def spy_train_deepcluster(images, n_clusters, seed, device, **settings):
-        seen.append(("deepcluster", images.clone()))
-        n = len(images)
-        return DeepClusterResult(np.arange(n) % n_clusters, np.zeros((n, 3), np.float32))
-
-    monkeypatch.setattr("alnb.run.workspace.train_pretext", spy_train_pretext)
-    monkeypatch.setattr("alnb.run.workspace.train_deepcluster", spy_train_deepcluster)
-    ctx = study.pool_context(0, "rotation", 20)
+    monkeypatch.setattr("alnb.run.representations.train_self_supervised", spy_train)
+    ctx = study.pools.context(0, "rotation", 20)
     assert np.array_equal(ctx.candidates, pool)
     assert ctx.scores("rotation").shape == (len(pool),) and ctx.features("vae").shape == (len(pool), 4)
     assert ctx.clusters("deepcluster").shape == (len(pool),) and ctx.features("deepcluster").shape == (len(pool), 3)
     assert [task for task, _ in seen] == ["rotation", "vae", "deepcluster"]
     for _, images in seen:
-        assert torch.equal(images, study.dataset.train_images[torch.from_numpy(pool)])
+        assert torch.equal(images, study.representations.dataset.train_images[torch.from_numpy(pool)])
     pixels = ctx.features("pixels")
-    assert np.allclose(pixels, study.dataset.train_images[torch.from_numpy(pool)].reshape(len(pool), -1) / 255.0)
+    assert np.allclose(
+        pixels, study.representations.dataset.train_images[torch.from_numpy(pool)].reshape(len(pool), -1) / 255.0
+    )
     assert ctx.features("pca").shape[0] == len(pool)
 
 
 def test_training_sees_l_inside_u_and_validates_on_val_only(tmp_path, monkeypatch):
-    study = make_study(tmp_path)
-    splits = study.splits(0)
+    study = make_study(tmp_path, pretext=PRETEXT)
+    splits = study.representations.splits(0)
     calls, contexts = [], []
 
     def spy_train(data, train_idx, val_idx, *args, **kwargs):
@@ -111,9 +92,9 @@ def test_training_sees_l_inside_u_and_validates_on_val_only(tmp_path, monkeypatc
 
     monkeypatch.setattr(loop, "train_classifier", spy_train)
     result = run_trial(
-        study.tensors,
+        study.representations.tensors,
         splits,
-        study.initial_pool("random", 0),
+        study.pools.indices("random", 0),
         QueryMethod("spy", spy_query),
         study.params,
         0,
@@ -132,16 +113,18 @@ def test_training_sees_l_inside_u_and_validates_on_val_only(tmp_path, monkeypatc
 
 def test_early_stopping_never_reads_the_test_set(tmp_path):
     """Replacing the test images and labels by noise leaves the trained weights and the chosen epoch unchanged."""
-    study = make_study(tmp_path)
-    splits = study.splits(0)
-    train_idx = np.array(study.initial_pool("random", 0))
-    data = ImageTensors(study.dataset, torch.device("cpu"))
+    study = make_study(tmp_path, pretext=PRETEXT)
+    splits = study.representations.splits(0)
+    train_idx = np.array(study.pools.indices("random", 0))
+    data = ImageTensors(study.representations.dataset, torch.device("cpu"))
     noise = torch.Generator().manual_seed(1)
     scrambled = ImageTensors(
         dataclasses.replace(
-            study.dataset,
-            test_images=torch.randint(0, 256, study.dataset.test_images.shape, dtype=torch.uint8, generator=noise),
-            test_labels=torch.randint(0, 10, study.dataset.test_labels.shape, generator=noise),
+            study.representations.dataset,
+            test_images=torch.randint(
+                0, 256, study.representations.dataset.test_images.shape, dtype=torch.uint8, generator=noise
+            ),
+            test_labels=torch.randint(0, 10, study.representations.dataset.test_labels.shape, generator=noise),
         ),
         torch.device("cpu"),
     )
@@ -157,15 +140,19 @@ def test_early_stopping_never_reads_the_test_set(tmp_path):
 
 
 def test_loop_rejects_pools_with_validation_indices_or_the_wrong_size(tmp_path):
-    study = make_study(tmp_path)
-    splits = study.splits(0)
-    pool = study.initial_pool("random", 0)
+    study = make_study(tmp_path, pretext=PRETEXT)
+    splits = study.representations.splits(0)
+    pool = study.pools.indices("random", 0)
     cheat = np.concatenate([pool[:-1], splits.val[:1]])
     first = QueryMethod("first", lambda ctx: ctx.unlabeled[: ctx.budget])
     with pytest.raises(SelectionError, match="outside the unlabeled pool"):
-        run_trial(study.tensors, splits, cheat, first, study.params, 0, 10, False, {"init": "cheat"})
+        run_trial(study.representations.tensors, splits, cheat, first, study.params, 0, 10, False, {"init": "cheat"})
     with pytest.raises(SelectionError, match="returned 19 indices, the budget is 20"):  # e.g. a stale pools file
-        run_trial(study.tensors, splits, pool[:-1], first, study.params, 0, 10, False, {"init": "stale"})
+        run_trial(
+            study.representations.tensors, splits, pool[:-1], first, study.params, 0, 10, False, {"init": "stale"}
+        )
     overlapping = Splits(pool=splits.pool, val=np.concatenate([splits.val, splits.pool[:1]]))
     with pytest.raises(SelectionError, match="overlap"):
-        run_trial(study.tensors, overlapping, pool, first, study.params, 0, 10, False, {"init": "random"})
+        run_trial(
+            study.representations.tensors, overlapping, pool, first, study.params, 0, 10, False, {"init": "random"}
+        )

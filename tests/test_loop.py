@@ -1,18 +1,12 @@
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import FAST_TRAINING, make_study
 
 from alnb.methods.query.base import QueryMethod
 from alnb.run.loop import SelectionError, check_selection
 from alnb.run.study import Study
 from alnb.run.validation import params_from_dict
-
-FAST = {"training": {"batch_size": 64, "min_samples_per_epoch": 128, "max_epochs": 3, "patience": 2}}
-
-
-def make_study(tmp_path, **al):
-    al = {"initial_size": 20, "budget": 10, "cycles": 2, "seeds": [0], "queries": ["random"], **al}
-    return Study(params_from_dict({"run_dir": str(tmp_path / "run"), "al": al, **FAST}))
 
 
 def test_check_selection_rejects_every_broken_invariant():
@@ -33,10 +27,10 @@ def test_check_selection_rejects_every_broken_invariant():
 
 def test_trial_rows_and_labeled_sets(tmp_path):
     study = make_study(tmp_path, queries=["entropy"])
-    results = study.run(progress=False)
+    results = study.grid.run(progress=False)
     assert results["cycle"].tolist() == [0, 1, 2] and results["n_labeled"].tolist() == [20, 30, 40]
     labeled = study.store.labeled()
-    splits = study.splits(0)
+    splits = study.representations.splits(0)
     assert labeled["index"].is_unique and len(labeled) == 40
     assert np.isin(labeled["index"], splits.pool).all() and not np.isin(labeled["index"], splits.val).any()
     pool = study.store.initial_pools()
@@ -54,9 +48,9 @@ def test_loop_rejects_a_query_method_that_breaks_invariants(tmp_path):
 
     with pytest.raises(SelectionError, match="outside the unlabeled pool"):
         run_trial(
-            study.tensors,
-            study.splits(0),
-            study.initial_pool("random", 0),
+            study.representations.tensors,
+            study.representations.splits(0),
+            study.pools.indices("random", 0),
             QueryMethod("cheat", greedy_cheat),
             study.params,
             0,
@@ -66,13 +60,13 @@ def test_loop_rejects_a_query_method_that_breaks_invariants(tmp_path):
         )
 
     def peek_at_val(ctx):
-        return study.splits(0).val[: ctx.budget]
+        return study.representations.splits(0).val[: ctx.budget]
 
     with pytest.raises(SelectionError, match="outside the unlabeled pool"):
         run_trial(
-            study.tensors,
-            study.splits(0),
-            study.initial_pool("random", 0),
+            study.representations.tensors,
+            study.representations.splits(0),
+            study.pools.indices("random", 0),
             QueryMethod("val", peek_at_val),
             study.params,
             0,
@@ -85,36 +79,35 @@ def test_loop_rejects_a_query_method_that_breaks_invariants(tmp_path):
 def test_initial_pool_does_not_depend_on_query_method(tmp_path):
     a = make_study(tmp_path / "a", queries=["random"])
     b = make_study(tmp_path / "b", queries=["lc", "margin"], inits=["random"])
-    assert np.array_equal(a.initial_pool("random", 0), b.initial_pool("random", 0))
+    assert np.array_equal(a.pools.indices("random", 0), b.pools.indices("random", 0))
 
 
 def test_finished_trials_are_not_recomputed(tmp_path, monkeypatch):
     study = make_study(tmp_path)
-    first = study.run(progress=False)
+    first = study.grid.run(progress=False)
 
     def boom(*args, **kwargs):
         raise AssertionError("a finished trial was recomputed")
 
-    monkeypatch.setattr("alnb.run.workspace.run_trial", boom)
-    again = make_study(tmp_path).run(progress=False)
+    monkeypatch.setattr("alnb.run.grid.run_trial", boom)
+    again = make_study(tmp_path).grid.run(progress=False)
     pd.testing.assert_frame_equal(first, again)
 
 
 def test_failed_trial_is_recorded_and_others_kept(tmp_path, monkeypatch):
-    from alnb.run import study as study_module
-    from alnb.run import workspace
+    from alnb.run import grid
 
-    real = workspace.run_trial
+    real = grid.run_trial
 
     def fail_for_lc(*args, **kwargs):
         if args[3].name == "lc":
             raise RuntimeError("simulated failure")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr("alnb.run.workspace.run_trial", fail_for_lc)
+    monkeypatch.setattr("alnb.run.grid.run_trial", fail_for_lc)
     study = make_study(tmp_path, queries=["random", "lc"])
-    with pytest.raises(study_module.TrialsFailed, match="1 of 2 trials failed"):
-        study.run(progress=False)
+    with pytest.raises(grid.TrialsFailed, match="1 of 2 trials failed"):
+        study.grid.run(progress=False)
     statuses = study.store.trial_statuses().set_index("query")
     assert statuses.loc["lc", "status"] == "failed" and "simulated failure" in statuses.loc["lc", "error"]
     assert statuses.loc["random", "status"] == "done"
@@ -124,24 +117,25 @@ def test_failed_trial_is_recorded_and_others_kept(tmp_path, monkeypatch):
 def test_changed_protocol_is_refused_but_a_wider_grid_is_not(tmp_path):
     from alnb.run.store import ProtocolChanged
 
-    make_study(tmp_path).run(progress=False)
-    make_study(tmp_path, queries=["random", "lc"]).run(progress=False)  # more trials, same protocol
+    make_study(tmp_path).grid.run(progress=False)
+    make_study(tmp_path, queries=["random", "lc"]).grid.run(progress=False)  # more trials, same protocol
     changed = Study(
         params_from_dict(
             {
                 "run_dir": str(tmp_path / "run"),
+                "device": "cpu",
                 "al": {"initial_size": 20, "budget": 10, "cycles": 2, "seeds": [0], "queries": ["random"]},
-                "training": {**FAST["training"], "max_epochs": 4},
+                "training": {**FAST_TRAINING, "max_epochs": 4},
             }
         )
     )
     with pytest.raises(ProtocolChanged, match=r"training.max_epochs"):
-        changed.run(progress=False)
+        changed.grid.run(progress=False)
 
 
 def test_committee_trials_report_the_same_target_model_as_single_model_trials(tmp_path):
     study = make_study(tmp_path, queries=["entropy", "ens_entropy"], cycles=1)
-    results = study.run(progress=False).set_index(["query", "cycle"])
+    results = study.grid.run(progress=False).set_index(["query", "cycle"])
     # cycle 0: same L0, same seed, so member 0 of the committee is the single model
     assert results.loc[("ens_entropy", 0), "test_acc"] == results.loc[("entropy", 0), "test_acc"]
     assert np.isfinite(results.loc[("ens_entropy", 0), "ensemble_test_acc"])

@@ -32,11 +32,11 @@ def test_the_map_cache_keys_on_the_method(tmp_path):
         tmp_path,
     )
     study = Study(params)
-    maps = {method: study.pool_map(0, ["random"], method=method)[0] for method in ("pca", "tsne", "umap")}
+    maps = {method: study.pools.map(0, ["random"], method=method)[0] for method in ("pca", "tsne", "umap")}
     cached = sorted(p.name.split("_")[2] for p in (tmp_path / "run" / "maps").glob("*.npy"))
     assert cached == ["pca", "tsne", "umap"]
     assert not np.allclose(maps["pca"], maps["umap"]) and not np.allclose(maps["tsne"], maps["umap"])
-    assert np.array_equal(study.pool_map(0, ["random"])[0], maps["pca"])  # visualization.method by default
+    assert np.array_equal(study.pools.map(0, ["random"])[0], maps["pca"])  # visualization.method by default
 
 
 def test_pool_map_panels_mark_oracle_pools():

@@ -6,6 +6,7 @@ import torch
 import alnb.models.training
 from alnb.core.config import ParamsError
 from alnb.models.networks import build_classifier
+from alnb.run.protocol import protocol
 from alnb.run.study import Study
 from alnb.run.validation import params_from_dict
 
@@ -26,9 +27,11 @@ def test_every_cycle_starts_from_the_encoder_weights_and_a_seeded_head(tmp_path,
         return fit(model, *args, **kwargs)
 
     monkeypatch.setattr(alnb.models.training, "_fit", record_start)
-    results = study.run(progress=False)
+    results = study.grid.run(progress=False)
     encoder = {
-        k[len("encoder.") :]: v for k, v in study.pretext(0, "rotation").state_dict.items() if k.startswith("encoder.")
+        k[len("encoder.") :]: v
+        for k, v in study.representations.self_supervised(0, "rotation").state_dict.items()
+        if k.startswith("encoder.")
     }
     assert len(starts) == 2 and encoder  # cycles 0 and 1
     for start in starts:  # no warm start: cycle 1 starts from the encoder again, not from cycle 0's model
@@ -44,8 +47,8 @@ def test_every_cycle_starts_from_the_encoder_weights_and_a_seeded_head(tmp_path,
 
 def test_scratch_keeps_the_protocol_and_the_trial_keys():
     study = Study(params_from_dict({}))
-    assert "init" not in study.protocol()["model"] and "model_init" not in study.factors
-    assert study.backbone_state(0) is None
+    assert "init" not in protocol(study.params)["model"] and "model_init" not in study.grid.factors
+    assert study.representations.backbone_state(0) is None
 
 
 @pytest.mark.parametrize(

@@ -122,9 +122,9 @@ def test_paper_scale_study(name, notebooks, every_family, tmp_path):
         )
     else:
         study = Study.load(params_file)
-        study.prepare_self_supervised(progress=False)
-        study.build_initial_pools()
-        study.run(progress=False)
+        study.grid.prepare_self_supervised(progress=False)
+        study.pools.build()
+        study.grid.run(progress=False)
     results = pd.read_csv(tmp_path / "run" / "results.csv")
     assert list(zip(results["init"], results["query"], results["seed"], results["cycle"])) == [
         ("random", raw["al"]["queries"][0], 0, c) for c in range(3)

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 
-from alnb.data.datasets import load_dataset
 from alnb.methods.pretext import PRETEXT_TASKS, build_model, has_result, load_result, save_result, train_pretext
 from alnb.methods.pretext.augment import adjust_colour, fixed_views, gaussian_blur, grayscale, simclr_view
 from alnb.methods.pretext.base import upsampling_plan
@@ -28,12 +27,12 @@ def one_thread():
 
 
 @pytest.fixture(scope="module")
-def digits() -> torch.Tensor:
-    return load_dataset("digits").train_images
+def digit_images(digits) -> torch.Tensor:
+    return digits.train_images
 
 
-def test_rotation_learns_on_digits(digits):
-    result = train_pretext("rotation", digits, seed=0, device="cpu", epochs=3, batch_size=128)
+def test_rotation_learns_on_digits(digit_images):
+    result = train_pretext("rotation", digit_images, seed=0, device="cpu", epochs=3, batch_size=128)
     assert result.metrics["rotation_accuracy"] > 0.5  # chance is 0.25
     assert result.history[-1] < result.history[0] < math.log(4) + 0.1
     # the pool mean of per-sample losses is the mean cross-entropy, which this accuracy bounds loosely
@@ -41,8 +40,8 @@ def test_rotation_learns_on_digits(digits):
 
 
 @pytest.mark.parametrize("task", PRETEXT_TASKS)
-def test_same_seed_same_scores_other_seed_other_scores(task, digits):
-    images = digits[:96]
+def test_same_seed_same_scores_other_seed_other_scores(task, digit_images):
+    images = digit_images[:96]
     first = train_pretext(task, images, seed=3, device="cpu", **TINY)
     again = train_pretext(task, images, seed=3, device="cpu", **TINY)
     other = train_pretext(task, images, seed=4, device="cpu", **TINY)
@@ -52,11 +51,11 @@ def test_same_seed_same_scores_other_seed_other_scores(task, digits):
     assert not np.array_equal(first.losses, other.losses)
 
 
-def test_global_rng_untouched(digits):
+def test_global_rng_untouched(digit_images):
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    train_pretext("vae", digits[:40], seed=0, device="cpu", **TINY)
+    train_pretext("vae", digit_images[:40], seed=0, device="cpu", **TINY)
     assert torch.equal(torch.rand(3), expected)
 
 
@@ -90,16 +89,16 @@ def test_resnet18_encoder():
     assert result.settings["arch"] == "resnet18"
 
 
-def test_vae_score_is_reconstruction_plus_kl(digits):
-    result = train_pretext("vae", digits[:64], seed=0, device="cpu", **TINY)
+def test_vae_score_is_reconstruction_plus_kl(digit_images):
+    result = train_pretext("vae", digit_images[:64], seed=0, device="cpu", **TINY)
     assert result.metrics["kl"] > 0
     assert result.losses.mean() == pytest.approx(result.metrics["reconstruction"] + result.metrics["kl"])
 
 
-def test_inpainting_never_sees_the_centre(digits):
-    result = train_pretext("inpainting", digits[:64], seed=0, device="cpu", **TINY)
+def test_inpainting_never_sees_the_centre(digit_images):
+    result = train_pretext("inpainting", digit_images[:64], seed=0, device="cpu", **TINY)
     model = build_model(result)
-    x = digits[:5].float() / 255
+    x = digit_images[:5].float() / 255
     changed = x.clone()
     changed[:, :, 2:6, 2:6] = torch.rand(5, 1, 4, 4)
     with torch.no_grad():
@@ -107,8 +106,8 @@ def test_inpainting_never_sees_the_centre(digits):
         assert model.inpaint(x).shape == (5, 1, 4, 4)
 
 
-def test_save_load_round_trip(tmp_path, digits):
-    result = train_pretext("simclr", digits[:64], seed=1, device="cpu", **TINY, temperature=0.2)
+def test_save_load_round_trip(tmp_path, digit_images):
+    result = train_pretext("simclr", digit_images[:64], seed=1, device="cpu", **TINY, temperature=0.2)
     folder = tmp_path / "digits" / "seed1" / "simclr"
     assert not has_result(folder)
     save_result(result, folder)
@@ -128,33 +127,30 @@ def test_save_load_round_trip(tmp_path, digits):
     np.testing.assert_array_equal(load_result(folder).losses, result.losses)
 
 
-def test_rebuilt_model_reproduces_scores(tmp_path, digits):
-    result = train_pretext("rotation", digits[:64], seed=0, device="cpu", **TINY)
+def test_rebuilt_model_reproduces_scores(tmp_path, digit_images):
+    result = train_pretext("rotation", digit_images[:64], seed=0, device="cpu", **TINY)
     model = build_model(load_result(save_result(result, tmp_path / "r")))
     with torch.no_grad():
-        losses, embeddings, _ = model.evaluate(digits[:64].float() / 255)
+        losses, embeddings, _ = model.evaluate(digit_images[:64].float() / 255)
     np.testing.assert_allclose(losses.double().numpy(), result.losses, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(embeddings.numpy(), result.embeddings, rtol=1e-5, atol=1e-5)
 
 
-def test_load_incomplete_folder_raises(tmp_path):
-    with pytest.raises(FileNotFoundError, match="meta.json"):
-        load_result(tmp_path)
+def test_load_incomplete_folder_is_none(tmp_path):
+    assert load_result(tmp_path) is None
 
 
-def test_bad_names_and_options(digits):
-    with pytest.raises(ValueError, match="rotation, inpainting, vae, simclr"):
-        train_pretext("jigsaw", digits[:8], seed=0)
-    with pytest.raises(ValueError, match="temperature"):
-        train_pretext("vae", digits[:8], seed=0, temperature=0.5)
+def test_bad_names_and_images(digit_images):
+    with pytest.raises(ValueError, match="valid: deepcluster, inpainting, rotation, simclr, vae"):
+        train_pretext("jigsaw", digit_images[:8], seed=0)
     with pytest.raises(ValueError, match="uint8"):
-        train_pretext("vae", digits[:8].float(), seed=0)
+        train_pretext("vae", digit_images[:8].float(), seed=0)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
-def test_runs_on_cuda(digits):
+def test_runs_on_cuda(digit_images):
     for task in PRETEXT_TASKS:
-        result = train_pretext(task, digits[:64], seed=0, device="cuda", **TINY)
+        result = train_pretext(task, digit_images[:64], seed=0, device="cuda", **TINY)
         assert result.losses.shape == (64,) and np.isfinite(result.losses).all()
 
 
@@ -225,11 +221,11 @@ def test_views():
         ("model.pt", r"model\.pt: not an intact archive"),
     ],
 )
-def test_damaged_saved_result_is_reported_and_retrained(tmp_path, digits, damaged, match):
+def test_damaged_saved_result_is_reported_and_retrained(tmp_path, digit_images, damaged, match):
     """A file cut short by a crash of an older version (no fsync) is never taken for a complete result."""
     from alnb.core.durable import DamagedFileWarning
 
-    folder = save_result(train_pretext("rotation", digits[:32], seed=0, device="cpu", **TINY), tmp_path / "r")
+    folder = save_result(train_pretext("rotation", digit_images[:32], seed=0, device="cpu", **TINY), tmp_path / "r")
     path = folder / damaged
     path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
     with pytest.warns(DamagedFileWarning, match=match + r".*; the pretext model is trained again$"):

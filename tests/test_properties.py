@@ -9,7 +9,7 @@ registered one is covered without editing this file.
 
 import numpy as np
 import pytest
-import torch
+from helpers import FakeOutputs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,7 +27,6 @@ FAST_OPTIONS = {
     "vaal_latent_dim": 4,
     "device": "cpu",
 }
-IMAGE_SHAPE = (1, 8, 8)
 
 
 def examples_for(name: str) -> int:
@@ -133,63 +132,6 @@ def test_initial_pool_properties(name):
     check()
 
 
-class FakeOutputs:
-    """Random model outputs for the global indices of U ∪ L only (like the loop's), on the CPU."""
-
-    def __init__(
-        self, n_total: int, domain: np.ndarray, n_classes: int, n_members: int, dim: int, degenerate: bool, seed: int
-    ):
-        arrays = np.random.default_rng(seed)
-        self.n_classes, self.device = n_classes, torch.device("cpu")
-        self._domain = np.zeros(n_total, dtype=bool)
-        self._domain[domain] = True
-        if degenerate:
-            self._member = np.full((n_members, n_total, n_classes), 1.0 / n_classes)
-            self._embeddings = np.ones((n_total, dim), np.float32)
-            self._images = torch.full((n_total, *IMAGE_SHAPE), 128, dtype=torch.uint8)
-        else:
-            self._member = arrays.dirichlet(np.full(n_classes, 0.5), size=(n_members, n_total))
-            self._embeddings = arrays.standard_normal((n_total, dim)).astype(np.float32)
-            self._images = torch.from_numpy(arrays.integers(0, 256, (n_total, *IMAGE_SHAPE), dtype=np.uint8))
-        self._degenerate, self._seed = degenerate, seed
-
-    def _check(self, indices: np.ndarray) -> np.ndarray:
-        indices = np.asarray(indices)
-        if not self._domain[indices].all():
-            raise IndexError("model outputs asked for an index outside U ∪ L")
-        return indices
-
-    def probs(self, indices):
-        return self._member[:, self._check(indices)].mean(axis=0)
-
-    def member_probs(self, indices):
-        return self._member[:, self._check(indices)]
-
-    def mc_probs(self, indices, passes):
-        indices = self._check(indices)
-        if self._degenerate:
-            return np.full((len(indices), self.n_classes, passes), 1.0 / self.n_classes)
-        draws = np.random.default_rng(self._seed + 1).dirichlet(
-            np.full(self.n_classes, 0.5), size=(len(self._domain), passes)
-        )
-        return draws[indices].transpose(0, 2, 1)
-
-    def embeddings(self, indices):
-        return self._embeddings[self._check(indices)]
-
-    def images(self, indices):
-        return self._images[torch.as_tensor(self._check(indices))]
-
-    def normalized_images(self, indices):
-        return self.images(indices).float().div(255.0).sub(0.5).div(0.25)
-
-    def validation_logits(self):
-        arrays = np.random.default_rng(self._seed + 2)
-        labels = arrays.integers(0, self.n_classes, 12)
-        logits = np.zeros((12, self.n_classes)) if self._degenerate else arrays.standard_normal((12, self.n_classes))
-        return logits, labels
-
-
 @st.composite
 def query_problems(draw):
     n_unlabeled = draw(st.integers(2, 48))
@@ -212,12 +154,12 @@ def query_context(problem: dict, n_members: int, rng_seed: int) -> tuple[QueryCo
     unlabeled, labeled, held_out = np.sort(order[:n_u]), np.sort(order[n_u : n_u + n_l]), order[n_u + n_l :]
     outputs = FakeOutputs(
         n_total,
-        np.concatenate([unlabeled, labeled]),
         problem["n_classes"],
-        n_members,
-        problem["dim"],
-        problem["degenerate"],
-        problem["seed"],
+        seed=problem["seed"],
+        n_members=n_members,
+        dim=problem["dim"],
+        domain=np.concatenate([unlabeled, labeled]),
+        degenerate=problem["degenerate"],
     )
     ctx = QueryContext(
         labeled=labeled,

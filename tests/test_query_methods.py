@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from helpers import FakeOutputs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,41 +23,6 @@ FAST_VAAL = {"vaal_epochs": 0.2, "vaal_width": 8}
 def softmax(logits: np.ndarray, axis: int) -> np.ndarray:
     e = np.exp(logits - logits.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
-
-
-class FakeOutputs:
-    """Random but fixed model outputs for ``n`` samples, indexed by global index."""
-
-    def __init__(self, n: int, n_classes: int, seed: int = 0, n_members: int = 3, dim: int = 6, image_size: int = 8):
-        rng = np.random.default_rng(seed)
-        self.n_classes = n_classes
-        self.device = torch.device("cpu")
-        self._member_probs = softmax(2.0 * rng.normal(size=(n_members, n, n_classes)), axis=2)
-        self._mc_logits = rng.normal(size=(n, n_classes, 30))
-        self._embeddings = rng.normal(size=(n, dim)).astype(np.float32)
-        self._images = torch.from_numpy(rng.integers(0, 256, size=(n, 1, image_size, image_size), dtype=np.uint8))
-
-    def probs(self, indices):
-        return self._member_probs[:, indices].mean(axis=0)
-
-    def member_probs(self, indices):
-        return self._member_probs[:, indices]
-
-    def mc_probs(self, indices, passes):
-        return softmax(self._mc_logits[indices, :, :passes], axis=1)
-
-    def embeddings(self, indices):
-        return self._embeddings[indices]
-
-    def images(self, indices):
-        return self._images[torch.as_tensor(indices)]
-
-    def normalized_images(self, indices):
-        return self.images(indices).float() / 255.0
-
-    def validation_logits(self):
-        logits = 2.0 * self._mc_logits[:20, :, 0]
-        return logits, np.arange(len(logits)) % self.n_classes
 
 
 def make_context(

@@ -3,7 +3,9 @@
 import pandas as pd
 import pytest
 
-from alnb.run.study import Study, TrialsFailed
+from alnb.run.executors import threads_per_job
+from alnb.run.grid import TrialsFailed
+from alnb.run.study import Study
 from alnb.run.validation import params_from_dict
 
 pytestmark = pytest.mark.slow  # starts processes, Ray or multi-trial studies
@@ -41,8 +43,8 @@ def tiny_params(run_dir, executor: dict):
 
 
 def test_ray_gives_exactly_the_rows_of_the_processes_executor(tmp_path):
-    by_ray = Study(tiny_params(tmp_path / "ray", {"kind": "ray", "threads": 1})).run(progress=False)
-    by_processes = Study(tiny_params(tmp_path / "proc", {"kind": "processes", "n_jobs": 2, "threads": 1})).run(
+    by_ray = Study(tiny_params(tmp_path / "ray", {"kind": "ray", "threads": 1})).grid.run(progress=False)
+    by_processes = Study(tiny_params(tmp_path / "proc", {"kind": "processes", "n_jobs": 2, "threads": 1})).grid.run(
         progress=False
     )
     assert len(by_ray) == 2 * 2 * 2 * 2
@@ -55,12 +57,12 @@ def test_ray_gives_exactly_the_rows_of_the_processes_executor(tmp_path):
 
 def test_a_trial_that_raises_on_a_worker_is_recorded_failed_and_the_others_finish(tmp_path):
     study = Study(tiny_params(tmp_path / "run", {"kind": "ray", "threads": 1, "num_cpus": 1}))
-    pools = study.build_initial_pools()
+    pools = study.pools.build()
     broken = (pools["init"] == "kmeans_equal") & (pools["seed"] == 1)
     pools.loc[broken, "index"] = pools.loc[broken, "index"].iloc[0]  # a pool of one index repeated: invalid
     study.store.pools_path.write_text(pools.to_csv(index=False))
     with pytest.raises(TrialsFailed, match="2 of 8 trials failed"):
-        study.run(progress=False)
+        study.grid.run(progress=False)
     statuses = study.store.trial_statuses()
     failed = statuses[statuses["status"] == "failed"]
     assert set(zip(failed["init"], failed["seed"])) == {("kmeans_equal", 1)} and len(failed) == 2
@@ -75,5 +77,5 @@ def test_ray_resources_are_checked_and_set_the_trial_threads(tmp_path):
         tiny_params(tmp_path, {"kind": "serial", "num_gpus": 1})
     with pytest.raises(ParamsError, match="executor.num_cpus: must be positive"):
         tiny_params(tmp_path, {"kind": "ray", "num_cpus": 0})
-    assert Study(tiny_params(tmp_path, {"kind": "ray", "num_cpus": 3})).threads == 3
-    assert Study(tiny_params(tmp_path, {"kind": "ray", "num_cpus": 3, "threads": 1})).threads == 1
+    assert threads_per_job(tiny_params(tmp_path, {"kind": "ray", "num_cpus": 3}).executor) == 3
+    assert threads_per_job(tiny_params(tmp_path, {"kind": "ray", "num_cpus": 3, "threads": 1}).executor) == 1

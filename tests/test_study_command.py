@@ -215,7 +215,7 @@ def test_interrupted_study_stops_leaves_no_process_and_resumes(tmp_path):
     assert proc.returncode == 0, stderr
     resumed = pd.read_csv(run_dir / "results.csv")
     serial = load_params(params).replace(executor={"kind": "serial"})
-    expected = Study(dataclasses.replace(serial, run_dir=str(tmp_path / "reference"))).run(progress=False)
+    expected = Study(dataclasses.replace(serial, run_dir=str(tmp_path / "reference"))).grid.run(progress=False)
     assert len(resumed) == 12 * 2
     pd.testing.assert_frame_equal(
         resumed[DETERMINISTIC].reset_index(drop=True), expected[DETERMINISTIC].reset_index(drop=True)

@@ -75,7 +75,7 @@ BAD_FILES = [
     ),
     (
         "pretext:\n  settings:\n    vae: {latent_dim: 0}\n",
-        r"^pretext\.settings\.vae\.latent_dim: must be a positive integer, got 0$",
+        r"^pretext\.settings\.vae\.latent_dim: must lie in \[1, ∞\), got 0$",
     ),
     (
         "pretext:\n  settings:\n    deepcluster: {augment: 1}\n",
@@ -83,7 +83,7 @@ BAD_FILES = [
     ),
     (
         "pretext:\n  settings:\n    rotation: {weight_decay: -1.0}\n",
-        r"^pretext\.settings\.rotation\.weight_decay: must be a number >= 0, got -1\.0$",
+        r"^pretext\.settings\.rotation\.weight_decay: must lie in \[0, ∞\), got -1\.0$",
     ),
     ("data:\n  imbalance_factor: 1000.0\n", r"^data\.imbalance_factor: must lie in \[1, \d+\] .*got 1000$"),
     (

@@ -1,5 +1,5 @@
-"""What the registries of query methods and initial-pool families share: messages for unknown names and
-the declared options of each method, with their types and ranges."""
+"""What the registries of query methods, initial-pool families and self-supervised models share: messages for
+unknown names and the declared options of each method, with their types and ranges."""
 
 from __future__ import annotations
 
@@ -17,14 +17,16 @@ def unknown_name_message(key: str, value: str, valid: list[str]) -> str:
     return f"{key}: unknown name {value!r}{hint} valid: {', '.join(sorted(valid))}"
 
 
-_TYPE_NAMES = {int: "an integer", float: "a number", bool: "true/false", str: "a string"}
+_TYPE_NAMES = {int: "an integer", float: "a number", bool: "true/false", str: "a string", tuple: "a list of numbers"}
 
 
 @dataclass(frozen=True)
 class Option:
-    """An option a query method or a pool family reads from ``ctx.options``.
+    """An option a query method or a pool family reads from ``ctx.options``, or a self-supervised model from
+    ``pretext.settings``.
 
-    Numbers must lie in ``[low, high]`` (``(low, high]`` when ``low_open``); a string must be one of
+    Numbers must lie in ``[low, high]`` (open at ``low`` when ``low_open``, at ``high`` when ``high_open``); a
+    ``tuple`` option is a list of as many numbers as its default, each in that range; a string must be one of
     ``choices`` or match ``pattern``; ``nullable`` allows ``null`` (the default then means "derive it").
     """
 
@@ -35,6 +37,7 @@ class Option:
     low: float | None = None
     high: float | None = None
     low_open: bool = False
+    high_open: bool = False
     choices: tuple[str, ...] = ()
     pattern: str | None = None
     nullable: bool = False
@@ -43,16 +46,29 @@ class Option:
         """The one-line message for an invalid ``value`` given at ``key``, or None."""
         if value is None and self.nullable:
             return None
+        if self.type is tuple:
+            return self._tuple_problem(key, value)
         if not _is_type(value, self.type):
             return f"{key}: expected {_TYPE_NAMES[self.type]}{' or null' if self.nullable else ''}, got {value!r}"
         if self.choices and value not in self.choices:
             return unknown_name_message(key, value, list(self.choices))
         if self.pattern and not re.fullmatch(self.pattern, value):
             return f"{key}: {value!r} is not one of {self.range_text()}"
-        below = self.low is not None and (value <= self.low if self.low_open else value < self.low)
-        above = self.high is not None and value > self.high
-        if below or above:
+        if not self._in_range(value):
             return f"{key}: must lie in {self.range_text()}, got {value!r}"
+        return None
+
+    def _in_range(self, value: float) -> bool:
+        below = self.low is not None and (value <= self.low if self.low_open else value < self.low)
+        above = self.high is not None and (value >= self.high if self.high_open else value > self.high)
+        return not (below or above)
+
+    def _tuple_problem(self, key: str, value: Any) -> str | None:
+        n = len(self.default)
+        if not (isinstance(value, (list, tuple)) and len(value) == n and all(_is_type(v, float) for v in value)):
+            return f"{key}: expected a list of {n} numbers (like {list(self.default)}), got {value!r}"
+        if not all(self._in_range(v) for v in value):
+            return f"{key}: every number must lie in {self.range_text()}, got {value!r}"
         return None
 
     def read(self, given: dict[str, Any]) -> Any:
@@ -69,9 +85,8 @@ class Option:
             return "any value"
         low = "-∞" if self.low is None else _number(self.low)
         high = "∞" if self.high is None else _number(self.high)
-        return (
-            f"{'(' if self.low_open or self.low is None else '['}{low}, {high}{']' if self.high is not None else ')'}"
-        )
+        closed_high = self.high is not None and not self.high_open
+        return f"{'(' if self.low_open or self.low is None else '['}{low}, {high}{']' if closed_high else ')'}"
 
 
 def _number(value: float) -> str:

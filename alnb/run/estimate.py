@@ -24,8 +24,6 @@ from alnb.data.datasets import resolve_size
 from alnb.data.specs import SPECS
 from alnb.models.networks import build_classifier, resolve_arch, resolve_pretext_arch
 
-_TRAINING_KEYS = ("epochs", "batch_size", "lr", "weight_decay")
-
 
 @dataclass
 class GridCost:
@@ -83,16 +81,16 @@ def pretext_arch(params: StudyParams, side: int) -> str:
 
 def pretext_step_flops(task: str, params: StudyParams, channels: int, side: int, n_classes: int) -> float:
     """FLOPs of one training image of a self-supervised task: its loss and backward pass, per image."""
+    from alnb.methods.pretext import self_supervised_method
     from alnb.models.networks import build_backbone
 
-    settings = params.pretext.settings.get(task, {})
-    if task == "deepcluster":  # classification of pseudo-labels: ≈ 3× the encoder, plus a feature pass
+    method = self_supervised_method(task)
+    if not method.scores:  # DeepCluster classifies pseudo-labels: ≈ 3× the encoder, plus a feature pass
         encoder = build_backbone(pretext_arch(params, side), channels, side)
         return 4 * forward_flops(encoder, channels, side)
-    from alnb.methods.pretext.training import _MODULES
-
-    options = {k: v for k, v in settings.items() if k not in _TRAINING_KEYS}
-    model = _MODULES[task].build(
+    settings = method.settings(params.pretext.settings.get(task, {}))
+    options = {name: settings[name] for name in method.model_options}
+    model = method.build(
         pretext_arch(params, side), channels, side, torch.zeros(channels), torch.ones(channels), **options
     )
     batch = torch.rand(2, channels, side, side)
@@ -138,13 +136,11 @@ def grid_cost(
 def _pretext_cost(
     name: str, params: StudyParams, tasks: list[str], seeds: list[int], n_pool: int, shape: tuple[int, int, int]
 ) -> GridCost:
-    from alnb.methods.pretext.training import DEFAULT_SETTINGS
+    from alnb.methods.pretext import self_supervised_method
 
     images = flops = 0.0
     for task in tasks:
-        settings = params.pretext.settings.get(task, {})
-        default_epochs = DEFAULT_SETTINGS.get(task, {}).get("epochs", 20)
-        epochs = int(settings.get("epochs", default_epochs))
+        epochs = int(self_supervised_method(task).settings(params.pretext.settings.get(task, {}))["epochs"])
         images += len(seeds) * epochs * n_pool
         flops += len(seeds) * epochs * n_pool * pretext_step_flops(task, params, *shape)
     return GridCost(name, 0, len(tasks) * len(seeds), int(images), 0, flops)

@@ -12,9 +12,10 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from alnb.core.config import ExecutorParams
 from alnb.core.lifetime import die_with_parent
 from alnb.core.progress import progress_bar
-from alnb.core.threads import torch_threads
+from alnb.core.threads import available_cpus, torch_threads
 
 KINDS = ("serial", "processes", "ray")
 
@@ -31,6 +32,16 @@ class Resources:
     num_cpus: float | None = None
     num_gpus: float = 0.0
     address: str | None = None
+
+
+def threads_per_job(executor: ExecutorParams) -> int:
+    """torch CPU threads for one job: ``executor.threads``, else a Ray task's ``num_cpus``, else the cores divided
+    by ``n_jobs``."""
+    if executor.threads:
+        return executor.threads
+    if executor.kind == "ray" and executor.num_cpus:
+        return max(1, int(executor.num_cpus))
+    return max(1, available_cpus() // executor.n_jobs)
 
 
 Failure = tuple[tuple, str]  # (the call's arguments, its traceback)

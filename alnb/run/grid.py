@@ -1,84 +1,196 @@
-"""The trial grid: picklable jobs handed to a generic executor (``alnb.run.executors.run_jobs``).
+"""The grid of a study's trials (init × query × seed, keyed by every factor that defines a trial) and how it runs:
+picklable jobs handed to a generic executor (``alnb.run.executors.run_jobs``).
 
-A job finds the workspace of its study from the parameters: in the process that runs the study, the
-study's own (so a serial run reuses the data, splits and features it has loaded); in a worker, the one it
-built for its previous job of the same study, else a new one. It runs one trial or trains one
-self-supervised model. Failures come back from the executor and are recorded here, in the run directory.
+A job finds the grid of its study from the parameters: in the process that runs the study, the study's own
+(so a serial run reuses the data, splits and features it has loaded); in a worker, the one it built for its
+previous job of the same study, else a new one. It runs one trial or trains one self-supervised model.
+Failures come back from the executor and are recorded here, in the run directory.
 """
 
 from __future__ import annotations
 
 import json
+import traceback
 import weakref
 from dataclasses import asdict
 from pathlib import Path
 
-from alnb.core.config import StudyParams
-from alnb.run.executors import Resources, run_jobs
-from alnb.run.store import TrialKey
-from alnb.run.workspace import Workspace
+import pandas as pd
 
-_ADOPTED: weakref.WeakValueDictionary[str, Workspace] = weakref.WeakValueDictionary()  # studies run from here
-_LAST_BUILT: dict[str, Workspace] = {}  # a worker's workspace of the study it last served
+from alnb.core.config import StudyParams
+from alnb.methods.query import get_query_method
+from alnb.run.executors import Resources, run_jobs, threads_per_job
+from alnb.run.initial_pools import InitialPools
+from alnb.run.loop import run_trial
+from alnb.run.protocol import protocol
+from alnb.run.representations import Representations
+from alnb.run.store import RunStore, TrialKey
+
+
+class TrialsFailed(RuntimeError):
+    """Some trials failed; their errors are in ``trials/<key>/status.json`` and the rest were kept."""
+
+
+class Grid:
+    """The trials of a study: their keys, running the missing ones (and the self-supervised models they need)
+    through the executor, and their results."""
+
+    def __init__(
+        self,
+        params: StudyParams,
+        store: RunStore,
+        representations: Representations,
+        pools: InitialPools,
+        factors: dict | None = None,
+    ):
+        self.params = params
+        self.store = store
+        self.representations = representations
+        self.pools = pools
+        self.factors = dict(factors or {})  # sub-study factors (core.trial_keys.FACTOR_KEYS) that key every trial
+        if params.model.init != "scratch":
+            self.factors.setdefault("model_init", params.model.init)
+
+    def keys(self, inits=None, queries=None, seeds=None) -> list[TrialKey]:
+        al = self.params.al
+        factors = tuple(self.factors.items())
+        dataset = self.representations.dataset.name
+        return [
+            TrialKey(dataset, init, query, seed, factors)
+            for init in (inits or al.inits)
+            for query in (queries or al.queries)
+            for seed in (seeds or al.seeds)
+        ]
+
+    def run_one(self, key: TrialKey) -> None:
+        """Run one trial and record it (done, or failed with its error); a finished trial is skipped."""
+        if self.store.is_done(key):
+            return
+        rep = self.representations
+        try:
+            result = run_trial(
+                rep.tensors,
+                rep.splits(key.seed),
+                self.pools.indices(key.init, key.seed),
+                get_query_method(key.query),
+                self.params,
+                key.seed,
+                rep.dataset.n_classes,
+                rep.hflip,
+                key.as_dict(),
+                backbone_state=rep.backbone_state(key.seed),
+            )
+        except Exception:  # recorded per trial so the rest of the grid goes on; re-raised as TrialsFailed
+            self.store.write_failure(key, traceback.format_exc())
+            return
+        self.store.write_trial(key, result.rows, result.labeled, {"device": str(rep.device)})
+
+    def prepare_self_supervised(self, seeds: list[int] | None = None, progress: bool = True) -> None:
+        """Train every missing model of ``pretext.tasks`` for ``seeds`` (default ``al.seeds``) through the
+        executor: different (task, seed) pairs train in parallel jobs, or a lone one on every core."""
+        missing = [
+            (method, seed)
+            for method in self.params.pretext.tasks
+            for seed in (seeds or self.params.al.seeds)
+            if not self.representations.self_supervised_cached(seed, method)
+        ]
+        if missing:
+            _train_self_supervised(self, missing, progress)
+
+    def run(self, inits=None, queries=None, seeds=None, progress: bool = True) -> pd.DataFrame:
+        """Run every missing trial of the grid, collect ``results.csv`` and return the grid's rows.
+
+        The run directory records the protocol it was run with; running a different protocol into it is
+        refused, so finished trials are never mixed with trials of other settings.
+        """
+        self.store.check_protocol(protocol(self.params))
+        keys = self.keys(inits, queries, seeds)
+        self.pools.build(sorted({k.init for k in keys}), sorted({k.seed for k in keys}))
+        todo = [k for k in keys if not self.store.is_done(k)]
+        for seed in sorted({k.seed for k in todo}):
+            self.representations.backbone_state(seed)  # model.init's encoders train here once, not in every worker
+        _run_trials(self, todo, progress)
+        results = self.store.collect()
+        failed = [k for k in todo if not self.store.is_done(k)]
+        if failed:
+            first = self.store.status(failed[0]) or {}
+            raise TrialsFailed(
+                f"{len(failed)} of {len(keys)} trials failed; first: {failed[0].folder_name}\n{first.get('error', '')}"
+            )
+        wanted = pd.DataFrame([k.as_dict() for k in keys])
+        return results.merge(wanted, on=list(wanted.columns)) if len(results) else results
+
+    def results(self) -> pd.DataFrame:
+        return self.store.results()
+
+
+# ---------------------------------------------------------------------- jobs
+
+_ADOPTED: weakref.WeakValueDictionary[str, Grid] = weakref.WeakValueDictionary()  # studies run from here
+_LAST_BUILT: dict[str, Grid] = {}  # a worker's grid of the study it last served
 
 
 def _identity(params: StudyParams, pretext_root: Path, factors: dict) -> str:
     return json.dumps([asdict(params), str(pretext_root), factors], sort_keys=True, default=str)
 
 
-def workspace_for(params: StudyParams, pretext_root: Path, factors: dict) -> Workspace:
-    """This process's workspace of the study these arguments describe (built once)."""
+def grid_for(params: StudyParams, pretext_root: Path, factors: dict) -> Grid:
+    """This process's grid of the study these arguments describe (built once)."""
     key = _identity(params, pretext_root, factors)
-    workspace = _ADOPTED.get(key) or _LAST_BUILT.get(key)
-    if workspace is None:
+    grid = _ADOPTED.get(key) or _LAST_BUILT.get(key)
+    if grid is None:
         _LAST_BUILT.clear()
-        workspace = _LAST_BUILT[key] = Workspace(params, pretext_root, factors)
-    return workspace
+        store = RunStore(params.run_path, pretext_root)
+        representations = Representations(params, store)
+        grid = _LAST_BUILT[key] = Grid(
+            params, store, representations, InitialPools(params, store, representations), factors
+        )
+    return grid
 
 
-def adopt(workspace: Workspace) -> tuple:
-    """Register ``workspace`` as this process's workspace of its study; returns the arguments that name it."""
-    args = (workspace.params, workspace.store.pretext_root, workspace.factors)
-    _ADOPTED[_identity(*args)] = workspace
+def _adopt(grid: Grid) -> tuple:
+    """Register ``grid`` as this process's grid of its study; returns the arguments that name it."""
+    args = (grid.params, grid.store.pretext_root, grid.factors)
+    _ADOPTED[_identity(*args)] = grid
     return args
 
 
 def trial_job(params: StudyParams, pretext_root: Path, factors: dict, key: TrialKey) -> None:
-    workspace_for(params, pretext_root, factors).run_one(key)
+    grid_for(params, pretext_root, factors).run_one(key)
 
 
 def self_supervised_job(params: StudyParams, pretext_root: Path, factors: dict, method: str, seed: int) -> None:
-    workspace_for(params, pretext_root, factors).self_supervised(seed, method)
+    grid_for(params, pretext_root, factors).representations.self_supervised(seed, method)
 
 
-def resources(workspace: Workspace, threads: int | None = None) -> Resources:
-    ex = workspace.params.executor
-    return Resources(ex.kind, ex.n_jobs, threads or workspace.threads, ex.num_cpus, ex.num_gpus, ex.address)
+def _resources(params: StudyParams, threads: int | None = None) -> Resources:
+    ex = params.executor
+    return Resources(ex.kind, ex.n_jobs, threads or threads_per_job(ex), ex.num_cpus, ex.num_gpus, ex.address)
 
 
-def run_trials(workspace: Workspace, todo: list[TrialKey], progress: bool = True) -> None:
+def _run_trials(grid: Grid, todo: list[TrialKey], progress: bool = True) -> None:
     """Run the trials of ``todo``; a trial whose job failed outside the trial (its worker died) is recorded
     failed here, and the rest of the grid goes on."""
-    args = adopt(workspace)
-    failures = run_jobs(trial_job, [(*args, key) for key in todo], resources(workspace), "trials", progress)
+    args = _adopt(grid)
+    failures = run_jobs(trial_job, [(*args, key) for key in todo], _resources(grid.params), "trials", progress)
     for call, error in failures:
-        workspace.store.write_failure(call[-1], error)
+        grid.store.write_failure(call[-1], error)
 
 
-def train_self_supervised(workspace: Workspace, jobs: list[tuple[str, int]], progress: bool = True) -> None:
+def _train_self_supervised(grid: Grid, jobs: list[tuple[str, int]], progress: bool = True) -> None:
     """Train the self-supervised models ``jobs`` (method, seed) into the study's cache.
 
-    Different (method, seed) pairs run in parallel jobs of ``workspace.threads`` threads; a lone job gets the
+    Different (method, seed) pairs run in parallel jobs of ``threads_per_job`` threads; a lone job gets the
     executor's whole core budget (``n_jobs × threads``), so no core sits idle either way.
     """
-    ex = workspace.params.executor
+    ex = grid.params.executor
     alone = len(jobs) == 1 and ex.kind != "ray"
-    threads = workspace.threads * (ex.n_jobs if alone else 1)
-    args = adopt(workspace)
+    threads = threads_per_job(ex) * (ex.n_jobs if alone else 1)
+    args = _adopt(grid)
     failures = run_jobs(
         self_supervised_job,
         [(*args, method, seed) for method, seed in jobs],
-        resources(workspace, threads),
+        _resources(grid.params, threads),
         "self-supervised models",
         progress,
     )

@@ -1,64 +1,68 @@
-"""The facade the notebooks call: a study's workspace plus the grid of its trials.
+"""The study: what the notebooks call. A study's parameters and run directory, composed of three parts with
+one job each; notebooks and ``select`` call the parts:
 
-``Study(params)`` loads data, splits, cached representations and initial pools lazily
-(``alnb.run.workspace``); :meth:`Study.run` and :meth:`Study.prepare_self_supervised` schedule the missing
-trials and self-supervised models through the grid runner (``alnb.run.grid``). The sub-study drivers are
-in ``alnb.run.substudies``.
+- ``study.representations`` (:mod:`alnb.run.representations`): the dataset, its splits, and the representations
+  of the unlabeled pool U (pixels, PCA, the self-supervised models trained on U);
+- ``study.pools`` (:mod:`alnb.run.initial_pools`): the initial pools, their 2-D maps and measured properties;
+- ``study.grid`` (:mod:`alnb.run.grid`): the trials (init × query × seed), run through the executor, and their
+  results.
+
+Every file of the run directory goes through ``study.store`` (:mod:`alnb.run.store`); the protocol recorded
+there is :func:`alnb.run.protocol.protocol`. Sub-study drivers (ablations, imbalance) are in
+:mod:`alnb.run.substudies`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
 
-from alnb.run.grid import run_trials, train_self_supervised
+from alnb.core.config import StudyParams
+from alnb.run.grid import Grid
+from alnb.run.initial_pools import InitialPools
+from alnb.run.representations import Representations
+from alnb.run.store import RunStore
 from alnb.run.validation import load_params
-from alnb.run.workspace import Workspace
 
 
-class TrialsFailed(RuntimeError):
-    """Some trials failed; their errors are in ``trials/<key>/status.json`` and the rest were kept."""
+class Study:
+    """A study's parameters and run directory, with its parts: ``representations``, ``pools`` and ``grid``."""
 
-
-class Study(Workspace):
-    """A study's parameters and run directory, with lazily loaded data and cached artifacts, and its grid."""
+    def __init__(self, params: StudyParams, pretext_root: Path | None = None, factors: dict | None = None):
+        self.params = params
+        self.store = RunStore(params.run_path, pretext_root)
+        self.representations = Representations(params, self.store)
+        self.pools = InitialPools(params, self.store, self.representations)
+        self.grid = Grid(params, self.store, self.representations, self.pools, factors)
 
     @classmethod
     def load(cls, params_path: str | Path) -> Study:
         return cls(load_params(params_path))
 
-    def prepare_self_supervised(self, seeds: list[int] | None = None, progress: bool = True) -> None:
-        """Train every missing model of ``pretext.tasks`` for ``seeds`` (default ``al.seeds``) through the
-        executor: different (task, seed) pairs train in parallel jobs, or a lone one on every core."""
-        missing = [
-            (method, seed)
-            for method in self.params.pretext.tasks
-            for seed in (seeds or self.params.al.seeds)
-            if not self._self_supervised_cached(seed, method)
-        ]
-        if missing:
-            train_self_supervised(self, missing, progress)
+    def variant(self, name: str, factors: dict, **sections: dict) -> Study:
+        """A sub-study in ``<run_dir>/<name>`` with some parameters overridden; it shares the pretext cache.
 
-    def run(self, inits=None, queries=None, seeds=None, progress: bool = True) -> pd.DataFrame:
-        """Run every missing trial of the grid, collect ``results.csv`` and return the grid's rows.
-
-        The run directory records the protocol it was run with; running a different protocol into it is
-        refused, so finished trials are never mixed with trials of other settings.
+        ``factors`` (e.g. ``{"initial_size": 10}``) key its trials and become columns of its rows, so the
+        rows of several sub-studies never merge into one curve.
         """
-        self.store.check_protocol(self.protocol())
-        keys = self.trial_keys(inits, queries, seeds)
-        self.build_initial_pools(sorted({k.init for k in keys}), sorted({k.seed for k in keys}))
-        todo = [k for k in keys if not self.store.is_done(k)]
-        for seed in sorted({k.seed for k in todo}):
-            self.backbone_state(seed)  # the encoders of model.init are trained here once, not in every worker
-        run_trials(self, todo, progress)
-        results = self.store.collect()
-        failed = [k for k in todo if not self.store.is_done(k)]
-        if failed:
-            first = self.store.status(failed[0]) or {}
-            raise TrialsFailed(
-                f"{len(failed)} of {len(keys)} trials failed; first: {failed[0].folder_name}\n{first.get('error', '')}"
+        params = self.params.replace(**sections)
+        params = dataclasses.replace(params, run_dir=str(self.store.root / name))
+        return Study(params, pretext_root=self.store.pretext_root, factors={**self.grid.factors, **factors})
+
+    def other_results(self, run_dir: str) -> pd.DataFrame:
+        """``results.csv`` of another study's run directory (relative paths: to the project root)."""
+        path = Path(run_dir) if Path(run_dir).is_absolute() else Path(self.params.project_root) / run_dir
+        if not (path / "results.csv").is_file():
+            raise FileNotFoundError(
+                f"visualization.compare_run_dir: {run_dir!r} holds no results.csv; run that "
+                f"study first (make study PARAMS=...)"
             )
-        wanted = pd.DataFrame([k.as_dict() for k in keys])
-        return results.merge(wanted, on=list(wanted.columns)) if len(results) else results
+        return RunStore(path).results()
+
+    def display_path(self, path: Path) -> str:
+        """``path`` relative to the project root, as reports show it (never an absolute path of the machine)."""
+        path = Path(path).resolve()
+        root = Path(self.params.project_root).resolve()
+        return str(path.relative_to(root)) if path.is_relative_to(root) else path.name

@@ -20,7 +20,7 @@ def initial_size_ablation(study: Study, progress: bool = True) -> pd.DataFrame:
     frames = []
     for size in ab.initial_sizes:
         variant = study.variant(f"ablation_initial_{size:g}", {"initial_size": size}, al={"initial_size": size})
-        frames.append(variant.run(ab.inits, ab.queries, ab.seeds, progress=progress))
+        frames.append(variant.grid.run(ab.inits, ab.queries, ab.seeds, progress=progress))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
@@ -33,9 +33,9 @@ def imbalance_study(study: Study, progress: bool = True) -> tuple[pd.DataFrame, 
     im = study.params.imbalance
     results, pools = [], []
     for factor, variant in _imbalance_variants(study):
-        results.append(variant.run(im.inits, im.queries, im.seeds, progress=progress))
-        built = variant.build_initial_pools(im.inits, im.seeds or study.params.al.seeds)
-        labels = variant.dataset.train_labels.numpy()
+        results.append(variant.grid.run(im.inits, im.queries, im.seeds, progress=progress))
+        built = variant.pools.build(im.inits, im.seeds or study.params.al.seeds)
+        labels = variant.representations.dataset.train_labels.numpy()
         pools.append(built.assign(imbalance_factor=factor, label=labels[built["index"].to_numpy()]))
     empty = pd.DataFrame()
     return (
@@ -53,7 +53,7 @@ def model_init_ablation(study: Study, progress: bool = True) -> pd.DataFrame:
     """
     ab = study.params.ablations
     frames = [
-        study.variant(f"ablation_model_init_{init}", {"model_init": init}, model={"init": init}).run(
+        study.variant(f"ablation_model_init_{init}", {"model_init": init}, model={"init": init}).grid.run(
             ab.inits, ab.queries, ab.seeds, progress=progress
         )
         for init in ab.model_inits
@@ -77,7 +77,7 @@ def pool_ablation(study: Study, name: str, inits: list[str], progress: bool = Tr
     if len(inits) < 2:
         return pd.DataFrame()
     ab = study.params.ablations
-    return study.variant(f"ablation_{name}", {}).run(inits, ab.queries, ab.seeds, progress=progress)
+    return study.variant(f"ablation_{name}", {}).grid.run(inits, ab.queries, ab.seeds, progress=progress)
 
 
 def low_budget_ablation(study: Study, progress: bool = True) -> pd.DataFrame:
@@ -86,7 +86,7 @@ def low_budget_ablation(study: Study, progress: bool = True) -> pd.DataFrame:
     ab = study.params.ablations
     if not ab.low_budget:
         return pd.DataFrame()
-    return study.variant("ablation_low_budget", {}, al=dict(ab.low_budget)).run(
+    return study.variant("ablation_low_budget", {}, al=dict(ab.low_budget)).grid.run(
         ab.inits, ab.queries, ab.seeds, progress=progress
     )
 
@@ -106,8 +106,8 @@ def imbalance_class_balance(study: Study) -> pd.DataFrame:
     class-distribution entropy (``alnb.analysis.classes``), with ``imbalance_factor``; run ``imbalance_study`` first."""
     from alnb.analysis.classes import labeled_class_balance
 
-    frames = [
-        labeled_class_balance(variant.store.labeled(), variant.dataset.train_labels.numpy(), variant.dataset.n_classes)
-        for _, variant in _imbalance_variants(study)
-    ]
+    frames = []
+    for _, variant in _imbalance_variants(study):
+        dataset = variant.representations.dataset
+        frames.append(labeled_class_balance(variant.store.labeled(), dataset.train_labels.numpy(), dataset.n_classes))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

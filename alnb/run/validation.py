@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import inspect
 import re
 from pathlib import Path
 
@@ -452,70 +451,21 @@ def _check_seeds(key: str, seeds: list[int]) -> None:
         _fail(f"{key}: seeds must be >= 0, got {seeds}")
 
 
-PRETEXT_TRAINING_KEYS = ("epochs", "batch_size", "lr", "weight_decay")
-
-
 def _check_pretext_settings(params: StudyParams) -> None:
-    from alnb.methods.pretext import SELF_SUPERVISED_METHODS
+    """``pretext.settings.<model>`` holds only the options that model declares, each of its type and range."""
+    from alnb.methods.pretext import SELF_SUPERVISED_METHODS, declared_self_supervised_options
 
     for task, settings in params.pretext.settings.items():
         _check_choice("pretext.settings", task, SELF_SUPERVISED_METHODS)
         if not isinstance(settings, dict):
             _fail(f"pretext.settings.{task}: expected a mapping of settings, got {settings!r}")
-        options = _task_option_defaults(task)
-        valid = [*PRETEXT_TRAINING_KEYS, *options] if task != "deepcluster" else list(options)
-        for key, value in settings.items():
-            name = f"pretext.settings.{task}.{key}"
-            if key not in valid:
-                _fail(unknown_name_message(f"pretext.settings.{task}", key, valid))
-            if key in ("epochs", "batch_size") and not _is_count(value):
-                _fail(f"{name}: must be a positive integer, got {value!r}")
-            if key == "lr" and not (_is_number(value) and value > 0):
-                _fail(f"{name}: must be a positive number, got {value!r}")
-            if key == "weight_decay" and not (_is_number(value) and value >= 0):
-                _fail(f"{name}: must be a number >= 0, got {value!r}")
-            if key == "momentum" and not (_is_number(value) and 0 <= value < 1):
-                _fail(f"{name}: must lie in [0, 1), got {value!r}")
-            if key in options and key not in (*PRETEXT_TRAINING_KEYS, "momentum"):
-                _check_option_value(name, value, options[key])
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+        problem = check_options(f"pretext.settings.{task}", settings, declared_self_supervised_options(task), {task})
+        if problem:
+            _fail(problem)
 
 
 def _is_count(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
-
-
-def _task_option_defaults(task: str) -> dict:
-    """The keyword options of ``task``'s model (DeepCluster: of its trainer) with their defaults, which give
-    each option's expected type."""
-    from importlib import import_module
-
-    from alnb.methods.pretext import train_deepcluster
-
-    function = train_deepcluster if task == "deepcluster" else import_module(f"alnb.methods.pretext.{task}").build
-    return {
-        name: p.default
-        for name, p in inspect.signature(function).parameters.items()
-        if p.kind is inspect.Parameter.KEYWORD_ONLY and name != "arch"
-    }
-
-
-def _check_option_value(name: str, value, default) -> None:
-    """An option must look like its default: true/false, a positive integer, a positive number or a list of them."""
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            _fail(f"{name}: expected true/false, got {value!r}")
-    elif isinstance(default, int) and not _is_count(value):
-        _fail(f"{name}: must be a positive integer, got {value!r}")
-    if isinstance(default, float) and not (_is_number(value) and value > 0):
-        _fail(f"{name}: must be a positive number, got {value!r}")
-    if isinstance(default, tuple) and not (
-        isinstance(value, list) and len(value) == len(default) and all(_is_number(v) and v > 0 for v in value)
-    ):
-        _fail(f"{name}: must be a list of {len(default)} positive numbers (like {list(default)}), got {value!r}")
 
 
 def _check_pretext_needs(params: StudyParams) -> None:

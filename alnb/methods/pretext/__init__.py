@@ -1,47 +1,41 @@
-"""Self-supervised models trained on the unlabeled pool: per-sample losses, embeddings, clusterings.
+"""Self-supervised models trained on the unlabeled pool U: per-sample losses, embeddings, clusterings.
 
-``train_pretext(task, images, seed, device)`` for ``task`` in :data:`PRETEXT_TASKS`; results are cached
-with :func:`save_result` / :func:`load_result`. DeepCluster (:mod:`alnb.methods.pretext.deepcluster`) yields a
-clustering and embeddings instead of per-sample losses; :data:`SELF_SUPERVISED_METHODS` names them all.
+Every model is registered in :data:`SELF_SUPERVISED` (:mod:`alnb.methods.pretext.registry`) with its options;
+:func:`train_self_supervised` trains any of them and returns a :class:`PretextResult`, cached with
+:func:`save_result` / :func:`load_result`. The pretext tasks (:data:`PRETEXT_TASKS`) score every image by
+their loss; DeepCluster (:mod:`alnb.methods.pretext.deepcluster`) clusters the images instead.
 """
 
-from alnb.methods.pretext.deepcluster import (
-    DeepClusterResult,
-    clustering_nmi,
-    has_deepcluster,
-    load_deepcluster,
-    save_deepcluster,
-    train_deepcluster,
+from alnb.methods.pretext import deepcluster, inpainting, rotation, simclr, vae  # noqa: F401  (register)
+from alnb.methods.pretext.deepcluster import clustering_nmi, train_deepcluster
+from alnb.methods.pretext.registry import (
+    SELF_SUPERVISED,
+    PretextResult,
+    SelfSupervisedMethod,
+    declared_self_supervised_options,
+    self_supervised_method,
+    train_self_supervised,
 )
 from alnb.methods.pretext.storage import has_result, load_result, save_result
-from alnb.methods.pretext.training import (
-    DEFAULT_SETTINGS,
-    PRETEXT_TASKS,
-    PretextResult,
-    build_model,
-    check_task,
-    task_options,
-    train_pretext,
-)
+from alnb.methods.pretext.training import build_model, train_pretext
 
-SELF_SUPERVISED_METHODS = (*PRETEXT_TASKS, "deepcluster")
+SELF_SUPERVISED_METHODS = tuple(SELF_SUPERVISED)
+PRETEXT_TASKS = tuple(name for name, method in SELF_SUPERVISED.items() if method.scores)
 
 __all__ = [
-    "SELF_SUPERVISED_METHODS",
-    "DeepClusterResult",
-    "clustering_nmi",
-    "has_deepcluster",
-    "load_deepcluster",
-    "save_deepcluster",
-    "train_deepcluster",
-    "DEFAULT_SETTINGS",
     "PRETEXT_TASKS",
+    "SELF_SUPERVISED",
+    "SELF_SUPERVISED_METHODS",
     "PretextResult",
+    "SelfSupervisedMethod",
     "build_model",
-    "check_task",
+    "clustering_nmi",
+    "declared_self_supervised_options",
     "has_result",
     "load_result",
     "save_result",
-    "task_options",
+    "self_supervised_method",
+    "train_deepcluster",
     "train_pretext",
+    "train_self_supervised",
 ]

@@ -10,13 +10,13 @@ The last assignment is the clustering.
 Differences from the reference, for small images: the backbone is :func:`alnb.models.networks.build_backbone`
 (no Sobel filter); training augmentation is random translation (pad and crop) only, since flips change
 digits; k-means is scikit-learn's (one k-means++ initialisation, ``kmeans_iters`` Lloyd iterations).
+
+Its result is a :class:`~alnb.methods.pretext.registry.PretextResult` with ``assignments`` and no ``losses``.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -27,48 +27,21 @@ from torch import nn
 from torch.nn import functional as F
 
 from alnb.core import seeding
-from alnb.core.durable import atomic_save_npz, write_atomically
+from alnb.methods.pretext.registry import ENCODER_PREFIX, PretextResult, SelfSupervisedMethod, register_self_supervised
 from alnb.methods.pretext.training import channel_stats
+from alnb.methods.registry import Option, read_options
 from alnb.models.networks import build_backbone, resolve_device
 
-
-@dataclass
-class DeepClusterResult:
-    """``assignments [N]`` (the last clustering), ``embeddings [N, d]`` (the backbone features that
-    clustering was computed from), per-epoch ``history`` and the trained backbone's ``state_dict``."""
-
-    assignments: np.ndarray
-    embeddings: np.ndarray
-    history: list[dict] = field(default_factory=list)
-    state_dict: dict = field(default_factory=dict)
-
-
-def save_deepcluster(result: DeepClusterResult, folder: str | Path) -> Path:
-    """Write ``result`` into ``folder``: ``arrays.npz``, ``model.pt``, then ``history.json`` last (the completion mark)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "history.json").unlink(missing_ok=True)
-
-    atomic_save_npz(folder / "arrays.npz", assignments=result.assignments, embeddings=result.embeddings)
-    write_atomically(folder / "model.pt", lambda path: torch.save(result.state_dict, path))
-    write_atomically(folder / "history.json", lambda path: path.write_text(json.dumps(result.history)))
-    return folder
-
-
-def has_deepcluster(folder: str | Path) -> bool:
-    """Whether ``folder`` holds a complete result (its ``history.json``, written last)."""
-    return (Path(folder) / "history.json").is_file()
-
-
-def load_deepcluster(folder: str | Path) -> DeepClusterResult | None:
-    """The result saved in ``folder``, or None when there is no complete one."""
-    folder = Path(folder)
-    if not has_deepcluster(folder):
-        return None
-    with np.load(folder / "arrays.npz") as arrays:
-        assignments, embeddings = arrays["assignments"], arrays["embeddings"]
-    state = torch.load(folder / "model.pt", map_location="cpu", weights_only=True)
-    return DeepClusterResult(assignments, embeddings, json.loads((folder / "history.json").read_text()), state)
+OPTIONS = (
+    Option("epochs", int, 20, "epochs, each a clustering then a pass over the images", low=1),
+    Option("batch_size", int, 64, "images per batch", low=1),
+    Option("lr", float, 0.05, "SGD's learning rate", low=0, low_open=True),
+    Option("momentum", float, 0.9, "SGD's momentum", low=0, high=1, high_open=True),
+    Option("weight_decay", float, 1e-5, "SGD's weight decay", low=0),
+    Option("pca_dim", int, 256, "PCA dimensions before k-means (at most the feature dimension)", low=1),
+    Option("kmeans_iters", int, 20, "Lloyd iterations of each k-means", low=1),
+    Option("augment", bool, True, "random translations while training"),
+)
 
 
 def clustering_nmi(assignments: np.ndarray, labels: np.ndarray) -> float:
@@ -82,23 +55,18 @@ def train_deepcluster(
     seed: int,
     device: str | torch.device = "cpu",
     *,
-    epochs: int = 20,
-    batch_size: int = 64,
-    lr: float = 0.05,
-    momentum: float = 0.9,
-    weight_decay: float = 1e-5,
     arch: str = "auto",
-    pca_dim: int = 256,
-    kmeans_iters: int = 20,
-    augment: bool = True,
-) -> DeepClusterResult:
+    **settings: Any,
+) -> PretextResult:
     """Train DeepCluster on uint8 ``images [N, C, H, W]``; seeded by ``seed`` only, deterministic on CPU.
 
-    The reference's settings: SGD with momentum 0.9, learning rate 0.05, weight decay 1e-5, PCA to
-    256 dimensions (here at most the feature dimension), the head initialised N(0, 0.01).
-    ``history`` holds, per epoch, the training ``loss`` and ``nmi_previous``, the NMI between this
-    epoch's and the previous epoch's assignments (NaN at the first epoch).
+    ``settings`` are the :data:`OPTIONS`, each by default when not given: the reference's SGD with momentum 0.9,
+    learning rate 0.05, weight decay 1e-5, PCA to 256 dimensions (here at most the feature dimension); the head
+    is initialised N(0, 0.01). ``history`` holds, per epoch, the training ``loss`` and ``nmi_previous``, the NMI
+    between this epoch's and the previous epoch's assignments (NaN at the first epoch).
     """
+    values = read_options(OPTIONS, settings)
+    epochs, batch_size, lr, weight_decay = (values[k] for k in ("epochs", "batch_size", "lr", "weight_decay"))
     if images.dtype != torch.uint8 or images.ndim != 4:
         raise ValueError(
             f"images must be a uint8 tensor [N, C, H, W], got {images.dtype} of shape {tuple(images.shape)}"
@@ -118,14 +86,15 @@ def train_deepcluster(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seeding.stream_seed(seed, "deepcluster", "init"))
         backbone = build_backbone(arch, images.shape[1], images.shape[-1]).to(device)
-    optimizer = torch.optim.SGD(backbone.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    optimizer = torch.optim.SGD(backbone.parameters(), lr=lr, momentum=values["momentum"], weight_decay=weight_decay)
     generator = seeding.torch_generator(seed, "deepcluster", "train")
     cluster_rng = seeding.rng(seed, "deepcluster", "kmeans")
 
     history, previous = [], None
     for epoch in range(epochs):
         embeddings = _features(backbone, images, normalize, batch_size=max(256, batch_size))
-        assignments = _cluster(_pca_whiten_normalize(embeddings, pca_dim), n_clusters, cluster_rng, kmeans_iters)
+        reduced = _pca_whiten_normalize(embeddings, values["pca_dim"])
+        assignments = _cluster(reduced, n_clusters, cluster_rng, values["kmeans_iters"])
         nmi = float("nan") if previous is None else float(normalized_mutual_info_score(previous, assignments))
         previous = assignments
         head = _new_head(backbone.feature_dim, n_clusters, generator).to(device)
@@ -137,7 +106,7 @@ def train_deepcluster(
         for start in range(0, n_images, batch_size):
             batch = torch.as_tensor(order[start : start + batch_size], device=device)
             inputs = images[batch]
-            if augment:
+            if values["augment"]:
                 inputs = _random_translation(inputs, generator)
             loss = F.cross_entropy(head(backbone(normalize(inputs))), targets[batch])
             optimizer.zero_grad(set_to_none=True)
@@ -148,8 +117,28 @@ def train_deepcluster(
             total += float(loss.detach()) * len(batch)
             seen += len(batch)
         history.append({"epoch": epoch, "loss": total / seen, "nmi_previous": nmi})
-    state = {name: value.detach().cpu().clone() for name, value in backbone.state_dict().items()}
-    return DeepClusterResult(previous, embeddings, history, state)
+    state = {ENCODER_PREFIX + name: value.detach().cpu().clone() for name, value in backbone.state_dict().items()}
+    shape = list(images.shape[1:])
+    run = {"task": "deepcluster", "seed": int(seed), "arch": arch, "n_clusters": n_clusters, "n_images": n_images}
+    return PretextResult(
+        "deepcluster",
+        None,
+        embeddings,
+        history,
+        {},
+        state,
+        {**run, "image_shape": shape, "options": settings},
+        previous,
+    )
+
+
+def _train_registered(images: torch.Tensor, seed: int, device, *, n_classes: int, arch: str, **settings):
+    return train_deepcluster(images, n_classes, seed, device, arch=arch, **settings)  # K = number of classes
+
+
+register_self_supervised(
+    SelfSupervisedMethod("deepcluster", "Caron, Bojanowski, Joulin, Douze, ECCV 2018", _train_registered, OPTIONS)
+)
 
 
 @torch.no_grad()

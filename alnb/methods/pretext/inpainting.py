@@ -13,6 +13,8 @@ from __future__ import annotations
 import torch
 
 from alnb.methods.pretext.base import ConvDecoder, PretextModel
+from alnb.methods.pretext.training import pretext_task
+from alnb.methods.registry import Option
 
 
 def central_region(image_size: int) -> slice:
@@ -55,6 +57,10 @@ class InpaintingModel(PretextModel):
 
 
 def build(
-    arch: str, in_channels: int, image_size: int, mean: torch.Tensor, std: torch.Tensor, *, decoder_width: int = 64
+    arch: str, in_channels: int, image_size: int, mean: torch.Tensor, std: torch.Tensor, *, decoder_width: int
 ) -> InpaintingModel:
     return InpaintingModel(arch, in_channels, image_size, mean, std, decoder_width)
+
+
+DECODER_WIDTH = Option("decoder_width", int, 64, "channels of the decoder's first map", low=1)
+pretext_task("inpainting", "Pathak et al., CVPR 2016", build, epochs=20, batch_size=64, model=(DECODER_WIDTH,))

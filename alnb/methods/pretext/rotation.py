@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from alnb.methods.pretext.base import PretextModel
+from alnb.methods.pretext.training import pretext_task
 
 N_ROTATIONS = 4
 
@@ -49,3 +50,6 @@ class RotationModel(PretextModel):
 
 def build(arch: str, in_channels: int, image_size: int, mean: torch.Tensor, std: torch.Tensor) -> RotationModel:
     return RotationModel(arch, in_channels, image_size, mean, std)
+
+
+pretext_task("rotation", "Gidaris, Singh, Komodakis, ICLR 2018", build, epochs=10, batch_size=128)

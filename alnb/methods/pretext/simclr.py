@@ -23,6 +23,8 @@ from torch import nn
 
 from alnb.methods.pretext.augment import fixed_views, simclr_view
 from alnb.methods.pretext.base import PretextModel
+from alnb.methods.pretext.training import pretext_task
+from alnb.methods.registry import Option
 
 
 def nt_xent(first: torch.Tensor, second: torch.Tensor, temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -84,11 +86,26 @@ def build(
     mean: torch.Tensor,
     std: torch.Tensor,
     *,
-    temperature: float = 0.1,
-    projection_dim: int = 128,
-    crop_scale: tuple[float, float] = (0.2, 1.0),
-    jitter_strength: float = 0.5,
+    temperature: float,
+    projection_dim: int,
+    crop_scale: tuple[float, float],
+    jitter_strength: float,
 ) -> SimCLRModel:
     return SimCLRModel(
         arch, in_channels, image_size, mean, std, temperature, projection_dim, crop_scale, jitter_strength
     )
+
+
+pretext_task(
+    "simclr",
+    "Chen, Kornblith, Norouzi, Hinton, ICML 2020",
+    build,
+    epochs=25,
+    batch_size=128,
+    model=(
+        Option("temperature", float, 0.1, "temperature τ of the NT-Xent loss", low=0, low_open=True),
+        Option("projection_dim", int, 128, "output size of the projection head", low=1),
+        Option("crop_scale", tuple, (0.2, 1.0), "area range of the random resized crop", low=0, low_open=True, high=1),
+        Option("jitter_strength", float, 0.5, "strength of the colour jitter", low=0, low_open=True),
+    ),
+)

@@ -1,5 +1,6 @@
-"""Cache a :class:`PretextResult` in a folder: ``arrays.npz`` (losses, embeddings), ``model.pt`` (weights)
-and ``meta.json`` (task, history, metrics, settings).
+"""Cache a :class:`PretextResult` of any self-supervised model in a folder: ``arrays.npz`` (the losses of a
+pretext task, the embeddings, DeepCluster's assignments), ``model.pt`` (weights) and ``meta.json`` (task, history,
+metrics, settings).
 
 Every file is written under a temporary name, flushed to the disk and renamed into place; ``meta.json`` is
 removed first and written last, so a folder holding ``meta.json`` always holds a complete result.
@@ -14,9 +15,10 @@ import numpy as np
 import torch
 
 from alnb.core.durable import atomic_save_npz, json_problem, warn_damaged, write_atomically, zip_problem
-from alnb.methods.pretext.training import PretextResult, check_task
+from alnb.methods.pretext.registry import PretextResult
 
 _ARRAYS, _MODEL, _META = "arrays.npz", "model.pt", "meta.json"
+_DTYPES = {"losses": np.float64, "embeddings": np.float32, "assignments": np.int64}
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -28,15 +30,12 @@ def save_result(result: PretextResult, folder: str | Path) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / _META).unlink(missing_ok=True)
-    atomic_save_npz(
-        folder / _ARRAYS,
-        losses=np.asarray(result.losses, dtype=np.float64),
-        embeddings=np.asarray(result.embeddings, dtype=np.float32),
-    )
+    arrays = {name: getattr(result, name) for name in _DTYPES if getattr(result, name) is not None}
+    atomic_save_npz(folder / _ARRAYS, **{name: np.asarray(a, dtype=_DTYPES[name]) for name, a in arrays.items()})
     write_atomically(folder / _MODEL, lambda p: torch.save(result.state_dict, p))
     meta = {
         "task": result.task,
-        "history": [float(v) for v in result.history],
+        "history": list(result.history),
         "metrics": {k: float(v) for k, v in result.metrics.items()},
         "settings": result.settings,
     }
@@ -62,15 +61,22 @@ def has_result(folder: str | Path) -> bool:
     return True
 
 
-def load_result(folder: str | Path) -> PretextResult:
-    """The result saved in ``folder`` (weights on the CPU)."""
+def load_result(folder: str | Path) -> PretextResult | None:
+    """The result saved in ``folder`` (weights on the CPU), or None when it holds no complete one."""
     folder = Path(folder)
     if not has_result(folder):
-        raise FileNotFoundError(f"no complete pretext result in {folder} (missing {_META})")
+        return None
     meta = json.loads((folder / _META).read_text())
-    with np.load(folder / _ARRAYS) as arrays:
-        losses, embeddings = arrays["losses"], arrays["embeddings"]
+    with np.load(folder / _ARRAYS) as saved:
+        arrays = {name: saved[name] if name in saved else None for name in _DTYPES}
     state_dict = torch.load(folder / _MODEL, map_location="cpu", weights_only=True)
     return PretextResult(
-        check_task(meta["task"]), losses, embeddings, meta["history"], meta["metrics"], state_dict, meta["settings"]
+        meta["task"],
+        arrays["losses"],
+        arrays["embeddings"],
+        meta["history"],
+        meta["metrics"],
+        state_dict,
+        meta["settings"],
+        arrays["assignments"],
     )

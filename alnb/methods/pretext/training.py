@@ -1,7 +1,7 @@
 """Train a pretext task on the unlabeled pool U and score every sample by its loss.
 
 ``train_pretext(task, images, seed, device)`` trains the task's model from a seed and returns a
-:class:`PretextResult`: per-sample losses and embeddings computed in eval mode, without augmentation,
+:class:`~alnb.methods.pretext.registry.PretextResult`: per-sample losses and embeddings computed in eval mode, without augmentation,
 after training. All randomness comes from streams of :mod:`alnb.core.seeding` keyed by ``("pretext", task)``:
 weights ("init", drawn on the CPU under ``torch.random.fork_rng``), batch order ("order", numpy) and
 augmentation / reparameterisation noise ("noise", a ``torch.Generator`` on ``device``); the global RNGs are
@@ -10,61 +10,59 @@ never touched, and the same seed gives identical results on the CPU.
 Batches are near-equal consecutive blocks (``np.array_split`` into ``ceil(N / batch_size)``) of a fresh
 permutation each epoch; evaluation uses the same blocking of the pool in index order, which fixes the
 negatives of SimCLR's score. The optimiser is Adam.
+
+A task module registers itself with :func:`pretext_task`: its model's ``build`` and options, and the training
+settings' defaults sized for the digits study (~1,150 images of 8×8: every task trains and scores in well under a
+minute on a 2-core CPU; paper-scale runs pass their own epochs, batch_size, lr and arch).
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 import time
-from dataclasses import dataclass, field
-from types import ModuleType
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 import torch
 
 from alnb.core import seeding
-from alnb.methods.pretext import inpainting, rotation, simclr, vae
+from alnb.methods.pretext.registry import (
+    PretextResult,
+    SelfSupervisedMethod,
+    register_self_supervised,
+    self_supervised_method,
+)
+from alnb.methods.registry import Option
 from alnb.models.networks import resolve_arch
 
-PRETEXT_TASKS = ("rotation", "inpainting", "vae", "simclr")
-_MODULES: dict[str, ModuleType] = {"rotation": rotation, "inpainting": inpainting, "vae": vae, "simclr": simclr}
 
-# Defaults sized for the digits study (~1,150 images of 8×8): all four tasks train and score in well under a
-# minute on a 2-core CPU. Paper-scale runs (CIFAR-10, ResNet18) pass their own epochs, batch_size, lr, arch.
-DEFAULT_SETTINGS: dict[str, dict[str, Any]] = {
-    "rotation": {"epochs": 10, "batch_size": 128, "lr": 1e-3},
-    "inpainting": {"epochs": 20, "batch_size": 64, "lr": 1e-3},
-    "vae": {"epochs": 20, "batch_size": 64, "lr": 1e-3},
-    "simclr": {"epochs": 25, "batch_size": 128, "lr": 1e-3},
-}
-
-
-@dataclass
-class PretextResult:
-    """What one trained pretext task leaves behind, aligned with the images it was given.
-
-    ``losses`` ``[N]`` float64 and ``embeddings`` ``[N, d]`` float32 are computed in eval mode after
-    training; ``history`` is the mean training loss of each epoch; ``metrics`` holds pool means of the
-    task's diagnostics (e.g. ``rotation_accuracy``) and timings; ``settings`` everything needed to
-    reproduce the run; ``state_dict`` the model's weights on the CPU.
-    """
-
-    task: str
-    losses: np.ndarray
-    embeddings: np.ndarray
-    history: list[float]
-    metrics: dict[str, float]
-    state_dict: dict[str, torch.Tensor]
-    settings: dict[str, Any] = field(default_factory=dict)
+def pretext_task(
+    name: str, paper: str, build: Callable[..., torch.nn.Module], epochs: int, batch_size: int, model=()
+) -> SelfSupervisedMethod:
+    """Register the pretext task ``name``: its model ``build(arch, in_channels, image_size, mean, std,
+    **model options)``, the options of that model (``model``) and the defaults of its training settings."""
+    training = (
+        Option("epochs", int, epochs, "training epochs", low=1),
+        Option("batch_size", int, batch_size, "images per batch", low=1),
+        Option("lr", float, 1e-3, "Adam's learning rate", low=0, low_open=True),
+        Option("weight_decay", float, 0.0, "Adam's weight decay", low=0),
+    )
+    return register_self_supervised(
+        SelfSupervisedMethod(
+            name,
+            paper,
+            partial(_train_registered, name),
+            (*training, *model),
+            build,
+            tuple(option.name for option in model),
+        )
+    )
 
 
-def check_task(task: str) -> str:
-    """``task`` if it is a pretext task, else one ValueError naming the valid ones."""
-    if task not in PRETEXT_TASKS:
-        raise ValueError(f"pretext task {task!r} is unknown; valid: {', '.join(PRETEXT_TASKS)}")
-    return task
+def _train_registered(task: str, images: torch.Tensor, seed: int, device, *, n_classes: int, arch: str, **settings):
+    return train_pretext(task, images, seed, device, arch=arch, **settings)  # a pretext task needs no classes
 
 
 def _check_images(images: torch.Tensor) -> None:
@@ -72,21 +70,6 @@ def _check_images(images: torch.Tensor) -> None:
         raise ValueError("pretext images: expected a uint8 tensor [N, C, H, W]")
     if images.shape[0] < 2 or images.shape[2] != images.shape[3]:
         raise ValueError(f"pretext images: expected at least 2 square images, got shape {tuple(images.shape)}")
-
-
-def task_options(task: str) -> list[str]:
-    """The names of the options of ``task``'s model (e.g. ``latent_dim`` for the VAE)."""
-    parameters = inspect.signature(_MODULES[check_task(task)].build).parameters
-    return [name for name, p in parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
-
-
-def _check_options(task: str, options: dict[str, Any]) -> None:
-    valid = task_options(task)
-    unknown = sorted(set(options) - set(valid))
-    if unknown:
-        raise ValueError(
-            f"pretext task {task!r}: unknown option(s) {', '.join(unknown)}; valid: {', '.join(valid) or 'none'}"
-        )
 
 
 def channel_stats(images: torch.Tensor, chunk: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
@@ -115,28 +98,21 @@ def train_pretext(
     seed: int,
     device: str | torch.device = "cpu",
     *,
-    epochs: int | None = None,
-    batch_size: int | None = None,
-    lr: float | None = None,
     arch: str = "auto",
-    weight_decay: float = 0.0,
-    **task_options: Any,
+    **settings: Any,
 ) -> PretextResult:
     """Train ``task`` on ``images`` (uint8 ``[N, C, H, W]``, the pool U only) and score every image.
 
-    ``epochs``, ``batch_size`` and ``lr`` default to :data:`DEFAULT_SETTINGS`; ``arch`` is passed to
-    :func:`alnb.models.networks.build_backbone`; ``task_options`` go to the task's model (e.g. ``temperature`` for
-    SimCLR, ``latent_dim`` for the VAE, ``decoder_width`` for VAE and inpainting).
+    ``settings`` are the task's declared options (``epochs``, ``batch_size``, ``lr``, ``weight_decay`` and its
+    model's, e.g. ``temperature`` for SimCLR, ``latent_dim`` for the VAE), each by default when not given;
+    ``arch`` is passed to :func:`alnb.models.networks.build_backbone`.
     """
-    check_task(task)
+    method = self_supervised_method(task)
     _check_images(images)
-    _check_options(task, task_options)
-    defaults = DEFAULT_SETTINGS[task]
-    epochs = defaults["epochs"] if epochs is None else int(epochs)
-    batch_size = defaults["batch_size"] if batch_size is None else int(batch_size)
-    lr = defaults["lr"] if lr is None else float(lr)
-    if epochs < 0 or batch_size < 1 or lr <= 0:
-        raise ValueError(f"pretext {task}: need epochs >= 0, batch_size >= 1, lr > 0; got {epochs}, {batch_size}, {lr}")
+    values = method.settings(settings)
+    epochs, batch_size, lr = int(values["epochs"]), int(values["batch_size"]), float(values["lr"])
+    weight_decay = values["weight_decay"]
+    task_options = {name: settings[name] for name in method.model_options if name in settings}
     device = torch.device(device)
     n, channels, size = images.shape[0], images.shape[1], images.shape[-1]
     arch = resolve_arch(arch, size)
@@ -144,7 +120,7 @@ def train_pretext(
     mean, std = channel_stats(images)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seeding.stream_seed(seed, "pretext", task, "init"))
-        model = _MODULES[task].build(arch, channels, size, mean, std, **task_options)
+        model = method.build(arch, channels, size, mean, std, **{n: values[n] for n in method.model_options})
     model = model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     order_rng = seeding.rng(seed, "pretext", task, "order")
@@ -208,6 +184,8 @@ def build_model(result: PretextResult) -> torch.nn.Module:
     channels, size = settings["image_shape"][0], settings["image_shape"][-1]
     state = result.state_dict
     mean, std = state["pixel_mean"].flatten(), state["pixel_std"].flatten()
-    model = _MODULES[result.task].build(settings["arch"], channels, size, mean, std, **settings["options"])
+    method = self_supervised_method(result.task)
+    values = method.settings(settings["options"])
+    model = method.build(settings["arch"], channels, size, mean, std, **{n: values[n] for n in method.model_options})
     model.load_state_dict(state)
     return model.eval()

@@ -14,6 +14,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from alnb.methods.pretext.base import ConvDecoder, PretextModel
+from alnb.methods.pretext.inpainting import DECODER_WIDTH
+from alnb.methods.pretext.training import pretext_task
+from alnb.methods.registry import Option
 
 
 class VAEModel(PretextModel):
@@ -64,7 +67,17 @@ def build(
     mean: torch.Tensor,
     std: torch.Tensor,
     *,
-    latent_dim: int = 32,
-    decoder_width: int = 64,
+    latent_dim: int,
+    decoder_width: int,
 ) -> VAEModel:
     return VAEModel(arch, in_channels, image_size, mean, std, latent_dim, decoder_width)
+
+
+pretext_task(
+    "vae",
+    "Kingma & Welling, ICLR 2014",
+    build,
+    epochs=20,
+    batch_size=64,
+    model=(Option("latent_dim", int, 32, "size of the latent code z", low=1), DECODER_WIDTH),
+)
