@@ -154,6 +154,26 @@ def test_missing_dataset_names_folder_and_files(tmp_path, name, folder):
     assert "download" in str(err.value)
 
 
+def test_a_dataset_is_read_through_its_spec_only(tmp_path, monkeypatch):
+    """load_dataset knows no dataset by name: the spec's reader (and fetcher) decide; its messages name no
+    params key (run.validation words those)."""
+    from dataclasses import replace
+
+    from alnb.data.specs import SPECS
+
+    fetched = []
+    arrays = (np.zeros((4, 1, 8, 8), np.uint8), np.array([0, 1, 0, 1]), np.zeros((2, 1, 8, 8), np.uint8), [0, 1])
+    spec = replace(
+        SPECS["mnist"], read=lambda spec, source: (*arrays, ("a", "b")), fetch=lambda spec, root: fetched.append(root)
+    )
+    monkeypatch.setitem(SPECS, "mnist", spec)
+    with pytest.raises(datasets.DatasetNotFound) as err:
+        datasets.load_dataset("mnist", tmp_path)
+    assert "data." not in str(err.value) and "downloads are off" in str(err.value)
+    dataset = datasets.load_dataset("mnist", tmp_path, download=True)
+    assert fetched == [tmp_path] and dataset.classes == ("a", "b") and dataset.n_train == 4
+
+
 def test_unknown_dataset_lists_valid_names():
     with pytest.raises(ValueError, match="valid: digits, mnist"):
         datasets.load_dataset("imagenet")

@@ -90,6 +90,11 @@ BAD_FILES = [
         "data:\n  dataset: cifar10\n  root: {missing}\n",
         r"^data\.root: cifar10 is not on disk and data\.download is false\. Expected in .*cifar-10-batches-py: data_batch_1",
     ),
+    (
+        "data:\n  dataset: tinyimagenet\n  root: {missing}\n  download: true\n",
+        r"^data\.root: tinyimagenet is not on disk and cannot be downloaded\. Expected in .*tiny-imagenet-200: wnids",
+    ),
+    ("data:\n  test_size: 1.0\n", r"^data\.test_size: 1\.0 leaves no train image \(digits has 1797 images\)$"),
     ("device: gpu\n", r"^device: 'gpu' is not one of auto, cpu, cuda, cuda:N, mps$"),
     ("al: [1, 2]\n", r"^al: expected a mapping of keys, got \[1, 2\]$"),
     ("- random\n- entropy\n", r"^params: expected a mapping of keys, got \['random', 'entropy'\]$"),

@@ -10,13 +10,20 @@ from pathlib import Path
 import numpy as np
 
 from alnb.core.config import PRECISIONS, ALParams, ParamsError, StudyParams, _build, build_params, read_params
-from alnb.data.datasets import check_dataset_files, load_dataset, long_tail_counts, subset_counts
+from alnb.data.datasets import (
+    check_dataset_files,
+    load_dataset,
+    long_tail_counts,
+    resolve_size,
+    subset_counts,
+)
 from alnb.data.specs import DATASETS, SPECS
 from alnb.methods.registry import check_options, unknown_name_message
 from alnb.models.networks import ARCHITECTURES, resolve_arch, resolve_pretext_arch
 from alnb.run.executors import KINDS as EXECUTOR_KINDS
 
 OPTIMIZERS = ("adam", "sgd")
+DIGITS_IMAGES = 1797  # scikit-learn's bundled digits
 MAP_METHODS = ("tsne", "umap", "pca")
 
 
@@ -30,24 +37,27 @@ def _fail(message: str) -> None:
 
 
 def _check_size(key: str, value: int | float, total: int | None = None) -> int | None:
-    if isinstance(value, float):
-        if not 0 < value <= 1:
-            _fail(f"{key}: a fraction must lie in (0, 1], got {value}")
-        return None if total is None else max(1, int(value * total))
-    if value <= 0:
-        _fail(f"{key}: must be a positive count, got {value}")
-    return value
+    """``value`` as a count: a positive count (its upper bound is checked where the pool it comes from is known),
+    or a fraction of ``total`` (``resolve_size``; None while ``total`` is unknown)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value <= 0:
+            _fail(f"{key}: must be a positive count, got {value}")
+        return value
+    try:
+        count = resolve_size(value, 1 if total is None else total, key)
+    except ValueError as err:
+        _fail(str(err))
+    return None if total is None else count
 
 
 def dataset_class_counts(params: StudyParams) -> np.ndarray:
     """Train images per class of the configured dataset, before ``data.train_subset`` and any long-tail cut."""
     data = params.data
     if data.dataset == "digits":  # bundled and small: load it and count exactly
-        try:
-            labels = load_dataset("digits", test_size=data.test_size).train_labels.numpy()
-        except ValueError as err:
-            _fail(str(err))
-        return np.bincount(labels)
+        n_test = _check_size("data.test_size", data.test_size, DIGITS_IMAGES)
+        if n_test >= DIGITS_IMAGES:
+            _fail(f"data.test_size: {data.test_size} leaves no train image (digits has {DIGITS_IMAGES} images)")
+        return np.bincount(load_dataset("digits", test_size=data.test_size).train_labels.numpy())
     if data.dataset == "imagefolder":  # the researcher's folder: count its files per class
         from alnb.data.imagefolder import ImageFolderError, train_class_counts
 
@@ -433,6 +443,7 @@ def _check_methods_in_use(params: StudyParams) -> None:
 def check_data_files(params: StudyParams) -> None:
     """The dataset's files, checked as the loader reads them (and their md5 sums with ``data.verify``)."""
     data = params.data
+    _check_data_on_disk(params)
     check_dataset_files(data.dataset, params.data_root, data.download, data.verify)
 
 
@@ -486,15 +497,13 @@ def _check_pretext_needs(params: StudyParams) -> None:
 
 def _check_data_on_disk(params: StudyParams) -> None:
     spec = SPECS[params.data.dataset]
-    if not spec.on_disk or params.data.download:
+    missing = spec.missing_files(params.data_root)
+    if not missing or (params.data.download and spec.fetch):
         return
-    base = params.data_root / spec.folder
-    missing = [f for f in spec.files if not (base / f).is_file() and not (base / f"{f}.gz").is_file()]
-    if missing:
-        _fail(
-            f"data.root: {spec.name} is not on disk and data.download is false. Expected in {base}: "
-            f"{', '.join(spec.files)}"
-        )
+    where = f"Expected in {params.data_root / spec.folder}: {', '.join(missing)}"
+    if spec.fetch:
+        _fail(f"data.root: {spec.name} is not on disk and data.download is false. {where}")
+    _fail(f"data.root: {spec.name} is not on disk and cannot be downloaded. {where}")
 
 
 def params_from_dict(raw: dict, project_root: str | Path = ".", data_on_disk: bool = True) -> StudyParams:
