@@ -38,7 +38,7 @@ select: $(STAMP)  ## which images to label first: make select FOLDER=path BUDGET
 		$(if $(EMBEDDINGS),--embeddings "$(EMBEDDINGS)") $(if $(LABELED),--labeled "$(LABELED)") \
 		$(if $(OUT),--out "$(OUT)") $(if $(SEED),--seed "$(SEED)") $(if $(SIMULATE),--simulate)
 
-bench: $(STAMP)  ## every benchmark as one table (< 10 min on 2 cores) -> benchmarks/results/<machine>.csv
+bench: $(STAMP)  ## every benchmark as one table (940 s on 2 cores in a fresh clone) -> benchmarks/results/<machine>.csv
 	$(PY) benchmarks/run_all.py
 
 clean:  ## remove generated runs and reports (keeps .venv)

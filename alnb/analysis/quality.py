@@ -9,26 +9,17 @@ For a pool P ⊂ U (positions into U) and an embedding of U:
   than an average point of U;
 - U-to-pool distance: the mean distance from each point of U to its nearest pool point (the k-center
   objective's average, Sener & Savarese 2018): small when the pool covers U.
-Both use L2-normalised embeddings and blocks of rows, never an N×N matrix.
+Both use L2-normalised embeddings and blocks of rows (``alnb.methods.geometry``), never an N×N matrix.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from alnb.analysis.class_stats import CLASS_COLUMNS, class_statistics
-from alnb.methods.geometry import l2_normalize, typicality
+from alnb.methods.geometry import l2_normalize, nearest_distances, typicality
 
 TYPICALITY_NEIGHBOURS = 20
-BLOCK = 1024
-
-
-def distance_to_pool(points: torch.Tensor, pool: torch.Tensor) -> np.ndarray:
-    """Distance from each point to its nearest pool point."""
-    return torch.cat(
-        [torch.cdist(points[s : s + BLOCK], pool).min(1).values for s in range(0, len(points), BLOCK)]
-    ).numpy()
 
 
 def typicality_of_u(features: np.ndarray, k: int = TYPICALITY_NEIGHBOURS) -> np.ndarray:
@@ -48,9 +39,8 @@ def pool_properties(
     typicalities = typicality_of_u(features) if typicalities is None else typicalities
     counts = np.bincount(labels[positions], minlength=n_classes)
     classes = class_statistics(counts[None, :]).iloc[0]
-    x = torch.as_tensor(l2_normalize(features))
-    with torch.inference_mode():
-        spread = distance_to_pool(x, x[torch.as_tensor(positions)]).mean()
+    x = l2_normalize(features)
+    spread = nearest_distances(x, x[positions]).mean()
     return {
         **{c: float(classes[c]) for c in CLASS_COLUMNS},
         "relative_density": float(typicalities[positions].mean() / typicalities.mean()),

@@ -1,7 +1,7 @@
 """Study parameters: one YAML file describes a whole study; it is checked completely before any compute.
 
 Every section is a frozen dataclass whose fields are the valid keys and whose annotations are the
-valid types. ``load_params`` reports the first problem as one :class:`ParamsError` line naming the
+valid types. ``alnb.run.validation.load_params`` reports the first problem as one :class:`ParamsError` line naming the
 key, the value and the valid choices. Relative paths in a params file (``run_dir``, ``data.root``, ``data.cache_dir``)
 are resolved against the project root: the nearest folder above the file holding ``pyproject.toml``.
 """

@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 
 from alnb.methods.pools.allocation import equal_allocation, proportional_allocation
 from alnb.methods.pools.base import PoolContext, PoolStrategy, register_pool_family
+from alnb.methods.pretext import PRETEXT_TASKS
 from alnb.methods.registry import Option
 
 __all__ = [
@@ -25,8 +26,8 @@ __all__ = [
     "PRETEXT_REPRESENTATIONS",
 ]
 
-REPRESENTATIONS = ("pixels", "pca", "rotation", "inpainting", "vae", "simclr")
-PRETEXT_REPRESENTATIONS = ("rotation", "inpainting", "vae", "simclr")
+PRETEXT_REPRESENTATIONS = PRETEXT_TASKS  # their embeddings
+REPRESENTATIONS = ("pixels", "pca", *PRETEXT_REPRESENTATIONS)
 ALLOCATIONS = {"equal": equal_allocation, "prop": proportional_allocation}
 MINIBATCH_ABOVE_N = 100_000
 WITHIN_OPTION = Option(
