@@ -1,6 +1,8 @@
 """docs/options.md is the options table rendered from the registries, and the registries' options are what
 validation reads."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,14 @@ def test_docs_options_is_the_table_generated_from_the_registries():
     assert DOC.read_text() == options_table(), (
         "docs/options.md is stale: regenerate it with python -m alnb.methods.catalog > docs/options.md"
     )
+
+
+@pytest.mark.slow  # a subprocess
+def test_the_command_in_docs_options_regenerates_it():
+    printed = subprocess.run(
+        [sys.executable, "-m", "alnb.methods.catalog"], capture_output=True, text=True, check=True, cwd=DOC.parents[1]
+    ).stdout
+    assert "python -m alnb.methods.catalog > docs/options.md" in DOC.read_text() and printed == DOC.read_text()
 
 
 @pytest.mark.parametrize(
