@@ -74,6 +74,11 @@ class DatasetSpec:
         return missing + [f"{f}/" for f in self.folders if not (base / f).is_dir()]
 
 
+def _torchvision_release(read: Callable) -> dict:
+    """A dataset that torchvision downloads and publishes md5 sums of, read by ``read``."""
+    return {"read": read, "fetch": loaders.fetch_torchvision, "verify": loaders.verify_torchvision}
+
+
 SPECS = {
     spec.name: spec
     for spec in (
@@ -89,9 +94,7 @@ SPECS = {
             test_files=("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
             compressed=True,
             flips=False,
-            read=loaders.read_mnist,
-            fetch=loaders.fetch_torchvision,
-            verify=loaders.verify_torchvision,
+            **_torchvision_release(loaders.read_mnist),
         ),
         DatasetSpec(
             "cifar10",
@@ -103,9 +106,7 @@ SPECS = {
             train_files=tuple(f"data_batch_{i}" for i in range(1, 6)),
             test_files=("test_batch",),
             other_files=("batches.meta",),
-            read=loaders.read_cifar,
-            fetch=loaders.fetch_torchvision,
-            verify=loaders.verify_torchvision,
+            **_torchvision_release(loaders.read_cifar),
         ),
         DatasetSpec(
             "cifar100",
@@ -117,9 +118,7 @@ SPECS = {
             train_files=("train",),
             test_files=("test",),
             other_files=("meta",),
-            read=loaders.read_cifar,
-            fetch=loaders.fetch_torchvision,
-            verify=loaders.verify_torchvision,
+            **_torchvision_release(loaders.read_cifar),
         ),
         DatasetSpec(
             "tinyimagenet",
