@@ -3,24 +3,23 @@ between CIFAR-10 images of ``../shared/data/cifar10_subset`` and their re-encode
 those between distinct images.
 
 Writes the first ``--n`` images as PNGs and, for ``--copies`` of them, a copy resized to 30×30 or 36×36 and saved
-as JPEG (quality 90); runs ``alnb select --keep-duplicates`` on the folder (the default encoder, trained on it), and
-prints quantiles of (a) each copy's cosine similarity to its original, (b) each distinct image's largest cosine
+as JPEG (quality 90); ranks the folder with ``--keep-duplicates`` and the default encoder trained on it (on
+``--views`` image-views in all; the default encoder's own is 50,000), and prints quantiles of (a) each copy's cosine similarity to its original, (b) each distinct image's largest cosine
 similarity to another distinct image, and the share of each at or above a few thresholds.
 
-    python benchmarks/select_near_duplicates.py --work /tmp/near_duplicates [--n 2000 --copies 200]
+    python benchmarks/select_near_duplicates.py --work /tmp/near_duplicates [--n 2000 --copies 200 --views 50000]
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_select import CIFAR, ROOT, write_cifar_pngs  # noqa: E402
+from bench_select import CIFAR, write_cifar_pngs  # noqa: E402
 
 THRESHOLDS = (0.9, 0.95, 0.97, 0.98, 0.99)
 
@@ -45,6 +44,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--copies", type=int, default=200)
+    parser.add_argument("--views", type=int, default=50_000)
     args = parser.parse_args()
     if not CIFAR.is_dir():
         sys.exit(f"needs {CIFAR}")
@@ -54,16 +54,12 @@ def main() -> None:
         write_cifar_pngs(folder, args.n)
         write_copies(folder, args.n, args.copies)
     pairs = [(f"{int(p.stem[5:]) // 1000:02d}/{p.stem[5:]}.png", p.name) for p in sorted(folder.glob("copy_*.jpg"))]
-    command = [sys.executable, "-m", "alnb", "select", str(folder), "--budget", "10", "--keep-duplicates"]
-    subprocess.run([*command, "--out", str(out)], check=True, cwd=ROOT)
-
     from alnb.methods.geometry import l2_normalize
-    from alnb.methods.pretext import load_result
-    from alnb.select import load_selection
+    from alnb.select import SelectRequest, embeddings, run_selection
 
-    selection = load_selection(out)
-    (trained,) = sorted((out / "cache").glob("simclr_*"))
-    x = l2_normalize(np.asarray(load_result(trained).embeddings, dtype=np.float32))
+    embeddings.TRAINING_VIEWS = args.views
+    selection = run_selection(SelectRequest(str(folder), 10, out=str(out), keep_duplicates=True))
+    x = l2_normalize(selection.features)
     row = {path: i for i, path in enumerate(selection.paths)}
     copy_cos = np.array([x[row[a]] @ x[row[b]] for a, b in pairs])
     distinct = np.array([row[p] for p in selection.paths if not p.startswith("copy_")])

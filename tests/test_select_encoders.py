@@ -1,6 +1,7 @@
 """``alnb select --encoder``: pretrained weights from a local file with no network, the one-line refusal of an
 encoder that cannot load offline, near-duplicates ranked once, and MaxHerding's candidates at scale."""
 
+import dataclasses
 import json
 import socket
 from pathlib import Path
@@ -152,3 +153,44 @@ def test_the_candidate_rule_reaches_the_all_points_objective_within_one_percent(
     ours, _ = prefix_objective(x, stratified, np.zeros(0, np.int64), "kernel coverage")
     best, _ = prefix_objective(x, everything, np.zeros(0, np.int64), "kernel coverage")
     assert ours[-1] >= 0.99 * best[-1]
+
+
+def test_an_image_and_its_re_encoded_resized_copy_are_ranked_once(tmp_path):
+    """Embeddings of what the images show (their centred 8×8 grey pixels), passed as --embeddings: the copy's
+    is near-identical to its original's, and the pair is ranked once, the copy reported with its kept image."""
+    from alnb.select import SelectRequest, run_selection
+
+    folder = write_photos(tmp_path / "photos", 12)
+    with Image.open(folder / "photo05.png") as image:
+        w, h = image.size
+        image.convert("RGB").resize((w - 4, h - 3), Image.BICUBIC).save(folder / "photo05_copy.jpg", quality=90)
+    paths = sorted(p.name for p in folder.iterdir())
+
+    def pixels(path: str) -> np.ndarray:
+        with Image.open(folder / path) as image:
+            grey = np.asarray(image.convert("L").resize((8, 8), Image.BILINEAR), dtype=np.float32).ravel()
+        return grey - grey.mean()
+
+    np.save(tmp_path / "vectors.npy", np.stack([pixels(p) for p in paths]))
+    (tmp_path / "vectors.txt").write_text("".join(f"{p}\n" for p in paths))
+    request = SelectRequest(str(folder), 11, embeddings=str(tmp_path / "vectors.npy"), out=str(tmp_path / "out"))
+    selection = run_selection(request, log=lambda _: None)
+    assert selection.near_duplicates == {"photo05.png": ["photo05_copy.jpg"]}
+    assert "photo05_copy.jpg" not in set(selection.table["path"]) and len(selection.table) == 11
+    assert selection.images.skipped["photo05_copy.jpg"].startswith("a near-duplicate of photo05.png")
+    kept = SelectRequest(str(folder), 11, embeddings=str(tmp_path / "vectors.npy"), out=str(tmp_path / "all"))
+    everything = run_selection(dataclasses.replace(kept, keep_duplicates=True), log=lambda _: None)
+    assert everything.near_duplicates == {} and len(everything.paths) == 13
+
+
+def test_published_weights_in_the_users_cache_are_used_offline(offline, tmp_path):
+    pytest.importorskip("torchvision")
+    import torch
+    import torchvision
+
+    url = torchvision.models.get_model_weights("resnet18").DEFAULT.url
+    checkpoints = Path(torch.hub.get_dir()) / "checkpoints"
+    assert str(checkpoints).startswith(str(tmp_path))  # TORCH_HOME points into this test's folder
+    checkpoints.mkdir(parents=True)
+    (checkpoints / url.rsplit("/", 1)[-1]).write_bytes(b"stands for the cached file")
+    assert check_encoder(parse_encoder("torchvision:resnet18"), None).startswith("cache (resnet18-")
