@@ -41,20 +41,27 @@ from alnb.methods.pools.clustering import kmeans_clusters
 from alnb.select.pipeline import _map_2d
 from alnb.select.ranking import rank
 n, d, budget = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+def phase(name, since):
+    print(f"{name}: {time.perf_counter() - since:.0f} s wall, {cpu():.0f} s CPU so far", file=sys.stderr, flush=True)
 rng = np.random.default_rng(0)
 means = 3.0 * rng.standard_normal((100, d), dtype=np.float32)
 x = np.empty((n, d), dtype=np.float32)
 for lo in range(0, n, 100_000):  # in chunks: no second N×d temporary
     rows = min(n, lo + 100_000) - lo
     x[lo : lo + rows] = means[rng.integers(100, size=rows)] + rng.standard_normal((rows, d), dtype=np.float32)
-start = time.perf_counter()
+start, cpu_start = time.perf_counter(), cpu()
 ranking = rank(x, budget, "maxherding", seeding.rng(0, "select", "maxherding"))
 ranked = time.perf_counter()
+phase("ranking", start)
 clusters, _ = kmeans_clusters(l2_normalize(x), 10, seeding.rng(0, "select", "clusters"))
+phase("clusters", start)
 coords = _map_2d(x, 0)
 done = time.perf_counter()
 print(json.dumps({"seconds": done - start, "rank_seconds": ranked - start, "coverage": float(ranking.values[-1]),
-                  "candidates": ranking.options["herding_candidates"],
+                  "cpu_seconds": cpu() - cpu_start, "candidates": ranking.options["herding_candidates"],
                   "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20}))
 """
 
@@ -108,7 +115,8 @@ def vector_rows(
                 big["seconds"],
                 None,
                 "s",
-                f"peak {big['peak_gib']:.2f} GiB (limit 8); ranking {big['rank_seconds']:.0f} s, candidates: "
+                f"peak {big['peak_gib']:.2f} GiB (limit 8); CPU {big['cpu_seconds']:.0f} s; ranking "
+                f"{big['rank_seconds']:.0f} s, candidates: "
                 f"{big['candidates']}; objective over all {n:,}; {threads} threads; "
                 f"no dense pipeline fits here (N×N kernel: {n * n * 4 / 1e12:.0f} TB)",
             )

@@ -161,9 +161,9 @@ def test_an_image_and_its_re_encoded_resized_copy_are_ranked_once(tmp_path):
     from alnb.select import SelectRequest, run_selection
 
     folder = write_photos(tmp_path / "photos", 12)
-    with Image.open(folder / "photo05.png") as image:
+    with Image.open(folder / "photo04.png") as image:
         w, h = image.size
-        image.convert("RGB").resize((w - 4, h - 3), Image.BICUBIC).save(folder / "photo05_copy.jpg", quality=90)
+        image.convert("RGB").resize((w - 4, h - 3), Image.BICUBIC).save(folder / "photo04_copy.jpg", quality=90)
     paths = sorted(p.name for p in folder.iterdir())
 
     def pixels(path: str) -> np.ndarray:
@@ -175,9 +175,9 @@ def test_an_image_and_its_re_encoded_resized_copy_are_ranked_once(tmp_path):
     (tmp_path / "vectors.txt").write_text("".join(f"{p}\n" for p in paths))
     request = SelectRequest(str(folder), 11, embeddings=str(tmp_path / "vectors.npy"), out=str(tmp_path / "out"))
     selection = run_selection(request, log=lambda _: None)
-    assert selection.near_duplicates == {"photo05.png": ["photo05_copy.jpg"]}
-    assert "photo05_copy.jpg" not in set(selection.table["path"]) and len(selection.table) == 11
-    assert selection.images.skipped["photo05_copy.jpg"].startswith("a near-duplicate of photo05.png")
+    assert selection.near_duplicates == {"photo04.png": ["photo04_copy.jpg"]}
+    assert "photo04_copy.jpg" not in set(selection.table["path"]) and len(selection.table) == 11
+    assert selection.images.skipped["photo04_copy.jpg"].startswith("a near-duplicate of photo04.png")
     kept = SelectRequest(str(folder), 11, embeddings=str(tmp_path / "vectors.npy"), out=str(tmp_path / "all"))
     everything = run_selection(dataclasses.replace(kept, keep_duplicates=True), log=lambda _: None)
     assert everything.near_duplicates == {} and len(everything.paths) == 13

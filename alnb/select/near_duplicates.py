@@ -17,7 +17,7 @@ import torch
 
 from alnb.methods.geometry import normalized_tensor, rows_per_block
 
-NEAR_DUPLICATE_COSINE = 0.97
+NEAR_DUPLICATE_COSINE = 0.994
 PARTITION_SIZE = 20_000
 
 
