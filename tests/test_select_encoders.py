@@ -194,3 +194,26 @@ def test_published_weights_in_the_users_cache_are_used_offline(offline, tmp_path
     checkpoints.mkdir(parents=True)
     (checkpoints / url.rsplit("/", 1)[-1]).write_bytes(b"stands for the cached file")
     assert check_encoder(parse_encoder("torchvision:resnet18"), None).startswith("cache (resnet18-")
+
+
+def test_torchvision_weights_from_a_file_embed_with_the_weights_transforms(offline, tmp_path):
+    import torch
+    import torchvision
+
+    from alnb.select.encoders import embed_files, load_encoder
+
+    folder = write_photos(tmp_path / "photos", 3)
+    torch.manual_seed(0)
+    model = torchvision.models.get_model("resnet18", weights=None)
+    torch.save({"state_dict": model.state_dict()}, tmp_path / "resnet18.pt")
+    choice = parse_encoder("torchvision:resnet18")
+    assert check_encoder(choice, str(tmp_path / "resnet18.pt")) == "--weights resnet18.pt"
+    encoder = load_encoder(choice, str(tmp_path / "resnet18.pt"), torch.device("cpu"))
+    paths = sorted(p.name for p in folder.iterdir())
+    vectors = embed_files(encoder, folder, paths, torch.device("cpu"), batch_size=2)
+    model.fc = torch.nn.Identity()
+    transform = torchvision.models.get_model_weights("resnet18").DEFAULT.transforms()
+    with torch.inference_mode():
+        expected = model.eval()(torch.stack([transform(Image.open(folder / p).convert("RGB")) for p in paths]))
+    assert vectors.shape == (3, 512)
+    np.testing.assert_allclose(vectors, expected.numpy(), rtol=1e-4, atol=1e-5)

@@ -214,7 +214,7 @@ def _open_clip_check(choice: EncoderChoice, weights: Path | None) -> str:
     return _check_published(choice, cfg.get("hf_hub"), cfg.get("url"), fetch)
 
 
-def _open_clip_load(choice: EncoderChoice, weights: Path | None) -> tuple[Callable, Callable, torch.nn.Module]:
+def _open_clip_load(choice: EncoderChoice, weights: Path | None) -> tuple[torch.nn.Module, Callable]:
     import open_clip
 
     arch, tag = _open_clip_names(choice)
