@@ -47,7 +47,7 @@ def herding_candidates(
     fit = unlabeled if len(unlabeled) <= FIT_POINTS else np.sort(rng.choice(unlabeled, FIT_POINTS, replace=False))
     _, centres = kmeans_clusters(features[fit], STRATA, rng)
     with torch.inference_mode():
-        strata = nearest_centre(features[unlabeled], centres)
+        strata = nearest_centre(features, centres)[unlabeled]  # blocks of rows: no copy of the N×d features
     sizes = np.bincount(strata, minlength=STRATA)
     quota = np.minimum(sizes, np.maximum(MIN_PER_STRATUM, np.floor(limit * sizes / len(unlabeled)).astype(int)))
     chosen = [
