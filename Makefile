@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.alnb-installed
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e ".[test,ray]"
+	$(PY) -m pip install --quiet -e ".[test,ray,encoders]"
 	@touch $(STAMP)
 
 study: $(STAMP)  ## run the six notebooks of PARAMS and render reports/<study>/*.html

@@ -67,7 +67,19 @@ def main(argv: list[str] | None = None) -> int:
     select.add_argument(
         "--embeddings",
         help="your own vectors: FILE.npy with FILE.txt (paths) beside it, or a "
-        ".csv / .parquet of path + vector (default: SimCLR trained on the folder)",
+        ".csv / .parquet of path + vector (default: the --encoder's embeddings)",
+    )
+    select.add_argument(
+        "--encoder",
+        default="ssl",
+        help="ssl (SimCLR trained on the folder, the default), timm:<model>, open_clip:<arch>/<pretrained tag> or "
+        "torchvision:<model> (pretrained; pip install -e '.[encoders]')",
+    )
+    select.add_argument("--weights", metavar="FILE", help="a local checkpoint for --encoder (no network is used)")
+    select.add_argument(
+        "--keep-duplicates",
+        action="store_true",
+        help="rank near-duplicates (near-identical embeddings) one by one instead of once per group",
     )
     select.add_argument("--labeled", help="a file listing images already labeled (paths relative to FOLDER)")
     select.add_argument("--out", help="output folder (default: selections/<folder name>/)")
@@ -137,10 +149,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _select(args: argparse.Namespace) -> int:
-    """``alnb select``: check everything (exit 2, nothing written), rank and write the files (training the encoder
+    """``alnb select``: check everything once (exit 2, nothing written), rank and write the files (training the encoder
     when needed, its expected time printed first), optionally simulate, then run and render notebook 07."""
     from alnb.report.render import NotebookFailed
-    from alnb.select import SelectError, SelectRequest, check_request, run_selection
+    from alnb.select import SelectError, SelectRequest, run_selection
     from alnb.select.ranking import DEFAULT_METHOD
 
     request = SelectRequest(
@@ -153,9 +165,11 @@ def _select(args: argparse.Namespace) -> int:
         args.seed,
         args.clusters,
         args.simulate,
+        args.encoder,
+        args.weights,
+        args.keep_duplicates,
     )
     try:
-        check_request(request)
         selection = run_selection(request)
     except SelectError as err:
         print(f"alnb select: {err}", file=sys.stderr)

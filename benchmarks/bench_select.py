@@ -1,8 +1,9 @@
 """``alnb select`` at scale: the two limits of the issue, each as a table row.
 
-1. **Vectors**: B = 1,000 picked by the default method (MaxHerding) from 1,000,000 × 128 vectors, with the
-   objective of every prefix over all N, the report's k-means clusters and its 2-D map; peak memory measured in
-   a child process (limit: 8 GiB and 10 minutes). No naive pipeline fits at this size (a dense N×N kernel
+1. **Vectors**: B = 1,000 picked by the default method (MaxHerding, candidates stratified by k-means) from
+   1,000,000 × 128 vectors and from 1,000,000 × 768 (CLIP-sized), with the objective of every prefix over all N,
+   the report's k-means clusters and its 2-D map; peak memory measured in a child process (limits: 8 GiB, and
+   10 minutes at 128 and 5 minutes at 768). No naive pipeline fits at this size (a dense N×N kernel
    would take 4 TB), so a second row puts alnb beside the naive dense-kernel herding (the whole N×N kernel in
    memory, every gain recomputed from it at every pick) at N = 20,000 × 128, where that kernel (1.6 GB) fits;
    both use all 20,000 points as candidates there, the naive one is timed on 10 picks and scaled to 1,000.
@@ -11,7 +12,7 @@
    of ``../shared/data/cifar10_subset`` written out as PNGs when that folder exists, else generated ones (the
    note says which).
 
-    python benchmarks/bench_select.py [--n 1000000] [--skip-folder]
+    python benchmarks/bench_select.py [--n 1000000] [--dims 128 768] [--skip-folder]
 """
 
 from __future__ import annotations
@@ -40,17 +41,27 @@ from alnb.methods.pools.clustering import kmeans_clusters
 from alnb.select.pipeline import _map_2d
 from alnb.select.ranking import rank
 n, d, budget = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+def phase(name, since):
+    print(f"{name}: {time.perf_counter() - since:.0f} s wall, {cpu():.0f} s CPU so far", file=sys.stderr, flush=True)
 rng = np.random.default_rng(0)
 means = 3.0 * rng.standard_normal((100, d), dtype=np.float32)
-x = means[rng.integers(100, size=n)]
-x += rng.standard_normal((n, d), dtype=np.float32)
-start = time.perf_counter()
+x = np.empty((n, d), dtype=np.float32)
+for lo in range(0, n, 100_000):  # in chunks: no second N×d temporary
+    rows = min(n, lo + 100_000) - lo
+    x[lo : lo + rows] = means[rng.integers(100, size=rows)] + rng.standard_normal((rows, d), dtype=np.float32)
+start, cpu_start = time.perf_counter(), cpu()
 ranking = rank(x, budget, "maxherding", seeding.rng(0, "select", "maxherding"))
 ranked = time.perf_counter()
+phase("ranking", start)
 clusters, _ = kmeans_clusters(l2_normalize(x), 10, seeding.rng(0, "select", "clusters"))
+phase("clusters", start)
 coords = _map_2d(x, 0)
 done = time.perf_counter()
 print(json.dumps({"seconds": done - start, "rank_seconds": ranked - start, "coverage": float(ranking.values[-1]),
+                  "cpu_seconds": cpu() - cpu_start, "candidates": ranking.options["herding_candidates"],
                   "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20}))
 """
 
@@ -84,7 +95,7 @@ def naive_dense_herding(x: np.ndarray, budget: int, bandwidth: float = 1.0) -> n
 
 def vector_rows(
     n: int = 1_000_000,
-    dim: int = 128,
+    dims: tuple[int, ...] = (128, 768),
     budget: int = 1_000,
     threads: int = 2,
     naive_n: int = 20_000,
@@ -95,18 +106,22 @@ def vector_rows(
 
     from alnb.methods.kernel_herding import kernel_herding
 
-    big = _child(_VECTORS_CHILD, n, dim, budget, threads)
-    rows = [
-        Row(
-            f"select: maxherding {n:,}×{dim}, B={budget:,} (+ objective, clusters, map)",
-            big["seconds"],
-            None,
-            "s",
-            f"peak {big['peak_gib']:.2f} GiB (limit 8); ranking {big['rank_seconds']:.0f} s, candidates a "
-            f"seeded 10,000-point subsample (the reference's), objective over all {n:,}; {threads} threads; "
-            f"no dense pipeline fits here (N×N kernel: {n * n * 4 / 1e12:.0f} TB)",
+    rows = []
+    for dim in dims:
+        big = _child(_VECTORS_CHILD, n, dim, budget, threads)
+        rows.append(
+            Row(
+                f"select: maxherding {n:,}×{dim}, B={budget:,} (+ objective, clusters, map)",
+                big["seconds"],
+                None,
+                "s",
+                f"peak {big['peak_gib']:.2f} GiB (limit 8); CPU {big['cpu_seconds']:.0f} s; ranking "
+                f"{big['rank_seconds']:.0f} s, candidates: "
+                f"{big['candidates']}; objective over all {n:,}; {threads} threads; "
+                f"no dense pipeline fits here (N×N kernel: {n * n * 4 / 1e12:.0f} TB)",
+            )
         )
-    ]
+    dim = dims[0]
     torch.set_num_threads(threads)
     rng = np.random.default_rng(1)
     means = 3.0 * rng.standard_normal((100, dim), dtype=np.float32)
@@ -214,6 +229,7 @@ def rows() -> list:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--dims", type=int, nargs="+", default=[128, 768])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-folder", action="store_true")
     parser.add_argument("--skip-vectors", action="store_true")
@@ -222,7 +238,7 @@ def main() -> None:
     from timing import load_average
 
     print(load_average(), flush=True)
-    table = [] if args.skip_vectors else vector_rows(args.n, threads=args.threads)
+    table = [] if args.skip_vectors else vector_rows(args.n, tuple(args.dims), threads=args.threads)
     table += [] if args.skip_folder else folder_row()
     for row in table:
         print(

@@ -74,14 +74,39 @@ def test_selection_from_user_vectors_writes_every_file_and_is_deterministic(fold
     assert set(np.bincount(selection.clusters[selection.ranking.order[:3]], minlength=3)) == {1}  # one per group
     tasks = json.loads(files["label_studio_tasks.json"])
     assert tasks[0] == {
-        "data": {"image": "/data/local-files/?d=photos/" + table["path"][0], "path": table["path"][0], "rank": 1}
+        "data": {"image": "/data/local-files/?d=photos/" + table["path"][0], "path": table["path"][0], "rank": 1},
+        "meta": {"rank": 1},
     }
+    assert [task["data"]["rank"] for task in tasks] == [task["meta"]["rank"] for task in tasks] == list(range(1, 10))
     assert files["to_label.txt"].decode().splitlines() == list(table["path"])
     manifest = json.loads(files["manifest.json"])
     assert manifest["method"] == "maxherding" and manifest["embeddings"]["source"] == "vectors.npy"
     assert "/" not in manifest["folder"]
     run_selection(request, log=lambda _: None)
     assert {name: (tmp_path / "out" / name).read_bytes() for name in OUTPUT_FILES} == files
+
+
+def test_the_report_reads_the_selection_the_command_saved_and_the_request_is_checked_once(
+    folder, npy, tmp_path, monkeypatch
+):
+    from alnb.select import load_selection, pipeline
+
+    calls = []
+    check = pipeline.check_request
+    monkeypatch.setattr(pipeline, "check_request", lambda request: calls.append(request) or check(request))
+    request = SelectRequest(str(folder), 9, embeddings=str(npy), out=str(tmp_path / "out"), clusters=3)
+    selection = run_selection(request, log=lambda _: None)
+    assert len(calls) == 1
+    saved = load_selection(tmp_path / "out")
+    assert saved.request == request and saved.paths == selection.paths and saved.notes == selection.notes
+    np.testing.assert_array_equal(saved.ranking.order, selection.ranking.order)
+    np.testing.assert_array_equal(saved.clusters, selection.clusters)
+    np.testing.assert_array_equal(saved.coords, selection.coords)
+    assert saved.forecast.z == selection.forecast.z and saved.images.skipped == selection.images.skipped
+    pd = pytest.importorskip("pandas")
+    pd.testing.assert_frame_equal(saved.table, selection.table, check_dtype=False)
+    notebook = (Path(__file__).parents[1] / "notebooks" / "07_select.ipynb").read_text()
+    assert "load_selection(" in notebook and "run_selection(" not in notebook
 
 
 def test_corrupt_and_duplicate_images_are_skipped_when_decoding(folder, tmp_path):
@@ -219,6 +244,18 @@ def _refusals(folder: Path, tmp: Path) -> dict[str, tuple[list[str], str]]:
             "--method: balanced_random is an oracle reference",
         ),
         "out inside folder": ([f, "--budget", "3", "--out", str(folder / "out")], "--out: .* is inside FOLDER"),
+        "unknown encoder": (
+            [f, "--budget", "3", "--encoder", "clip"],
+            "--encoder: 'clip' is not an encoder; valid: ssl",
+        ),
+        "weights for ssl": (
+            [f, "--budget", "3", "--weights", str(labeled)],
+            "--weights: ssl is trained on the folder and reads no weights file",
+        ),
+        "encoder with embeddings": (
+            [f, "--budget", "3", "--embeddings", str(stranger), "--encoder", "timm:resnet18"],
+            "--encoder/--weights: not with --embeddings",
+        ),
     }
 
 

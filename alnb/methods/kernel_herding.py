@@ -58,6 +58,7 @@ def kernel_herding(
     *,
     normalize: bool = True,
     device: str | torch.device = "cpu",
+    candidates: np.ndarray | None = None,
 ) -> np.ndarray:
     """Positions of ``budget`` unlabeled rows of ``features`` chosen by the (weighted) kernel-herding greedy.
 
@@ -65,7 +66,8 @@ def kernel_herding(
     ``[N]`` (default 1) weigh each point's coverage. Features are L2-normalised first unless
     ``normalize=False``. Exact ties in the gain go to a seeded random order; once no candidate gains
     anything (every point covered, or all weights zero) the rest of the budget is drawn uniformly at
-    random from the unlabeled rows not yet chosen.
+    random from the unlabeled rows not yet chosen. ``candidates``: the unlabeled rows to use as candidates
+    instead of the seeded subsample (``max_candidates`` is then ignored).
     """
     if not bandwidth > 0:
         raise ValueError(f"the kernel width h must be positive, got {bandwidth}")
@@ -80,12 +82,18 @@ def kernel_herding(
         raise ValueError(f"budget {budget} is outside [0, {len(unlabeled)}] (unlabeled points)")
     if budget == 0:
         return np.zeros(0, dtype=np.int64)
-    n_candidates = min(len(unlabeled), max(int(max_candidates), budget))
-    candidates = (
-        unlabeled
-        if n_candidates == len(unlabeled)
-        else np.sort(rng.choice(unlabeled, size=n_candidates, replace=False))
-    )
+    if candidates is None:
+        n_candidates = min(len(unlabeled), max(int(max_candidates), budget))
+        candidates = (
+            unlabeled
+            if n_candidates == len(unlabeled)
+            else np.sort(rng.choice(unlabeled, size=n_candidates, replace=False))
+        )
+    else:
+        candidates = np.asarray(candidates, dtype=np.int64)
+        if is_labeled[candidates].any() or len(candidates) < budget:
+            raise ValueError(f"candidates must be at least {budget} unlabeled rows")
+        n_candidates = len(candidates)
     labeled = np.flatnonzero(is_labeled)
     x = normalized_tensor(features[np.concatenate([candidates, labeled])], device, normalize)
     w = np.ones(n_candidates) if weights is None else np.asarray(weights, dtype=np.float64)[candidates]

@@ -1,6 +1,6 @@
 """The representation the ranking reads: a SimCLR encoder trained on the folder's own images, or the user's vectors.
 
-SimCLR (Chen et al., ICML 2020) is the study's own code (:func:`alnb.pretext.train_pretext`). Its settings
+SimCLR (Chen et al., ICML 2020) is the study's own code (:func:`alnb.methods.pretext.train_pretext`). Its settings
 scale with the folder: images are the centre square resized to ``IMAGE_SIZE`` pixels, the small CNN encoder,
 and about ``TRAINING_VIEWS`` image-views of training in all (epochs = that / N, between ``MIN_EPOCHS`` and
 ``MAX_EPOCHS``). The time it expects is measured on two training batches before it starts. The result is
@@ -69,7 +69,7 @@ def expected_seconds(pixels: np.ndarray, settings: dict, seed: int) -> float:
 
 
 def ssl_encoder(pixels: np.ndarray, listing_hash: str, cache_dir: Path, seed: int, log=print):
-    """The SimCLR :class:`~alnb.pretext.PretextResult` of ``pixels`` (embeddings ``[N, 128]``, per-image
+    """The SimCLR :class:`~alnb.methods.pretext.PretextResult` of ``pixels`` (embeddings ``[N, 128]``, per-image
     losses, settings), read from ``cache_dir`` when this listing was trained on before, else trained (the
     expected time is logged first)."""
     from alnb.methods.pretext import has_result, load_result, save_result, train_pretext

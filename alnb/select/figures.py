@@ -1,5 +1,5 @@
 """What ``selection.html`` shows: thumbnails in pick order, a 2-D map with the picks, cluster sizes against
-picks per cluster, the objective per prefix, and the skipped files. Figures are matplotlib Figures (saved as
+picks per cluster, the objective per prefix against random orders, near-duplicate groups, and the skipped files. Figures are matplotlib Figures (saved as
 PNG and SVG beside the report under ``alnb select``, like the study's); tables are DataFrames."""
 
 from __future__ import annotations
@@ -122,15 +122,15 @@ def cluster_bars(counts: pd.DataFrame) -> plt.Figure:
     return finish_figure(fig, "clusters", "Cluster sizes against picks per cluster")
 
 
-def objective_curve(
-    values: np.ndarray, start: float, objective: str, method: str, random_values: np.ndarray | None = None
-) -> plt.Figure:
-    """The objective after every prefix of the ranking (and of a random order, for scale, when given)."""
+def objective_curve(values: np.ndarray, start: float, objective: str, method: str, forecast=None) -> plt.Figure:
+    """The objective after every prefix of the ranking (and, for scale, random orders' mean and 10-90% band from
+    the :class:`~alnb.select.forecast.Forecast`, when given)."""
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
     k = np.arange(1, len(values) + 1)
     ax.plot(k, values, color="crimson", label=method)
-    if random_values is not None:
-        ax.plot(k, random_values, color="black", linestyle="--", label="random order (same seed)")
+    if forecast is not None:
+        ax.plot(k, forecast.random_curve, color="black", linestyle="--", label="random orders (mean)")
+        ax.fill_between(k, forecast.random_low, forecast.random_high, color="0.6", alpha=0.3, label="10-90%")
     if np.isfinite(start) and start > 0:
         ax.axhline(start, color="0.5", linewidth=0.8, linestyle=":", label="already labeled only")
     ax.set_xlabel("images labeled (prefix of the ranking)")
@@ -145,9 +145,20 @@ def skipped_table(skipped: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(sorted(skipped.items()), columns=["file", "why it is not ranked"])
 
 
-def summary_markdown(selection, random_values: np.ndarray) -> str:
+def near_duplicates_table(groups: dict[str, list[str]]) -> pd.DataFrame:
+    """Each group of near-duplicates: the image kept (ranked) and the others, sorted by the kept path."""
+    return pd.DataFrame(
+        [(kept, len(others), ", ".join(others)) for kept, others in sorted(groups.items())],
+        columns=["kept (ranked)", "near-duplicates", "not ranked"],
+    )
+
+
+def summary_markdown(selection) -> str:
     """The report's opening paragraph, generated from the selection's numbers."""
+    from alnb.select.forecast import forecast_sentence
+
     ranking, manifest = selection.ranking, selection.manifest
+    random_values = selection.forecast.random_curve
     n_ranked, k = len(ranking.order), min(10, len(ranking.order))
     source = manifest["embeddings"]["source"]
     clusters_hit = len(np.unique(selection.clusters[ranking.order[:k]]))
@@ -155,14 +166,16 @@ def summary_markdown(selection, random_values: np.ndarray) -> str:
     better = "higher" if OBJECTIVES[ranking.objective] else "lower"
     lines = [
         f"**{n_ranked:,} images ranked** with **{ranking.method}** on the embeddings of *{source}*, out of "
-        f"{manifest['images_listed']:,} image files ({len(selection.paths):,} unique and readable, "
+        f"{manifest['images_listed']:,} image files ({len(selection.paths):,} unique, readable and not "
+        f"near-duplicates, "
         f"{len(selection.images.skipped):,} skipped"
         + (f", {len(selection.labeled):,} already labeled" if len(selection.labeled) else "")
         + ").",
         f"The first {k} picks fall in {clusters_hit} of the {n_clusters} clusters of the folder. The "
         f"{ranking.objective} ({better} is better) is {ranking.values[k - 1]:.3g} after {k} picks and "
-        f"{ranking.values[-1]:.3g} after {n_ranked}; the same prefixes of a random order reach "
-        f"{random_values[k - 1]:.3g} and {random_values[-1]:.3g}.",
+        f"{ranking.values[-1]:.3g} after {n_ranked}; the same prefixes of random orders "
+        f"reach {random_values[k - 1]:.3g} and {random_values[-1]:.3g} on average.",
+        forecast_sentence(selection.forecast, ranking.objective, n_ranked, ranking.method),
         "Label the images in rank order (`to_label.txt`); you may stop anywhere: every prefix is itself a pool "
         "of this method.",
     ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from alnb.select.pipeline import SelectRequest, request_dict
+from alnb.select.selection import SelectRequest, request_dict
 
 NOTEBOOK = "07_select"
 PATH_PARAMETERS = ("folder", "embeddings", "labeled", "out")

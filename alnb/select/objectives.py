@@ -14,18 +14,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from alnb.methods.geometry import normalized_tensor
+from alnb.methods.geometry import nearest_distances, normalized_tensor, squared_distances
 
 OBJECTIVES = {"kernel coverage": True, "share within δ": True, "covering radius": False}  # name → higher is better
 BLOCK_ELEMENTS = 2**22
 
 
-def _nearest_distances(x: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
+def _prefix_nearest_distances(x: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
     """For each row of ``x`` ``[b, d]`` and each prefix of ``centers`` ``[B, d]``: the distance to the nearest of
     them ``[b, B]`` (a running minimum along the picks)."""
-    squared = torch.addmm((centers * centers).sum(1)[None, :], x, centers.T, alpha=-2.0)
-    squared.add_((x * x).sum(1)[:, None]).clamp_min_(0.0)
-    return torch.cummin(squared, dim=1).values.sqrt_()
+    return torch.cummin(squared_distances(x, centers), dim=1).values.sqrt_()
 
 
 def prefix_objective(
@@ -36,30 +34,38 @@ def prefix_objective(
     *,
     bandwidth: float = 1.0,
     delta: float | None = None,
+    over: np.ndarray | None = None,
+    normalize: bool = True,
 ) -> tuple[np.ndarray, float]:
     """(the objective after each prefix of ``picks`` ``[B]``, its value for the labeled set alone).
 
-    ``features`` ``[N, d]`` are normalised here; ``picks`` and ``labeled`` are row positions. The labeled set
-    alone has coverage/share 0 and radius ∞ when it is empty.
+    ``features`` ``[N, d]`` are normalised here; ``picks`` and ``labeled`` are row positions; ``over``: the rows
+    whose coverage (or distance) counts (default: all); ``normalize=False`` when they are already. The labeled set alone has coverage/share 0 and radius ∞
+    when it is empty.
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective {objective!r} is unknown; valid: {', '.join(OBJECTIVES)}")
     if objective == "share within δ" and delta is None:
         raise ValueError("the share within δ needs δ")
-    x = normalized_tensor(features)
+    x = normalized_tensor(features, normalize=normalize)
     picks_x = x[torch.as_tensor(np.asarray(picks, dtype=np.int64))]
     labeled_x = x[torch.as_tensor(np.asarray(labeled, dtype=np.int64))]
+    if over is not None:
+        x = x[torch.as_tensor(np.asarray(over, dtype=np.int64))]
     n, budget = len(x), len(picks_x)
     rows = max(1, BLOCK_ELEMENTS // max(1, budget + 1))
     totals = torch.zeros(budget, dtype=torch.float64)
     radius = torch.full((budget,), -1.0, dtype=torch.float64)
     base_total, base_radius = 0.0, -1.0
+    to_labeled = (
+        torch.from_numpy(nearest_distances(x.numpy(), labeled_x.numpy())).float()
+        if len(labeled_x)
+        else torch.full((n,), float("inf"))
+    )
     for lo in range(0, n, rows):
         block = x[lo : lo + rows]
-        nearest = _nearest_distances(block, picks_x) if budget else torch.zeros(len(block), 0)
-        base = (
-            _nearest_distances(block, labeled_x)[:, -1] if len(labeled_x) else torch.full((len(block),), float("inf"))
-        )
+        nearest = _prefix_nearest_distances(block, picks_x) if budget else torch.zeros(len(block), 0)
+        base = to_labeled[lo : lo + rows]
         nearest = torch.minimum(nearest, base[:, None])
         if objective == "kernel coverage":
             totals += nearest.square_().mul_(-1.0 / bandwidth**2).exp_().sum(0).double()

@@ -7,7 +7,8 @@
   order. The URL is Label Studio's local-files form ``/data/local-files/?d=<FOLDER's name>/<path>``, which
   serves the image when Label Studio runs with ``LOCAL_FILES_SERVING_ENABLED=true`` and
   ``LOCAL_FILES_DOCUMENT_ROOT`` set to FOLDER's parent folder (and a local storage on FOLDER is added to
-  the project); ``data`` also carries the rank and the relative path;
+  the project); ``data`` also carries the rank and the relative path, and ``meta`` the rank again (Label
+  Studio's Data Manager sorts by a ``data`` field: ``docs/select.md``);
 * ``manifest.json``: alnb's version, method and options, seed, the hashes of the folder's listing and of the
   embeddings: the same inputs give the same ranking.
 """
@@ -41,7 +42,14 @@ def selection_table(paths: list[str], order: np.ndarray, clusters: np.ndarray, g
 def label_studio_tasks(table: pd.DataFrame, folder_name: str) -> list[dict]:
     """Label Studio tasks for the picks, in rank order (see the module's docstring for the URL)."""
     return [
-        {"data": {"image": "/data/local-files/?d=" + quote(f"{folder_name}/{path}"), "path": path, "rank": int(rank)}}
+        {
+            "data": {
+                "image": "/data/local-files/?d=" + quote(f"{folder_name}/{path}"),
+                "path": path,
+                "rank": int(rank),
+            },
+            "meta": {"rank": int(rank)},
+        }
         for rank, path in zip(table["rank"], table["path"])
     ]
 

@@ -2,65 +2,45 @@
 
 :func:`check_request` checks every argument and input file before any compute and writes nothing; a problem
 raises one :class:`~alnb.select.folder.SelectError` line naming the argument or file. :func:`run_selection`
-then lists and decodes the folder (cached), computes or reads the embeddings (cached), ranks, and writes the
-ranking's files (:mod:`alnb.select.outputs`). Caches live in ``<out>/cache/``, never inside FOLDER.
+runs it once, then lists and decodes the folder (cached), computes or reads the embeddings (cached by encoder,
+weights hash and listing), ranks each group of near-duplicates once, ranks, forecasts whether selection helps,
+and writes the ranking's files (:mod:`alnb.select.outputs`) and what the report reads
+(:func:`alnb.select.selection.save_selection`). Caches live in ``<out>/cache/``, never inside FOLDER.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from alnb.core import seeding
 from alnb.select.embeddings import IMAGE_SIZE, UserEmbeddings, array_hash, load_user_embeddings, ssl_encoder
+from alnb.select.encoders import LABEL_FREE, EncoderChoice, check_encoder, embed_files, load_encoder, parse_encoder
 from alnb.select.folder import Images, Listing, SelectError, decode_images, list_images
+from alnb.select.forecast import forecast
+from alnb.select.near_duplicates import NEAR_DUPLICATE_COSINE, near_duplicate_groups
 from alnb.select.outputs import selection_table, write_outputs
-from alnb.select.ranking import DEFAULT_METHOD, Ranking, check_method, rank
+from alnb.select.ranking import check_method, rank
+from alnb.select.selection import Selection, SelectRequest, save_selection
 
-DEFAULT_CLUSTERS = 10
-MAP_POINTS = 5_000
+MAP_POINTS = 20_000
+
+__all__ = ["MAP_POINTS", "SelectRequest", "Selection", "check_request", "run_selection"]
 
 
 @dataclass(frozen=True)
-class SelectRequest:
-    """The arguments of ``alnb select`` (paths as given; ``out`` None: ``selections/<folder name>/``)."""
+class Checked:
+    """What :func:`check_request` established: the folder's listing, the labeled paths, the user's embeddings
+    (or None), the encoder and where its weights come from."""
 
-    folder: str
-    budget: int
-    method: str = DEFAULT_METHOD
-    embeddings: str | None = None
-    labeled: str | None = None
-    out: str | None = None
-    seed: int = 0
-    clusters: int = DEFAULT_CLUSTERS
-    simulate: bool = False
-
-    @property
-    def out_path(self) -> Path:
-        return Path(self.out) if self.out else Path("selections") / Path(self.folder).resolve().name
-
-
-@dataclass
-class Selection:
-    """Everything the report shows: the request, what was ranked (``paths``, ``features``), the ranking and its
-    table, the report's clusters, a 2-D map, what was skipped, and the manifest."""
-
-    request: SelectRequest
     listing: Listing
-    images: Images
-    paths: list[str]
-    features: np.ndarray
-    labeled: np.ndarray
-    ranking: Ranking
-    clusters: np.ndarray
-    table: pd.DataFrame
-    coords: np.ndarray
-    manifest: dict
-    notes: list[str] = field(default_factory=list)
+    labeled: list[str]
+    user: UserEmbeddings | None
+    encoder: EncoderChoice
+    weights_source: str
 
 
 def _read_labeled(file: str, listing: Listing) -> list[str]:
@@ -92,13 +72,16 @@ def _check_simulate_folder(root: Path) -> None:
         )
 
 
-def check_request(request: SelectRequest) -> tuple[Listing, list[str], UserEmbeddings | None]:
-    """Every argument checked before any compute; returns (the folder's listing, the labeled paths, the user's
-    embeddings or None). Nothing is written."""
+def check_request(request: SelectRequest) -> Checked:
+    """Every argument checked before any compute (the encoder's weights included: cached, downloadable or
+    refused); nothing is loaded or written."""
     listing = list_images(request.folder)
     if not isinstance(request.budget, (int, np.integer)) or not 0 < request.budget <= len(listing.paths):
         raise SelectError(f"--budget: {request.budget} is outside [1, {len(listing.paths)}] (the images in FOLDER)")
-    check_method(request.method, has_scores=request.embeddings is None)
+    encoder = parse_encoder(request.encoder)
+    if request.embeddings and (encoder.text != "ssl" or request.weights):
+        raise SelectError("--encoder/--weights: not with --embeddings (your vectors stand for the encoder)")
+    check_method(request.method, has_scores=request.embeddings is None and encoder.text == "ssl")
     if request.clusters < 2:
         raise SelectError(f"--clusters: {request.clusters} must be at least 2")
     out = request.out_path.resolve()
@@ -119,7 +102,8 @@ def check_request(request: SelectRequest) -> tuple[Listing, list[str], UserEmbed
         _first_readable(listing)
     if request.simulate:
         _check_simulate_folder(listing.root)
-    return listing, labeled, user
+    weights_source = "--embeddings" if user is not None else check_encoder(encoder, request.weights)
+    return Checked(listing, labeled, user, encoder, weights_source)
 
 
 def _first_readable(listing: Listing) -> None:
@@ -155,50 +139,111 @@ def _cached_images(listing: Listing, cache: Path, decode: bool) -> Images:
 
 
 def _map_2d(features: np.ndarray, seed: int) -> np.ndarray:
-    """A 2-D PCA of the L2-normalised features (fitted on at most 20,000 rows)."""
+    """A 2-D PCA of the L2-normalised features (fitted on at most ``MAP_POINTS`` rows)."""
     from sklearn.decomposition import PCA
 
     from alnb.methods.geometry import l2_normalize
 
     x = l2_normalize(features)
     rng = seeding.rng(seed, "select", "map")
-    fit = x if len(x) <= 20_000 else x[rng.choice(len(x), 20_000, replace=False)]
+    fit = x if len(x) <= MAP_POINTS else x[rng.choice(len(x), MAP_POINTS, replace=False)]
     return PCA(2, random_state=seeding.stream_seed(seed, "select", "map") % 2**31).fit(fit).transform(x)
 
 
-def run_selection(request: SelectRequest, log=print) -> Selection:
-    """Rank FOLDER's images under ``request`` and write the ranking's files into the output folder."""
-    from alnb import __version__
-    from alnb.methods.geometry import l2_normalize
-    from alnb.methods.pools.clustering import kmeans_clusters
+def _cached_vectors(file: Path, compute) -> np.ndarray:
+    """float32 vectors from ``file`` when cached, else ``compute()`` saved there (atomically)."""
+    from alnb.core.durable import atomic_save_npz
 
-    listing, labeled_names, user = check_request(request)
-    out = request.out_path
-    cache = out / "cache"
-    images = _cached_images(listing, cache, decode=user is None)
-    notes: list[str] = []
-    scores = None
-    if user is None:
-        encoder = ssl_encoder(images.pixels, listing.listing_hash, cache, request.seed, log)
-        paths, features, scores = images.paths, encoder.embeddings, encoder.losses
-        source = {"source": "simclr trained on FOLDER", "image_size": IMAGE_SIZE, "settings": encoder.settings}
-    else:
+    if file.is_file():
+        with np.load(file, allow_pickle=False) as saved:
+            return saved["vectors"]
+    vectors = np.asarray(compute(), dtype=np.float32)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    atomic_save_npz(file, vectors=vectors)
+    return vectors
+
+
+def _embed(request: SelectRequest, checked: Checked, images: Images, cache: Path, log):
+    """(the rows' paths, their features, SimCLR's per-image losses or None, the manifest's record of them)."""
+    from alnb.models.networks import resolve_device
+
+    user, encoder = checked.user, checked.encoder
+    if user is not None:
         row_of = {path: row for row, path in enumerate(user.paths)}
         kept = [path for path in images.paths if path in row_of]
         for path in images.paths:
             if path not in row_of:
                 images.skipped[path] = f"no vector in {Path(request.embeddings).name}"
-        paths, features = kept, user.vectors[[row_of[p] for p in kept]]
-        source = {"source": Path(request.embeddings).name, "dimensions": int(features.shape[1])}
-        if not paths:
+        if not kept:
             raise SelectError(f"--embeddings: {Path(request.embeddings).name} has a vector for no usable image")
+        features = user.vectors[[row_of[p] for p in kept]]
+        return kept, features, None, {"source": Path(request.embeddings).name, "dimensions": int(features.shape[1])}
+    listing_hash = checked.listing.listing_hash
+    if encoder.text == "ssl":
+        trained = ssl_encoder(images.pixels, listing_hash, cache, request.seed, log)
+        source = {"source": "simclr trained on FOLDER", "encoder": "ssl", "image_size": IMAGE_SIZE}
+        return images.paths, trained.embeddings, trained.losses, {**source, "settings": trained.settings}
+    device = resolve_device("auto")
+    if not encoder.pretrained:
+        key = hashlib.sha1(f"{encoder.text}|{listing_hash}|{IMAGE_SIZE}|{request.seed}".encode()).hexdigest()[:16]
+        pixels = np.ascontiguousarray(images.pixels.transpose(0, 2, 3, 1))
+        log(f"[alnb select] embedding {len(pixels):,} images with {encoder.text} on {device.type}")
+        features = _cached_vectors(
+            cache / f"embeddings_{key}.npz", lambda: LABEL_FREE[encoder.text].embed(pixels, request.seed, device)
+        )
+        source = {"source": LABEL_FREE[encoder.text].description, "encoder": encoder.text, "image_size": IMAGE_SIZE}
+        return images.paths, features, None, source
+    model = load_encoder(encoder, request.weights, device)
+    key = hashlib.sha1(f"{encoder.text}|{model.weights_hash}|{listing_hash}".encode()).hexdigest()[:16]
+    log(f"[alnb select] embedding {len(images.paths):,} images with {encoder.text} on {device.type}")
+    features = _cached_vectors(
+        cache / f"embeddings_{key}.npz", lambda: embed_files(model, checked.listing.root, images.paths, device)
+    )
+    source = {"source": f"{encoder.text} ({model.weights_source})", "encoder": encoder.text}
+    return images.paths, features, None, {**source, "weights_hash": model.weights_hash}
+
+
+def _drop_near_duplicates(paths, features, scores, images: Images, seed: int):
+    """(paths, features, scores) with each group of near-duplicates ranked once; the groups (kept path → the
+    others), each of the others recorded as skipped."""
+    groups = near_duplicate_groups(features, seeding.rng(seed, "select", "near-duplicates"))
+    if not groups:
+        return paths, features, scores, {}
+    copies = np.asarray(sorted(row for rows in groups.values() for row in rows))
+    keep = np.setdiff1d(np.arange(len(paths)), copies)
+    for kept, rows in groups.items():
+        for row in rows:
+            images.skipped[paths[row]] = f"a near-duplicate of {paths[kept]} (cosine ≥ {NEAR_DUPLICATE_COSINE})"
+    named = {paths[kept]: [paths[row] for row in rows] for kept, rows in groups.items()}
+    return [paths[i] for i in keep], features[keep], None if scores is None else np.asarray(scores)[keep], named
+
+
+def run_selection(request: SelectRequest, log=print) -> Selection:
+    """Check ``request`` (once), rank FOLDER's images under it and write the ranking's files and what the report
+    reads into the output folder."""
+    from alnb import __version__
+    from alnb.methods.geometry import l2_normalize
+    from alnb.methods.pools.clustering import kmeans_clusters
+
+    checked = check_request(request)
+    listing, labeled_names = checked.listing, checked.labeled
+    out = request.out_path
+    cache = out / "cache"
+    images = _cached_images(listing, cache, decode=checked.user is None)
+    notes: list[str] = []
+    paths, features, scores, source = _embed(request, checked, images, cache, log)
+    near: dict[str, list[str]] = {}
+    if not request.keep_duplicates:
+        paths, features, scores, near = _drop_near_duplicates(paths, features, scores, images, request.seed)
     position = {path: i for i, path in enumerate(paths)}
-    stand_in = {copy: kept for kept, copies in images.duplicates.items() for copy in copies}
+    groups = {**images.duplicates, **{k: near.get(k, []) + images.duplicates.get(k, []) for k in near}}
+    stand_in = {copy: kept for kept, copies in groups.items() for copy in copies}
+    stand_in = {copy: stand_in.get(kept, kept) for copy, kept in stand_in.items()}  # a copy of a near-duplicate
     labeled = sorted({position[stand_in.get(p, p)] for p in labeled_names if stand_in.get(p, p) in position})
     if len(labeled) < len(labeled_names):
         notes.append(
-            f"{len(labeled_names) - len(labeled)} of the {len(labeled_names)} labeled images are copies of "
-            f"another labeled image or were skipped; {len(labeled)} count as labeled"
+            f"{len(labeled_names) - len(labeled)} of the {len(labeled_names)} labeled images are copies or "
+            f"near-duplicates of another labeled image or were skipped; {len(labeled)} count as labeled"
         )
     budget = min(request.budget, len(paths) - len(labeled))
     if budget < request.budget:
@@ -220,6 +265,8 @@ def run_selection(request: SelectRequest, log=print) -> Selection:
     clusters, _ = kmeans_clusters(
         l2_normalize(features), min(request.clusters, len(features)), seeding.rng(request.seed, "select", "clusters")
     )
+    labeled = np.asarray(labeled, dtype=np.int64)
+    outlook = forecast(features, ranking, labeled, request.seed)
     table = selection_table(paths, ranking.order, clusters, ranking.gains)
     labeled_hash = hashlib.sha1("\n".join(sorted(labeled_names)).encode()).hexdigest()[:16]
     manifest = {
@@ -237,47 +284,31 @@ def run_selection(request: SelectRequest, log=print) -> Selection:
         "images_listed": len(listing.paths),
         "images_ranked_from": len(paths),
         "skipped": len(images.skipped),
+        "near_duplicates": None
+        if request.keep_duplicates
+        else {"cosine_at_least": NEAR_DUPLICATE_COSINE, "groups": len(near), "dropped": sum(map(len, near.values()))},
+        "forecast_z": round(outlook.z, 3),
         "embeddings": {**source, "hash": array_hash(features)},
         "labeled": {"file": Path(request.labeled).name, "count": len(labeled), "hash": labeled_hash}
         if request.labeled
         else None,
     }
     write_outputs(out, table, listing.root.resolve().name, manifest)
-    return Selection(
+    selection = Selection(
         request,
         listing,
         images,
         paths,
         features,
-        np.asarray(labeled, dtype=np.int64),
+        labeled,
         ranking,
         clusters,
         table,
         _map_2d(features, request.seed),
         manifest,
+        outlook,
+        near,
         notes,
     )
-
-
-def request_dict(request: SelectRequest) -> dict:
-    """The request as notebook parameters."""
-    return asdict(request)
-
-
-def random_order_objective(selection: Selection) -> np.ndarray:
-    """The ranking's objective over the prefixes of a seeded random order of the same unlabeled images (for
-    scale in the report)."""
-    from alnb.select.objectives import prefix_objective
-
-    ranking = selection.ranking
-    unlabeled = np.setdiff1d(np.arange(len(selection.paths)), selection.labeled)
-    order = seeding.rng(selection.request.seed, "select", "random-order").permutation(unlabeled)[: len(ranking.order)]
-    values, _ = prefix_objective(
-        selection.features,
-        order,
-        selection.labeled,
-        ranking.objective,
-        bandwidth=ranking.options.get("objective_bandwidth", 1.0),
-        delta=ranking.options.get("delta"),
-    )
-    return values
+    save_selection(selection)
+    return selection

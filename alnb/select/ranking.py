@@ -9,7 +9,9 @@ picked, and the greedy methods start from their coverage.
 How the order is made:
 
 * ``maxherding``, ``probcover``, ``kcenter``: the greedy's own pick order. Each pick is the best next one given
-  the ones before it, so every prefix is that method's pool for its size.
+  the ones before it, so every prefix is that method's pool for its size. MaxHerding's candidates are every
+  unlabeled point up to 10,000, else a sample stratified by k-means so that every region can be picked
+  (:mod:`alnb.select.candidates`).
 * ``typiclust``: TypiClust clusters into K = min(|L| + B, 500) clusters once, for the whole budget B, and
   takes the most typical point of the cluster with the fewest labeled points, largest first. The ranking is
   that order: a prefix of k picks is the typical points of the k largest of the K clusters (not TypiClust run
@@ -31,11 +33,12 @@ import numpy as np
 
 from alnb.methods.geometry import l2_normalize
 from alnb.methods.k_center_greedy import k_center_greedy
-from alnb.methods.kernel_herding import DEFAULT_BANDWIDTH, DEFAULT_MAX_CANDIDATES, kernel_herding
+from alnb.methods.kernel_herding import DEFAULT_BANDWIDTH, kernel_herding
 from alnb.methods.pools import PoolContext, pool_family_label, pool_names, resolve_pool
 from alnb.methods.pools.kcenter import kcenter
 from alnb.methods.pools.probcover import probcover, probcover_delta
 from alnb.methods.pools.typiclust import typiclust
+from alnb.select.candidates import herding_candidates
 from alnb.select.folder import SelectError
 from alnb.select.objectives import OBJECTIVES, prefix_gains, prefix_objective
 
@@ -122,9 +125,10 @@ def rank(
     options: dict = {}
     objective, delta, bandwidth = GREEDY.get(family, "kernel coverage"), None, DEFAULT_BANDWIDTH
     if family == "maxherding":
-        options = {"herding_bandwidth": bandwidth, "herding_candidates": DEFAULT_MAX_CANDIDATES}
+        candidates, rule = herding_candidates(features, unlabeled, rng, budget)
+        options = {"herding_bandwidth": bandwidth, "herding_candidates": rule}
         order = kernel_herding(
-            features, budget, rng, labeled, bandwidth=bandwidth, max_candidates=DEFAULT_MAX_CANDIDATES, normalize=False
+            features, budget, rng, labeled, bandwidth=bandwidth, normalize=False, candidates=candidates
         )
     elif family == "probcover":
         delta = probcover_delta(features, n_clusters, rng, normalize=False)
@@ -152,5 +156,7 @@ def rank(
     if objective == "kernel coverage":
         options["objective_bandwidth"] = bandwidth
     order = np.asarray(order, dtype=np.int64)
-    values, start = prefix_objective(features, order, labeled, objective, bandwidth=bandwidth, delta=delta)
+    values, start = prefix_objective(
+        features, order, labeled, objective, bandwidth=bandwidth, delta=delta, normalize=False
+    )
     return Ranking(method, order, objective, values, start, prefix_gains(values, start, OBJECTIVES[objective]), options)

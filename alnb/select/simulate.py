@@ -1,7 +1,7 @@
 """``alnb select FOLDER --simulate``: would a guided first pool have helped on this kind of data?
 
 FOLDER must hold class subfolders (``FOLDER/<class>/*.png|jpg``). It becomes an ``imagefolder`` study
-(:mod:`alnb.imagefolder`; a ``train`` link to FOLDER in ``<out>/simulate/data``, so nothing is written into
+(:mod:`alnb.data.imagefolder`; a ``train`` link to FOLDER in ``<out>/simulate/data``, so nothing is written into
 FOLDER): random against the candidate methods as the initial pool of size B, then ``CYCLES`` cycles of B
 random queries, ``SEEDS`` seeds, a small CNN, SimCLR trained as :func:`alnb.select.embeddings.encoder_settings`
 sizes it. The study's notebooks 01-03 run it (papermill, as ``alnb study`` does) into ``<out>/simulate/``; the
