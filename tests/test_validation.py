@@ -90,6 +90,15 @@ BAD_FILES = [
         "data:\n  dataset: cifar10\n  root: {missing}\n",
         r"^data\.root: cifar10 is not on disk and data\.download is false\. Expected in .*cifar-10-batches-py: data_batch_1",
     ),
+    (
+        "replication:\n  dataset: mnist\n",
+        r"^replication\.regime: missing; a replication study names both its dataset .* and its regime",
+    ),
+    ("replication:\n  dataset: MNIST full\n  regime: plan\n", r"^replication\.dataset: 'MNIST full' must be a short"),
+    (
+        "replication:\n  regme: plan\n",
+        r"^replication\.regme: unknown key; did you mean 'regime'\? valid keys: dataset, regime$",
+    ),
     ("device: gpu\n", r"^device: 'gpu' is not one of auto, cpu, cuda, cuda:N, mps$"),
     ("al: [1, 2]\n", r"^al: expected a mapping of keys, got \[1, 2\]$"),
     ("- random\n- entropy\n", r"^params: expected a mapping of keys, got \['random', 'entropy'\]$"),

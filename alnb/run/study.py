@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from alnb.run.grid import run_trials, train_self_supervised
+from alnb.run.provenance import provenance
 from alnb.run.validation import load_params
 from alnb.run.workspace import Workspace
 
@@ -46,7 +47,7 @@ class Study(Workspace):
         The run directory records the protocol it was run with; running a different protocol into it is
         refused, so finished trials are never mixed with trials of other settings.
         """
-        self.store.check_protocol(self.protocol())
+        self.store.check_protocol(self.protocol(), provenance(self.params.project_root, self.device))
         keys = self.trial_keys(inits, queries, seeds)
         self.build_initial_pools(sorted({k.init for k in keys}), sorted({k.seed for k in keys}))
         todo = [k for k in keys if not self.store.is_done(k)]
