@@ -236,3 +236,26 @@ def interval_half_width(se: pd.Series, n_seeds: pd.Series) -> np.ndarray:
     n = np.asarray(n_seeds, float)
     df = np.where(n > 1, n - 1, np.nan)
     return stats.t.ppf(1 - ALPHA / 2, df) * np.asarray(se, float)
+
+
+def power_sentences(synthesis: pd.DataFrame) -> pd.DataFrame:
+    """Per regime and phase, the power of the pooled tests in words: the family Holm runs over, and the pooled
+    gain each test detects at 80% power at its Holm level (a z-test on the random-effects standard error)."""
+    rows = []
+    guided = synthesis[synthesis["kind"].isin(GUIDED_KINDS)]
+    for (regime, phase), family in guided.groupby(["regime", "phase"], sort=True):
+        verdicts = family["verdict"].value_counts()
+        counts = ", ".join(f"{verdicts[v]} {v}" for v in ("better", "worse", "could not tell") if v in verdicts)
+        rows.append(
+            {
+                "regime": regime,
+                "phase": phase,
+                "sentence": (
+                    f"{PHASE_LABELS[phase]}, {regime} regime: Holm over {len(family)} guided pools ({counts}); at "
+                    f"their Holm levels the pooled tests detect {family['detectable'].min():.3f} to "
+                    f"{family['detectable'].max():.3f} at 80% power, over {int(family['k'].min())} to "
+                    f"{int(family['k'].max())} datasets."
+                ),
+            }
+        )
+    return pd.DataFrame(rows, columns=["regime", "phase", "sentence"])
