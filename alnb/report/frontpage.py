@@ -121,6 +121,18 @@ def _subset_note(params: StudyParams) -> str:
     return f" (a stratified subset of {share}, drawn once with a fixed seed: data.train_subset)"
 
 
+def _provenance_html(store) -> str:
+    """Where the numbers came from: each distinct code and library version that ran trials (protocol.json)."""
+    from alnb.run.provenance import provenance_line
+
+    records = store.provenance()
+    if not records:
+        return ""
+    items = "".join(f"<li>{html.escape(provenance_line(r))}</li>" for r in records)
+    lead = "Trials ran with" if len(records) == 1 else f"Trials ran in {len(records)} environments, oldest first:"
+    return f'<h2>Provenance</h2><p class="note">{lead}</p><ul class="note">{items}</ul>'
+
+
 def load_timings(run_path: Path) -> dict[str, float]:
     path = run_path / "timings.json"
     return json.loads(path.read_text()) if path.is_file() else {}
@@ -154,6 +166,7 @@ def write_index(params: StudyParams, report_dir: Path, notebooks: tuple[str, ...
 initial pools {html.escape(", ".join(params.al.inits))}; query methods {html.escape(", ".join(params.al.queries))}; seeds {html.escape(str(params.al.seeds))}.</p>
 {"".join(body)}
 <h2>Notebooks</h2><ol>{links}</ol>
+{_provenance_html(store)}
 </body></html>"""
     path = report_dir / "index.html"
     atomic_write_text(path, page)
