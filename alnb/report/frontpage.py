@@ -179,9 +179,11 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
     from alnb.analysis.readable import mark_oracles
     from alnb.methods.pools import pool_label
     from alnb.run.store import RunStore
+    from alnb.run.substudies import pool_type_results
 
     quality = RunStore(params.run_path).read_table("pool_quality")
-    correlations = verdict.quality_correlations(quality, results) if quality is not None else None
+    pool_types = pool_type_results(params.run_path)  # every pool the study builds, with the random query
+    correlations = verdict.quality_correlations(quality, pool_types) if quality is not None else None
     answers = verdict.answers(results, correlations)
     power = verdict.design_power(results)
     body = ["<h2>The three questions</h2>"]
@@ -245,7 +247,8 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
         body += [
             "<h2>What makes a pool good (question 3)</h2>",
             "<p>Pools of one type across seeds are not independent, so the unit is the pool type: Spearman's ρ "
-            "between the type means (over seeds) of each property and of the AL-phase gain over random, with a "
+            "between the type means (over seeds) of each property and of the AL-phase gain over random (AL with the "
+            "random query from every pool the study builds: the main grid's and pools.extra_inits), with a "
             "95% bootstrap interval over pool types and an exact permutation p-value over them (with a handful "
             "of types the bootstrap interval can collapse onto ρ); beside it, the within-type ρ across seeds "
             "(deviations from each type's means) and its p-value. Properties are measured in notebook 03 (pool_quality.csv); "
