@@ -162,7 +162,8 @@ def test_provenance_is_kept_beside_the_protocol_and_never_refuses_a_run(tmp_path
     from alnb.run.provenance import PACKAGES, provenance, provenance_line
 
     store = RunStore(tmp_path)
-    record = provenance(Path(__file__).resolve().parents[1], "cpu")
+    record = provenance("cpu")
+    assert record["git_commit"] == provenance("cpu", Path(__file__).parent)["git_commit"]  # alnb's own checkout
     assert {"git_commit", "git_dirty", "alnb", "python", "platform", "device", *PACKAGES} <= set(record)
     assert all(record[p] for p in ("alnb", "python", *PACKAGES)) and record["device"] == "cpu"
     store.check_protocol({"a": 1}, record)

@@ -385,7 +385,9 @@ def forest_plots(inputs: pd.DataFrame, pooled: pd.DataFrame, regime: str, phase:
 
     rows = inputs[(inputs["regime"] == regime) & (inputs["phase"] == phase)]
     pools = sorted(rows["pool"].unique())
-    fig, axes = _grid(len(pools), width=4.0, height=0.5 * rows["dataset"].nunique() + 1.6, max_cols=3)
+    from alnb.methods.pools import pool_label
+
+    fig, axes = _grid(len(pools), width=4.0, height=0.5 * rows["dataset"].nunique() + 2.2, max_cols=3)
     for ax, pool in zip(axes, pools):
         studies = rows[rows["pool"] == pool].sort_values("dataset", ascending=False)
         half = interval_half_width(studies["se"], studies["n_seeds"])
@@ -397,7 +399,7 @@ def forest_plots(inputs: pd.DataFrame, pooled: pd.DataFrame, regime: str, phase:
             r = row.iloc[0]
             ax.fill([r["ci_low"], r["estimate"], r["ci_high"], r["estimate"]], [0, 0.25, 0, -0.25], color="#b5534a")
         ax.axvline(0, color="black", lw=1, ls="--")
-        ax.set_title(pool, fontsize=10)
+        ax.set_title(pool_label(pool), fontsize=10)
         ax.set_xlabel(f"{PHASE_LABELS[phase]} over random")
         ax.grid(alpha=0.3, axis="x")
     return finish_figure(fig, f"forest_{regime}_{phase}", title)

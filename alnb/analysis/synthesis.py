@@ -221,9 +221,8 @@ def hypothesis_verdicts(synthesis: pd.DataFrame) -> pd.DataFrame:
             elif best is not None:
                 sentence = (
                     f"Could not tell in the {regime} regime: no guided pool beats random over the whole curve after "
-                    f"Holm over {len(aubc)} pools (largest pooled AUBC gain {best['estimate']:+.3f}, {best['pool']}, "
-                    f"Holm p {best['holm_p']:.3g}; the tests detect {aubc['detectable'].min():.3f} to "
-                    f"{aubc['detectable'].max():.3f} at 80% power)."
+                    f"Holm over {len(aubc)} pool{'s' if len(aubc) > 1 else ''} (largest pooled AUBC gain {best['estimate']:+.3f}, {best['pool']}, "
+                    f"Holm p {best['holm_p']:.3g}; the tests detect {_span(aubc['detectable'])} at 80% power)."
                 )
             else:
                 sentence = f"Could not tell in the {regime} regime: no guided pool's AUBC gain could be pooled."
@@ -246,16 +245,25 @@ def power_sentences(synthesis: pd.DataFrame) -> pd.DataFrame:
     for (regime, phase), family in guided.groupby(["regime", "phase"], sort=True):
         verdicts = family["verdict"].value_counts()
         counts = ", ".join(f"{verdicts[v]} {v}" for v in ("better", "worse", "could not tell") if v in verdicts)
+        k_low, k_high = int(family["k"].min()), int(family["k"].max())
+        pools = f"{len(family)} guided pool{'s' if len(family) > 1 else ''}"
         rows.append(
             {
                 "regime": regime,
                 "phase": phase,
                 "sentence": (
-                    f"{PHASE_LABELS[phase]}, {regime} regime: Holm over {len(family)} guided pools ({counts}); at "
-                    f"their Holm levels the pooled tests detect {family['detectable'].min():.3f} to "
-                    f"{family['detectable'].max():.3f} at 80% power, over {int(family['k'].min())} to "
-                    f"{int(family['k'].max())} datasets."
+                    f"{PHASE_LABELS[phase]}, {regime} regime: Holm over {pools} ({counts}); at "
+                    f"{'their Holm levels the pooled tests detect' if len(family) > 1 else 'its level the pooled test detects'} "
+                    f"{_span(family['detectable'])} at 80% power, over "
+                    f"{k_low if k_low == k_high else f'{k_low} to {k_high}'} dataset{'s' if k_high > 1 else ''}."
                 ),
             }
         )
+    order = {phase: i for i, phase in enumerate(PHASES)}
+    rows.sort(key=lambda r: (r["regime"], order[r["phase"]]))
     return pd.DataFrame(rows, columns=["regime", "phase", "sentence"])
+
+
+def _span(values: pd.Series) -> str:
+    low, high = float(values.min()), float(values.max())
+    return f"{low:.3f}" if np.isclose(low, high) else f"{low:.3f} to {high:.3f}"

@@ -39,12 +39,13 @@ def device_name(device) -> str:
     return str(device)
 
 
-def provenance(project_root: str | Path, device) -> dict:
-    """The provenance record of a run from the checkout at ``project_root`` on ``device``: ``git_commit`` and
-    ``git_dirty`` (None outside a git checkout), the versions, ``platform`` and ``device``."""
+def provenance(device, code_dir: str | Path | None = None) -> dict:
+    """The provenance record of a run on ``device``: ``git_commit`` and ``git_dirty`` of the checkout holding
+    ``code_dir`` (default: the alnb package that runs; None outside a git checkout), the versions, ``platform``
+    and ``device``."""
     import alnb
 
-    root = Path(project_root)
+    root = Path(code_dir) if code_dir is not None else Path(alnb.__file__).resolve().parent
     commit = _git(root, "rev-parse", "HEAD")
     status = _git(root, "status", "--porcelain") if commit else None
     return {

@@ -19,12 +19,15 @@ import yaml
 from alnb.core.config import ParamsError, StudyParams, read_params
 from alnb.run.validation import load_params
 
-# The wall time of a study on 2 idle cores (2 jobs), from what `alnb estimate` counts: seconds per classifier or
-# self-supervised training, per PFLOP of the estimate's upper bound, and per study (six kernels, pools, maps).
-# Fitted to the pilots of params/replication/ (see docs/results.md); an upper-bound-based forecast, not a promise.
-SECONDS_PER_TRAINING = 1.2
+# The wall time of a study on 2 idle cores (2 jobs), from what `alnb estimate` counts. Per PFLOP of the estimate's
+# upper bound: params/cifar10_cpu.yaml ran in 1,466 s wall and 2,600 CPU-s on 2 idle cores for 0.206 PFLOP and 305
+# trainings, i.e. about 12,000 CPU-s per PFLOP once its trainings' overhead is taken off, 6,000 s of wall on 2 cores.
+# Per training (data, model set-up, evaluation: what FLOPs miss on tiny images): the digits pilots of
+# params/replication/ took 26-27 CPU-s for 45 trainings under load, about 0.4 CPU-s idle, 0.2 s of wall on 2 cores.
+# Per study: six kernels, the pools and the maps, about a minute. A forecast, not a measurement.
+SECONDS_PER_TRAINING = 0.2
 SECONDS_PER_PFLOP = 6000.0
-SECONDS_PER_STUDY = 90.0
+SECONDS_PER_STUDY = 60.0
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ class Study(Workspace):
         The run directory records the protocol it was run with; running a different protocol into it is
         refused, so finished trials are never mixed with trials of other settings.
         """
-        self.store.check_protocol(self.protocol(), provenance(self.params.project_root, self.device))
+        self.store.check_protocol(self.protocol(), provenance(self.device))
         keys = self.trial_keys(inits, queries, seeds)
         self.build_initial_pools(sorted({k.init for k in keys}), sorted({k.seed for k in keys}))
         todo = [k for k in keys if not self.store.is_done(k)]
