@@ -107,3 +107,11 @@ def test_estimate_prints_the_designs_detectable_difference_from_a_pilot_sd(tiny_
     assert primary.split()[-4:] == ["2", "10", "0.0250", f"{detectable_difference(0.023, 10, 0.025):.4f}"]
     assert "needs 16 seeds at this SD (the design has 10)" in out and "misses the target" in out
     assert main(["estimate", str(tiny_file), "--pilot-sd", "-1"]) == 2
+
+
+def test_estimate_counts_question_3s_pool_types_with_the_random_query(tiny_file):
+    tiny_file.write_text(yaml.safe_dump({**TINY, "pools": {"extra_inits": ["kmeans_prop", "kmeans_equal"]}}))
+    grids = {g.name: g for g in estimate(load_params(tiny_file))[0]}
+    types = grids["pool types, random query"]
+    assert types.trials == 1 and types.trainings == 3  # kmeans_prop only: kmeans_equal ran the random query already
+    assert types.train_images == 3 * (300 + 300 + 400)  # one model per cycle, as counted by hand above
