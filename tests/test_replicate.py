@@ -84,6 +84,21 @@ def test_a_folder_is_checked_together_before_anything_runs(tmp_path):
     assert not (tmp_path / "runs").exists()
 
 
+def test_data_root_points_every_study_elsewhere_through_resolved_copies(tmp_path):
+    folder = _project(tmp_path)
+    text = (folder / "tiny_a.yaml").read_text().replace("dataset: digits\n", "dataset: cifar10\n  root: data\n")
+    (folder / "tiny_a.yaml").write_text(text)
+    elsewhere = tmp_path / "other_data"
+    with pytest.raises(ParamsError, match=r"^tiny_a\.yaml: data\.root: cifar10 is not on disk .*other_data"):
+        load_replication(folder, elsewhere)
+    studies = load_replication(folder, elsewhere, check_data=False)
+    assert all(s.params.data_root == elsewhere for s in studies)
+    assert [s.path for s in studies] == [
+        tmp_path / "runs" / "tiny_replication" / "params" / f"tiny_{n}.yaml" for n in "abc"
+    ]
+    assert studies[0].source == folder / "tiny_a.yaml" and studies[0].params.run_path == tmp_path / "runs" / "tiny_a"
+
+
 @pytest.mark.slow
 def test_make_replicate_runs_three_tiny_studies_and_their_synthesis(tmp_path):
     folder = _project(tmp_path)
