@@ -4,17 +4,22 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PARAMS ?= params/default.yaml
 LAB_ARGS ?=
+REPLICATION ?= params/replication
+DATA_ROOT ?=
 STAMP  := $(VENV)/.alnb-installed
 
-.PHONY: study test test-fast lint check lab bench select clean
+.PHONY: study replicate test test-fast lint check lab bench select clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e ".[test,ray,encoders]"
+	$(PY) -m pip install --quiet -r requirements.lock -e ".[test,ray,encoders]"
 	@touch $(STAMP)
 
 study: $(STAMP)  ## run the six notebooks of PARAMS and render reports/<study>/*.html
 	$(PY) -m alnb study $(PARAMS)
+
+replicate: $(STAMP)  ## every study of REPLICATION (default params/replication), then the synthesis -> reports/<folder>/index.html; DATA_ROOT=<dir> for another data root
+	$(PY) -m alnb replicate $(REPLICATION) $(if $(DATA_ROOT),--data-root "$(DATA_ROOT)")
 
 test: lint  ## lint, then the whole test suite (includes a papermill run of params/quick.yaml), one worker per core; prints the 15 slowest tests
 	$(PY) -m pytest -n auto --dist worksteal --durations=15

@@ -1,5 +1,6 @@
 """Command line: ``python -m alnb study PARAMS`` runs and renders a study; ``check PARAMS`` only validates;
-``estimate PARAMS`` prints what the study costs (trainings, image-steps, FLOPs, GPU-hours); ``select FOLDER
+``estimate PARAMS`` prints what the study costs (trainings, image-steps, FLOPs, GPU-hours); ``replicate FOLDER``
+runs every study of a replication folder and their synthesis; ``select FOLDER
 --budget B`` ranks a folder's images for labeling (which to label first) and writes the ranking and a report."""
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     pilot.add_argument(
         "--pilot-results", metavar="CSV", help="the same, with the pooled pool-level SD of an earlier run's results.csv"
     )
+    replicate = sub.add_parser(
+        "replicate", help="run every study of a replication folder, then its synthesis (notebook 08)"
+    )
+    replicate.add_argument("folder", help="a folder of params files, e.g. params/replication")
+    replicate.add_argument("--data-root", help="point every study's data.root at this folder")
     select = sub.add_parser("select", help="rank the images of FOLDER for labeling (which to label first)")
     select.add_argument("folder", help="a folder (any tree) of PNG/JPEG images")
     select.add_argument("--budget", type=int, required=True, help="how many images to rank (the list's length)")
@@ -125,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from alnb.report.render import NOTEBOOKS, NotebookFailed, StudyInterrupted, run_study
 
+        if args.command == "replicate":
+            return _replicate(args)
         try:
             notebooks = select_notebooks(NOTEBOOKS, args.only)
         except ValueError as err:
@@ -146,6 +154,30 @@ def main(argv: list[str] | None = None) -> int:
     except (DatasetError, DatasetNotFound) as err:
         print(f"alnb: invalid dataset: {err}", file=sys.stderr)
         return 2
+
+
+def _replicate(args: argparse.Namespace) -> int:
+    """``alnb replicate``: every study of the folder, then the synthesis; resumable like ``alnb study``."""
+    from alnb.report.render import NotebookFailed, StudyInterrupted
+    from alnb.report.replicate import run_replication
+
+    try:
+        page = run_replication(args.folder, args.data_root)
+    except NotebookFailed as err:
+        print(f"alnb: {err}", file=sys.stderr)
+        return 1
+    except StudyInterrupted as err:
+        again = f"python -m alnb replicate {shlex.quote(args.folder)}"
+        if os.environ.get("MAKELEVEL"):
+            again = f"make replicate REPLICATION={shlex.quote(args.folder)}"
+        if args.data_root:
+            again += (
+                f" DATA_ROOT={shlex.quote(args.data_root)}" if "make" in again else f" --data-root {args.data_root}"
+            )
+        print(f"alnb: {err}; resume with the same command: {again}", file=sys.stderr)
+        return 128 + err.signum
+    print(f"[alnb] synthesis in {page}")
+    return 0
 
 
 def _select(args: argparse.Namespace) -> int:

@@ -119,3 +119,11 @@ def test_the_statistics_doc_design_command_runs_as_written(capsys, monkeypatch):
     monkeypatch.chdir(root)
     assert main(command) == 0
     assert "the primary family meets the target" in capsys.readouterr().out
+
+
+def test_estimate_counts_question_3s_pool_types_with_the_random_query(tiny_file):
+    tiny_file.write_text(yaml.safe_dump({**TINY, "pools": {"extra_inits": ["kmeans_prop", "kmeans_equal"]}}))
+    grids = {g.name: g for g in estimate(load_params(tiny_file))[0]}
+    types = grids["pool types, random query"]
+    assert types.trials == 1 and types.trainings == 3  # kmeans_prop only: kmeans_equal ran the random query already
+    assert types.train_images == 3 * (300 + 300 + 400)  # one model per cycle, as counted by hand above

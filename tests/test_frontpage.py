@@ -40,12 +40,12 @@ def test_front_page_states_the_primary_family_the_phases_and_question_3_without_
     import pandas as pd
     from test_verdict import PRIMARY_GAINS
 
-    results = _grid(PRIMARY_GAINS)
+    results = _grid(PRIMARY_GAINS, queries=("random", "entropy"))  # question 3 reads the random query's trials
     params = params_from_dict(
         {
             "study": "primary_page",
             "run_dir": str(tmp_path / "run"),
-            "al": {"inits": ["random", *PRIMARY_GAINS], "queries": ["lc", "entropy"], "seeds": list(range(6))},
+            "al": {"inits": ["random", *PRIMARY_GAINS], "queries": ["random", "entropy"], "seeds": list(range(6))},
             "pretext": {"tasks": ["rotation", "simclr"]},
         },
         tmp_path,
@@ -127,3 +127,16 @@ def test_readable_shows_tiny_p_values_as_a_bound_and_whole_labels_without_a_deci
     assert shown["Holm p (primary)"].tolist() == ["< 0.0001", 0.0432, "—"]
     assert shown["interval first includes 0 at (labels)"].tolist() == [120, "—", 70]
     assert str(shown["interval first includes 0 at (labels)"].iloc[0]) == "120"
+
+
+def test_front_page_shows_the_provenance_of_its_trials(tmp_path):
+    from alnb.run.store import RunStore
+
+    params = params_from_dict({"study": "provenance_page", "run_dir": str(tmp_path / "run")}, tmp_path)
+    params.run_path.mkdir(parents=True)
+    assert "Provenance" not in write_index(params, tmp_path / "report", ()).read_text()
+    record = {"git_commit": "a" * 40, "git_dirty": True, "alnb": "0.1.0", "python": "3.11.9", "torch": "2.14.1"}
+    RunStore(params.run_path).check_protocol({"a": 1}, {**record, "device": "cpu"})
+    page = write_index(params, tmp_path / "report", ()).read_text()
+    assert "<h2>Provenance</h2>" in page and "commit aaaaaaaaaaaa (uncommitted changes)" in page
+    assert "torch 2.14.1" in page and "numpy —" in page and "device cpu" in page

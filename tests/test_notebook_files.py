@@ -9,8 +9,8 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 
-def test_the_study_has_its_six_notebooks_and_select_its_own():
-    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07"]
+def test_the_study_has_its_six_notebooks_select_and_the_synthesis_their_own():
+    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07", "08"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -25,4 +25,5 @@ def test_notebook_is_committed_clean(path):
     assert all(not cell.outputs and cell.execution_count is None for cell in code), "outputs are committed"
     tagged = [cell for cell in code if "parameters" in cell.metadata.get("tags", [])]
     assert tagged == code[:1], "the first code cell, and only it, is tagged 'parameters'"
-    assert ("folder" if path.name.startswith("07") else "params_path") in tagged[0].source
+    first = {"07": "folder", "08": "replication_dir"}.get(path.name[:2], "params_path")
+    assert first in tagged[0].source

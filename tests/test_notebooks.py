@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from alnb.report.render import NOTEBOOKS, run_study
+from alnb.run.substudies import pool_type_results
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,6 +74,8 @@ def test_quick_study_renders_every_notebook(quick_study):
     assert index.count('class="answer"') == 3 and "80% power" in index
     quality = pd.read_csv(tmp_path / "run" / "pool_quality.csv")  # written by notebook 03, read by 06 and the page
     assert set(quality["init"]) == {*al["inits"], *raw["pools"]["extra_inits"]}
+    types = pool_type_results(tmp_path / "run")  # question 3: the random query from every pool built, apart
+    assert set(types["init"]) == {*al["inits"], *raw["pools"]["extra_inits"]} and set(types["query"]) == {"random"}
     assert "Conclusions" in (report_dir / "04_ablations.html").read_text()
     assert "Conclusion" in (report_dir / "05_imbalance.html").read_text()
 

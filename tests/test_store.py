@@ -7,7 +7,7 @@ import pytest
 
 from alnb.core import durable
 from alnb.core.durable import DamagedFileWarning
-from alnb.run.store import RunStore, TrialKey, atomic_write_text
+from alnb.run.store import ProtocolChanged, RunStore, TrialKey, atomic_write_text
 
 
 def test_atomic_write_leaves_nothing_half_written(tmp_path, monkeypatch):
@@ -156,3 +156,23 @@ def test_truncated_results_pools_and_protocol_are_recomputed(tmp_path):
     with pytest.warns(DamagedFileWarning, match=r"protocol\.json: not valid JSON"):
         store.check_protocol({"a": 1})
     assert json.loads((tmp_path / "protocol.json").read_text()) == {"a": 1}
+
+
+def test_provenance_is_kept_beside_the_protocol_and_never_refuses_a_run(tmp_path):
+    from alnb.run.provenance import PACKAGES, provenance, provenance_line
+
+    store = RunStore(tmp_path)
+    record = provenance("cpu")
+    assert record["git_commit"] == provenance("cpu", Path(__file__).parent)["git_commit"]  # alnb's own checkout
+    assert {"git_commit", "git_dirty", "alnb", "python", "platform", "device", *PACKAGES} <= set(record)
+    assert all(record[p] for p in ("alnb", "python", *PACKAGES)) and record["device"] == "cpu"
+    store.check_protocol({"a": 1}, record)
+    store.check_protocol({"a": 1}, record)  # the same code and libraries: recorded once
+    later = {**record, "git_commit": "0" * 40, "git_dirty": True}
+    store.check_protocol({"a": 1}, later)  # continued with other code: both kept, in order, the run not refused
+    assert store.provenance() == [record, later]
+    assert json.loads((tmp_path / "protocol.json").read_text())["a"] == 1
+    with pytest.raises(ProtocolChanged):
+        store.check_protocol({"a": 2}, later)
+    assert provenance_line(later).startswith("commit 000000000000 (uncommitted changes); alnb ")
+    assert provenance_line({}).startswith("—; alnb —")

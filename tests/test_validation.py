@@ -95,6 +95,15 @@ BAD_FILES = [
         r"^data\.root: tinyimagenet is not on disk and cannot be downloaded\. Expected in .*tiny-imagenet-200: wnids",
     ),
     ("data:\n  test_size: 1.0\n", r"^data\.test_size: 1\.0 leaves no train image \(digits has 1797 images\)$"),
+    (
+        "replication:\n  dataset: mnist\n",
+        r"^replication\.regime: missing; a replication study names both its dataset .* and its regime",
+    ),
+    ("replication:\n  dataset: MNIST full\n  regime: plan\n", r"^replication\.dataset: 'MNIST full' must be a short"),
+    (
+        "replication:\n  regme: plan\n",
+        r"^replication\.regme: unknown key; did you mean 'regime'\? valid keys: dataset, regime$",
+    ),
     ("device: gpu\n", r"^device: 'gpu' is not one of auto, cpu, cuda, cuda:N, mps$"),
     ("al: [1, 2]\n", r"^al: expected a mapping of keys, got \[1, 2\]$"),
     ("- random\n- entropy\n", r"^params: expected a mapping of keys, got \['random', 'entropy'\]$"),

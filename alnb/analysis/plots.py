@@ -386,3 +386,31 @@ def quality_scatter(
     handles, names = axes[0].get_legend_handles_labels()
     fig.legend(handles, names, title="initial pool", loc="center right", fontsize=7)
     return finish_figure(fig, "pool_quality", title, right=0.86)
+
+
+def forest_plots(inputs: pd.DataFrame, pooled: pd.DataFrame, regime: str, phase: str, title: str | None = None):
+    """One panel per pool: each dataset's mean gain over random with its 95% t-interval over seeds (squares), and
+    the random-effects pooled gain with its 95% interval (a diamond); ``inputs`` and ``pooled`` as written by
+    the synthesis (``alnb.analysis.synthesis``), for one ``regime`` and ``phase``."""
+    from alnb.analysis.synthesis import PHASE_LABELS, interval_half_width
+
+    rows = inputs[(inputs["regime"] == regime) & (inputs["phase"] == phase)]
+    pools = sorted(rows["pool"].unique())
+    from alnb.methods.pools import pool_label
+
+    fig, axes = _grid(len(pools), width=4.0, height=0.5 * rows["dataset"].nunique() + 2.2, max_cols=3)
+    for ax, pool in zip(axes, pools):
+        studies = rows[rows["pool"] == pool].sort_values("dataset", ascending=False)
+        half = interval_half_width(studies["se"], studies["n_seeds"])
+        y = np.arange(len(studies)) + 1
+        ax.errorbar(studies["gain"], y, xerr=np.nan_to_num(half), fmt="s", color="#4a78b5", ms=5, capsize=2)
+        ax.set_yticks([0, *y], ["pooled", *studies["dataset"]])
+        row = pooled[(pooled["regime"] == regime) & (pooled["phase"] == phase) & (pooled["pool"] == pool)]
+        if len(row):
+            r = row.iloc[0]
+            ax.fill([r["ci_low"], r["estimate"], r["ci_high"], r["estimate"]], [0, 0.25, 0, -0.25], color="#b5534a")
+        ax.axvline(0, color="black", lw=1, ls="--")
+        ax.set_title(pool_label(pool), fontsize=10)
+        ax.set_xlabel(f"{PHASE_LABELS[phase]} over random")
+        ax.grid(alpha=0.3, axis="x")
+    return finish_figure(fig, f"forest_{regime}_{phase}", title)

@@ -509,8 +509,11 @@ def compute_verdict(
     dataset: str | None = None,
     train_images: int | None = None,
     baseline: str = BASELINE,
+    pool_types: pd.DataFrame | None = None,
 ) -> Verdict:
-    """The study's :class:`Verdict` from its ``results`` (and ``quality``: its ``pool_quality.csv``)."""
+    """The study's :class:`Verdict` from its ``results`` (and ``quality``: its ``pool_quality.csv``). Question 3
+    correlates the pools' properties with the AL-phase gains of ``pool_types`` (the random query's trials from every
+    pool the study builds: :func:`alnb.run.substudies.pool_type_results`) when given, else of ``results``."""
     primary = primary_family(results, baseline)
     secondary = secondary_family(results, baseline)
     gains = seed_gains(results, baseline)
@@ -538,7 +541,13 @@ def compute_verdict(
         },
         oracle=oracle_comparison(results, gains, baseline),
         collapse=collapse_table(quality, gains, baseline),
-        correlations=quality_correlations(quality, results, baseline) if quality is not None else None,
+        correlations=(
+            quality_correlations(
+                quality, pool_types if pool_types is not None and len(pool_types) else results, baseline
+            )
+            if quality is not None
+            else None
+        ),
         penalty=penalty_matrix(results),
         full=full,
         dataset=dataset if dataset is not None else str(results["dataset"].iloc[0]),

@@ -175,6 +175,15 @@ class VisualizationParams:
 
 
 @dataclass(frozen=True)
+class ReplicationParams:
+    """Where a study stands in a replication's synthesis (``alnb replicate``): ``dataset``, its row label, and
+    ``regime``, the budget regime whose studies are pooled together. Both empty outside a replication."""
+
+    dataset: str | None = None
+    regime: str | None = None
+
+
+@dataclass(frozen=True)
 class StudyParams:
     study: str = "default"
     description: str = ""
@@ -190,6 +199,7 @@ class StudyParams:
     ablations: AblationParams = field(default_factory=AblationParams)
     imbalance: ImbalanceParams = field(default_factory=ImbalanceParams)
     visualization: VisualizationParams = field(default_factory=VisualizationParams)
+    replication: ReplicationParams = field(default_factory=ReplicationParams)
     project_root: str = field(default=".", metadata={"internal": True})
 
     @property

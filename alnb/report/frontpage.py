@@ -87,6 +87,18 @@ def _subset_note(params: StudyParams) -> str:
     return f" (a stratified subset of {share}, drawn once with a fixed seed: data.train_subset)"
 
 
+def _provenance_html(store) -> str:
+    """Where the numbers came from: each distinct code and library version that ran trials (protocol.json)."""
+    from alnb.run.provenance import provenance_line
+
+    records = store.provenance()
+    if not records:
+        return ""
+    items = "".join(f"<li>{html.escape(provenance_line(r))}</li>" for r in records)
+    lead = "Trials ran with" if len(records) == 1 else f"Trials ran in {len(records)} environments, oldest first:"
+    return f'<h2>Provenance</h2><p class="note">{lead}</p><ul class="note">{items}</ul>'
+
+
 def load_timings(run_path: Path) -> dict[str, float]:
     path = run_path / "timings.json"
     return json.loads(path.read_text()) if path.is_file() else {}
@@ -120,6 +132,7 @@ def write_index(params: StudyParams, report_dir: Path, notebooks: tuple[str, ...
 initial pools {html.escape(", ".join(params.al.inits))}; query methods {html.escape(", ".join(params.al.queries))}; seeds {html.escape(str(params.al.seeds))}.</p>
 {"".join(body)}
 <h2>Notebooks</h2><ol>{links}</ol>
+{_provenance_html(store)}
 </body></html>"""
     path = report_dir / "index.html"
     atomic_write_text(path, page)
@@ -145,9 +158,11 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
     from alnb.analysis.verdict import compute_verdict
     from alnb.methods.pools import pool_label
     from alnb.run.store import RunStore
+    from alnb.run.substudies import pool_type_results
 
     quality = RunStore(params.run_path).read_table("pool_quality")
-    verdict = compute_verdict(results, quality, params.data.dataset, _train_images(params))
+    pool_types = pool_type_results(params.run_path)  # every pool the study builds, with the random query
+    verdict = compute_verdict(results, quality, params.data.dataset, _train_images(params), pool_types=pool_types)
     said = answers.answers(verdict)
     body = ["<h2>The three questions</h2>"]
     body += [f'<div class="answer"><b>{html.escape(QUESTIONS[q])}</b>{html.escape(said[q])}</div>' for q in QUESTIONS]
@@ -205,7 +220,8 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
         body += [
             "<h2>What makes a pool good (question 3)</h2>",
             "<p>Pools of one type across seeds are not independent, so the unit is the pool type: Spearman's ρ "
-            "between the type means (over seeds) of each property and of the AL-phase gain over random, with a "
+            "between the type means (over seeds) of each property and of the AL-phase gain over random (AL with the "
+            "random query from every pool the study builds: the main grid's and pools.extra_inits), with a "
             "95% bootstrap interval over pool types and an exact permutation p-value over them (with a handful "
             "of types the bootstrap interval can collapse onto ρ); beside it, the within-type ρ across seeds "
             "(deviations from each type's means) and its p-value. Both p-values are also given after Holm over "

@@ -156,6 +156,22 @@ def estimate(params: StudyParams) -> tuple[list[GridCost], dict]:
     n_pool = n_train - resolve_size(params.data.val_size, n_train, "data.val_size")
     al, ab, im = params.al, params.ablations, params.imbalance
     grids = [grid_cost("main grid", params, n_train, al.inits, al.queries, al.seeds, al.initial_size, n_test, fwd)]
+    reused = al.inits if "random" in al.queries else []  # question 3's pool types (alnb.run.substudies.pool_type_runs)
+    pool_types = [i for i in dict.fromkeys([*al.inits, *params.pools.extra_inits]) if i not in reused]
+    if pool_types:
+        grids.append(
+            grid_cost(
+                "pool types, random query",
+                params,
+                n_train,
+                pool_types,
+                ["random"],
+                al.seeds,
+                al.initial_size,
+                n_test,
+                fwd,
+            )
+        )
     for size in ab.initial_sizes:
         grids.append(
             grid_cost(

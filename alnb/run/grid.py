@@ -23,6 +23,7 @@ from alnb.run.executors import Resources, run_jobs, threads_per_job
 from alnb.run.initial_pools import InitialPools
 from alnb.run.loop import run_trial
 from alnb.run.protocol import protocol
+from alnb.run.provenance import provenance
 from alnb.run.representations import Representations
 from alnb.run.store import RunStore, TrialKey
 
@@ -103,7 +104,7 @@ class Grid:
         The run directory records the protocol it was run with; running a different protocol into it is
         refused, so finished trials are never mixed with trials of other settings.
         """
-        self.store.check_protocol(protocol(self.params))
+        self.store.check_protocol(protocol(self.params), provenance(self.representations.device))
         keys = self.keys(inits, queries, seeds)
         self.pools.build(sorted({k.init for k in keys}), sorted({k.seed for k in keys}))
         todo = [k for k in keys if not self.store.is_done(k)]

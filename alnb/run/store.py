@@ -9,7 +9,8 @@ Layout of ``runs/<study>/``::
     trials/<key>/labeled.csv   one trial's acquisitions ┘
     trials/<key>/status.json   {"status": "done"|"failed", ...}   written last: the completion mark,
                                with the sha256 of the two tables it completes
-    protocol.json              the settings that decide the numbers; another protocol is refused
+    protocol.json              the settings that decide the numbers; another protocol is refused. Its
+                               ``provenance`` list: commit, versions, platform, device of each run
     pretext/<dataset>/seed<k>/<task>/   cached pretext models, losses, embeddings
 
 Every file is written atomically and flushed to the disk before it is renamed into place
@@ -92,20 +93,32 @@ class RunStore:
         self.pretext_root = Path(pretext_root) if pretext_root else self.root / "pretext"  # sub-studies share one
 
     # -- protocol
-    def check_protocol(self, protocol: dict) -> None:
-        """Record ``protocol`` in ``protocol.json``, or refuse one that differs from the recorded one."""
+    def check_protocol(self, protocol: dict, provenance: dict | None = None) -> None:
+        """Record ``protocol`` in ``protocol.json``, or refuse one that differs from the recorded one.
+
+        ``provenance`` (:mod:`alnb.run.provenance`) is not part of the protocol: each distinct record is kept, in
+        order, under the file's ``provenance`` key, so a run continued with other code or libraries says so."""
         path = self.root / "protocol.json"
-        text = json.dumps(protocol, indent=1, sort_keys=True, default=str)
+        current = json.loads(json.dumps(protocol, default=str))
         recorded = read_json(path, "recording the current protocol in its place")
-        if recorded is None:
-            atomic_write_text(path, text)
-            return
-        changed = _differences(recorded, json.loads(text))
-        if changed:
-            raise ProtocolChanged(
-                f"{self.root} holds trials run with other settings ({', '.join(changed)}); give the study a new "
-                f"name, or delete that run directory to start over"
-            )
+        history = list((recorded or {}).get(PROVENANCE_KEY, []))
+        if recorded is not None:
+            changed = _differences({k: v for k, v in recorded.items() if k != PROVENANCE_KEY}, current)
+            if changed:
+                raise ProtocolChanged(
+                    f"{self.root} holds trials run with other settings ({', '.join(changed)}); give the study a "
+                    f"new name, or delete that run directory to start over"
+                )
+        if provenance is not None and (not history or history[-1] != provenance):
+            history.append(provenance)
+        if recorded is None or history != recorded.get(PROVENANCE_KEY, []):
+            record = {**current, PROVENANCE_KEY: history} if history else current
+            atomic_write_text(path, json.dumps(record, indent=1, sort_keys=True))
+
+    def provenance(self) -> list[dict]:
+        """The provenance records of this run directory, oldest first (empty before any trial ran)."""
+        recorded = read_json(self.root / "protocol.json", "recording the current protocol in its place")
+        return list((recorded or {}).get(PROVENANCE_KEY, []))
 
     # -- trials
     def trial_dir(self, key: TrialKey) -> Path:
@@ -232,6 +245,7 @@ class RunStore:
         atomic_save_npy(self._map_path(seed, representation, method, digest), coords)
 
 
+PROVENANCE_KEY = "provenance"
 _DIGEST_KEYS = {"rows.csv": "rows_sha256", "labeled.csv": "labeled_sha256"}
 
 

@@ -111,3 +111,32 @@ def imbalance_class_balance(study: Study) -> pd.DataFrame:
         dataset = variant.representations.dataset
         frames.append(labeled_class_balance(variant.store.labeled(), dataset.train_labels.numpy(), dataset.n_classes))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+POOL_TYPES_DIR = "pool_types"
+
+
+def pool_type_runs(study: Study, progress: bool = True) -> pd.DataFrame:
+    """Question 3's pool types: AL with the random query from every pool the study builds (``al.inits`` and
+    ``pools.extra_inits``), so that ρ over types rests on all of them. The main grid's random-query trials are
+    reused; the other pools run in the sub-study ``<run_dir>/pool_types`` (apart from the main grid, whose
+    families they must not enter). Returns :func:`pool_type_results`."""
+    p = study.params
+    reused = p.al.inits if "random" in p.al.queries else []
+    extra = [init for init in dict.fromkeys([*p.al.inits, *p.pools.extra_inits]) if init not in reused]
+    if extra:
+        study.variant(POOL_TYPES_DIR, {}).grid.run(extra, ["random"], p.al.seeds, progress=progress)
+    return pool_type_results(p.run_path)
+
+
+def pool_type_results(run_path) -> pd.DataFrame:
+    """The rows of every pool's trials with the random query: the main grid's and those of
+    :func:`pool_type_runs` (question 3's table; empty before notebook 03 ran)."""
+    from alnb.run.store import RunStore
+
+    frames = []
+    for folder in (run_path, run_path / POOL_TYPES_DIR):
+        if (folder / "results.csv").is_file() or (folder / "trials").is_dir():
+            results = RunStore(folder).results()
+            frames.append(results[results["query"] == "random"])
+    return pd.concat(frames, ignore_index=True).drop_duplicates() if frames else pd.DataFrame()

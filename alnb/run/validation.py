@@ -279,9 +279,26 @@ def check_params(params: StudyParams, data_on_disk: bool = True) -> None:
     _check_choice("visualization.method", params.visualization.method, MAP_METHODS)
     if params.visualization.max_points < 10:
         _fail(f"visualization.max_points: must be at least 10, got {params.visualization.max_points}")
+    _check_replication(params)
     _check_methods_in_use(params)
     if data_on_disk:
         _check_data_on_disk(params)
+
+
+def _check_replication(params: StudyParams) -> None:
+    """``replication.dataset`` and ``replication.regime`` come together, as short lowercase names (the
+    synthesis's row label and the regime whose studies it pools)."""
+    section = params.replication
+    given = {key: getattr(section, key) for key in ("dataset", "regime")}
+    if any(v is None for v in given.values()) and any(v is not None for v in given.values()):
+        missing = next(key for key, v in given.items() if v is None)
+        _fail(
+            f"replication.{missing}: missing; a replication study names both its dataset (the synthesis's row "
+            f"label) and its regime (the studies pooled together), e.g. {{dataset: mnist, regime: plan}}"
+        )
+    for key, value in given.items():
+        if value is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", value):
+            _fail(f"replication.{key}: {value!r} must be a short lowercase name (letters, digits, '_', '-')")
 
 
 def _check_image_size(dataset: str, image_size: int | None) -> None:

@@ -1,0 +1,39 @@
+"""Question 3's pool types: AL with the random query from every pool a study builds, apart from the main grid."""
+
+import pytest
+
+from alnb.run import substudies
+from alnb.run.study import Study
+from alnb.run.validation import params_from_dict
+
+pytestmark = pytest.mark.slow  # a multi-trial study
+
+
+def test_every_built_pool_runs_with_the_random_query_outside_the_main_grid(tmp_path):
+    params = params_from_dict(
+        {
+            "study": "pool_types",
+            "run_dir": str(tmp_path / "run"),
+            "data": {"val_size": 100},
+            "training": {"max_epochs": 1, "patience": 1, "min_samples_per_epoch": 32},
+            "al": {
+                "initial_size": 20,
+                "budget": 10,
+                "cycles": 1,
+                "seeds": [0],
+                "inits": ["random", "kmeans_equal"],
+                "queries": ["random", "entropy"],
+            },
+            "pools": {"extra_inits": ["kmeans_prop", "balanced_random"]},
+            "executor": {"kind": "serial", "threads": 1},
+        },
+        tmp_path,
+    )
+    study = Study(params)
+    main = study.grid.run(progress=False)
+    table = substudies.pool_type_runs(study, progress=False)
+    assert set(table["init"]) == {"random", "kmeans_equal", "kmeans_prop", "balanced_random"}
+    assert set(table["query"]) == {"random"} and len(table) == 4 * 2  # 4 pools × 2 cycles, one seed
+    assert set(study.store.results()["init"]) == set(main["init"]) == {"random", "kmeans_equal"}  # main grid untouched
+    ran = sorted(p.name for p in (params.run_path / "pool_types" / "trials").iterdir())
+    assert ran == ["digits__balanced_random__random__s0", "digits__kmeans_prop__random__s0"]  # nothing run twice
