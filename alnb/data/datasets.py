@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from alnb.core import seeding
-from alnb.core.durable import atomic_save_npz
+from alnb.core.durable import is_verified, save_verified_npz
 from alnb.data import checks
 from alnb.data.cache import listing_cache_path
 from alnb.data.checks import DatasetError
@@ -405,7 +405,7 @@ def _load_tinyimagenet(root: Path, download: bool, cache_dir: Path | None = None
     if not _tiny_present(folder):
         raise _missing("tinyimagenet", folder, _TINY_EXPECTED)
     cache = listing_cache_path(folder, (".",), f"tinyimagenet/{TINY_FOLDER}", cache_dir)
-    if cache.is_file():
+    if is_verified(cache, "the images are decoded again"):
         wnids = _tiny_wnids(folder)
         arrays = _tiny_cache(cache, len(wnids))
         if arrays is not None:
@@ -414,7 +414,7 @@ def _load_tinyimagenet(root: Path, download: bool, cache_dir: Path | None = None
     x_tr = _read_images(train_paths, None)
     x_te = _read_images(val_paths, x_tr.shape[2:])
     y_tr, y_te = np.asarray(train_labels), np.asarray(val_labels)
-    atomic_save_npz(cache, x_tr=x_tr, y_tr=y_tr, x_te=x_te, y_te=y_te)
+    save_verified_npz(cache, x_tr=x_tr, y_tr=y_tr, x_te=x_te, y_te=y_te)
     return Dataset("tinyimagenet", *_tensors(x_tr, y_tr), *_tensors(x_te, y_te), tuple(wnids))
 
 

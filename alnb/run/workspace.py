@@ -21,6 +21,7 @@ import torch
 
 from alnb.core import seeding
 from alnb.core.config import StudyParams
+from alnb.core.durable import DiskFull
 from alnb.core.threads import available_cpus, torch_threads
 from alnb.data.datasets import Dataset, Splits, load_dataset, make_splits
 from alnb.methods.pools import PoolContext, resolve_pool
@@ -383,6 +384,8 @@ class Workspace:
                 key.as_dict(),
                 backbone_state=self.backbone_state(key.seed),
             )
+        except DiskFull:  # stops the grid: every other trial would fail the same way
+            raise
         except Exception:  # recorded per trial so the rest of the grid goes on; re-raised as TrialsFailed
             self.store.write_failure(key, traceback.format_exc())
             return

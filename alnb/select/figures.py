@@ -149,7 +149,7 @@ def summary_markdown(selection, random_values: np.ndarray) -> str:
     """The report's opening paragraph, generated from the selection's numbers."""
     ranking, manifest = selection.ranking, selection.manifest
     n_ranked, k = len(ranking.order), min(10, len(ranking.order))
-    source = manifest["embeddings"]["source"]
+    source = html.escape(manifest["embeddings"]["source"])  # the user's file name: shown, never run as HTML
     clusters_hit = len(np.unique(selection.clusters[ranking.order[:k]]))
     n_clusters = int(selection.clusters.max()) + 1
     better = "higher" if OBJECTIVES[ranking.objective] else "lower"

@@ -17,7 +17,7 @@ import pandas as pd
 
 from alnb.core import seeding
 from alnb.select.embeddings import IMAGE_SIZE, UserEmbeddings, array_hash, load_user_embeddings, ssl_encoder
-from alnb.select.folder import Images, Listing, SelectError, decode_images, list_images
+from alnb.select.folder import Images, Listing, SelectError, decode_images, leaves_folder, list_images
 from alnb.select.outputs import selection_table, write_outputs
 from alnb.select.ranking import DEFAULT_METHOD, Ranking, check_method, rank
 
@@ -74,6 +74,11 @@ def _read_labeled(file: str, listing: Listing) -> list[str]:
         if not name or name.startswith("#"):
             continue
         name = Path(name).as_posix()
+        if leaves_folder(name):
+            raise SelectError(
+                f"--labeled: {path.name} line {number} names {name}, a path leaving FOLDER (paths are relative to "
+                f"FOLDER, without '..')"
+            )
         if name not in listed:
             raise SelectError(
                 f"--labeled: {path.name} line {number} names {name}, which is not an image in FOLDER "
@@ -109,6 +114,12 @@ def check_request(request: SelectRequest) -> tuple[Listing, list[str], UserEmbed
     if request.embeddings:
         user = load_user_embeddings(request.embeddings)
         listed = set(listing.paths)
+        leaving = [p for p in user.paths if leaves_folder(p)]
+        if leaving:
+            raise SelectError(
+                f"--embeddings: {Path(request.embeddings).name} names {leaving[0]}, a path leaving FOLDER "
+                f"({len(leaving)} such paths; paths are relative to FOLDER, without '..')"
+            )
         missing = [p for p in user.paths if p not in listed]
         if missing:
             raise SelectError(
@@ -140,17 +151,17 @@ def _cached_images(listing: Listing, cache: Path, decode: bool) -> Images:
     """The decoded unique images, from ``cache`` when this listing was decoded before."""
     import json
 
-    from alnb.core.durable import atomic_save_npz
+    from alnb.core.durable import is_verified, save_verified_npz
 
     file = cache / f"images_{listing.listing_hash}_{IMAGE_SIZE if decode else 'paths'}.npz"
-    if file.is_file():
+    if is_verified(file, "the folder is decoded again"):
         with np.load(file, allow_pickle=False) as arrays:
             meta = json.loads(str(arrays["meta"]))
             return Images(meta["paths"], arrays["pixels"] if decode else None, meta["skipped"], meta["duplicates"])
     images = decode_images(listing, IMAGE_SIZE, decode)
     meta = json.dumps({"paths": images.paths, "skipped": images.skipped, "duplicates": images.duplicates})
     cache.mkdir(parents=True, exist_ok=True)
-    atomic_save_npz(file, meta=np.asarray(meta), pixels=images.pixels if decode else np.zeros(0, np.uint8))
+    save_verified_npz(file, meta=np.asarray(meta), pixels=images.pixels if decode else np.zeros(0, np.uint8))
     return images
 
 

@@ -27,7 +27,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from alnb.core import seeding
-from alnb.core.durable import atomic_save_npz, write_atomically
+from alnb.core.durable import is_verified, save_verified, save_verified_npz, write_atomically
 from alnb.methods.pretext.training import channel_stats
 from alnb.models.networks import build_backbone, resolve_device
 
@@ -49,15 +49,19 @@ def save_deepcluster(result: DeepClusterResult, folder: str | Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "history.json").unlink(missing_ok=True)
 
-    atomic_save_npz(folder / "arrays.npz", assignments=result.assignments, embeddings=result.embeddings)
-    write_atomically(folder / "model.pt", lambda path: torch.save(result.state_dict, path))
+    save_verified_npz(folder / "arrays.npz", assignments=result.assignments, embeddings=result.embeddings)
+    save_verified(folder / "model.pt", lambda path: torch.save(result.state_dict, path))
     write_atomically(folder / "history.json", lambda path: path.write_text(json.dumps(result.history)))
     return folder
 
 
 def has_deepcluster(folder: str | Path) -> bool:
-    """Whether ``folder`` holds a complete result (its ``history.json``, written last)."""
-    return (Path(folder) / "history.json").is_file()
+    """Whether ``folder`` holds a complete result (its ``history.json``, written last) whose files match their
+    manifests (a damaged one is reported and counts as absent)."""
+    folder = Path(folder)
+    return (folder / "history.json").is_file() and all(
+        is_verified(folder / name, "DeepCluster is trained again") for name in ("arrays.npz", "model.pt")
+    )
 
 
 def load_deepcluster(folder: str | Path) -> DeepClusterResult | None:

@@ -13,7 +13,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from alnb.core.durable import atomic_save_npz, json_problem, warn_damaged, write_atomically, zip_problem
+from alnb.core.durable import (
+    is_verified,
+    json_problem,
+    save_verified,
+    save_verified_npz,
+    warn_damaged,
+    write_atomically,
+)
 from alnb.methods.pretext.training import PretextResult, check_task
 
 _ARRAYS, _MODEL, _META = "arrays.npz", "model.pt", "meta.json"
@@ -28,12 +35,12 @@ def save_result(result: PretextResult, folder: str | Path) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / _META).unlink(missing_ok=True)
-    atomic_save_npz(
+    save_verified_npz(
         folder / _ARRAYS,
         losses=np.asarray(result.losses, dtype=np.float64),
         embeddings=np.asarray(result.embeddings, dtype=np.float32),
     )
-    write_atomically(folder / _MODEL, lambda p: torch.save(result.state_dict, p))
+    save_verified(folder / _MODEL, lambda p: torch.save(result.state_dict, p))
     meta = {
         "task": result.task,
         "history": [float(v) for v in result.history],
@@ -53,13 +60,11 @@ def has_result(folder: str | Path) -> bool:
     folder = Path(folder)
     if not (folder / _META).is_file():
         return False
-    problems = [(folder / _META, json_problem(folder / _META))]
-    problems += [(folder / name, zip_problem(folder / name)) for name in (_ARRAYS, _MODEL)]
-    for path, problem in problems:
-        if problem:
-            warn_damaged(path, problem, "the pretext model is trained again")
-            return False
-    return True
+    problem = json_problem(folder / _META)
+    if problem:
+        warn_damaged(folder / _META, problem, "the pretext model is trained again")
+        return False
+    return all(is_verified(folder / name, "the pretext model is trained again") for name in (_ARRAYS, _MODEL))
 
 
 def load_result(folder: str | Path) -> PretextResult:
