@@ -315,7 +315,9 @@ def test_a_cifar_batch_that_would_run_code_is_refused_by_name_and_nothing_runs(t
     folder = write_cifar10(tmp_path, x, np.arange(20) % 10, x[:10], np.arange(10))
     batch = {"data": x.reshape(20, -1)[:4], "labels": [0, 1, 2, 3], "payload": _RunsCode(marker)}
     (folder / "data_batch_1").write_bytes(pickle.dumps(batch))
-    with pytest.raises(DatasetError, match=r"data_batch_1: .*it would call posix\.system, which a data batch never"):
+    with pytest.raises(
+        DatasetError, match=r"data_batch_1: refused: it would call posix\.system, which a data batch never needs"
+    ):
         read_pickle(folder / "data_batch_1")
     with pytest.raises(DatasetError, match="posix.system"):
         load_dataset("cifar10", root=str(tmp_path))
@@ -530,3 +532,245 @@ def test_the_project_root_handed_down_wins_over_any_current_folder(tmp_path, mon
     assert load_params(tmp_path / "my.yaml").run_path == REPO / "runs" / "elsewhere"
     monkeypatch.setenv(PROJECT_ROOT_ENV, str(tmp_path / "project"))
     assert load_params(tmp_path / "my.yaml").run_path == tmp_path / "project" / "runs" / "elsewhere"
+
+
+# ----------------------------------------------------------------------------- the command, end to end (slow)
+
+TINY_GRID = """\
+study: {study}
+run_dir: {run_dir}
+data:
+  val_size: 50
+training:
+  lr: 1.0e-3
+  max_epochs: 2
+  patience: 1
+  min_samples_per_epoch: 64
+al:
+  initial_size: 10
+  budget: 10
+  cycles: 1
+  seeds: [0]
+  inits: [random]
+  queries: [random, entropy]
+executor:
+  kind: processes
+  n_jobs: 2
+  threads: 1
+"""
+RUN_GRID = (
+    "import os, time\n"
+    "from alnb.run.study import Study\n"
+    "from alnb.run.validation import load_params\n"
+    "time.sleep(float(os.environ.get('FAULT_SLEEP', '0')))\n"
+    "Study(load_params(params_path)).run(progress=False)"
+)
+
+
+def _project(root: Path, *cells: str) -> Path:
+    """A project of its own (pyproject.toml, notebooks/) whose notebook 01 runs ``cells``; returns its params."""
+    from tests.test_study_command import _notebook
+
+    (root / "notebooks").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("")
+    (root / "notebooks" / "01_pretext_training.ipynb").write_text(json.dumps(_notebook(*cells)))
+    params = root / "params.yaml"
+    params.write_text(TINY_GRID.format(study="tiny", run_dir="runs/tiny"))
+    return params
+
+
+def _study(params: Path, *extra: str, sleep: float = 0) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "alnb", "study", str(params), "--only", "01", *extra],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "FAULT_SLEEP": str(sleep), "TMPDIR": str(params.parent)},
+    )
+
+
+DETERMINISTIC = ["dataset", "init", "query", "seed", "cycle", "n_labeled", "test_acc", "val_acc", "epochs"]
+
+
+def _lone_run(tmp_path: Path) -> pd.DataFrame:
+    from alnb.run.study import Study
+
+    params = tiny_study_params(tmp_path / "lone").replace(al={"queries": ["random", "entropy"]})
+    return Study(params).run(progress=False)[DETERMINISTIC]
+
+
+@pytest.mark.slow
+def test_two_studies_on_one_run_directory_one_runs_the_other_refuses_or_waits(tmp_path):
+    params = _project(tmp_path, RUN_GRID)
+    run_dir = tmp_path / "runs" / "tiny"
+    first, second = _study(params, sleep=5), _study(params, sleep=5)
+    outcomes = sorted([(p.wait(timeout=600), *p.communicate()) for p in (first, second)])
+    (ok, _, ok_err), (busy, _, busy_err) = outcomes
+    assert ok == 0, ok_err
+    assert busy == 75 and busy_err.count("\n") == 1 and busy_err.startswith(f"alnb: the run directory {run_dir} is")
+    assert "--wait" in busy_err
+    results = pd.read_csv(run_dir / "results.csv")
+    pd.testing.assert_frame_equal(results[DETERMINISTIC], _lone_run(tmp_path))
+
+    statuses = {p: p.stat().st_mtime_ns for p in run_dir.glob("trials/*/status.json")}
+    first, second = _study(params, "--wait", sleep=3), _study(params, "--wait", sleep=3)
+    outputs = [(p.wait(timeout=600), *p.communicate()) for p in (first, second)]
+    assert [code for code, _, _ in outputs] == [0, 0], outputs
+    assert sum("[alnb] waiting for the run directory" in out for _, out, _ in outputs) == 1
+    assert {p: p.stat().st_mtime_ns for p in run_dir.glob("trials/*/status.json")} == statuses  # nothing redone
+    assert not (run_dir / LOCK_NAME).exists()
+
+
+@pytest.mark.slow
+def test_the_next_study_takes_over_the_lock_of_a_killed_one_and_completes(tmp_path):
+    params = _project(tmp_path, RUN_GRID)
+    run_dir = tmp_path / "runs" / "tiny"
+    killed = _study(params, sleep=600)
+    deadline = time.monotonic() + 120
+    while not (run_dir / LOCK_NAME).exists():
+        assert killed.poll() is None and time.monotonic() < deadline
+        time.sleep(0.2)
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.communicate()
+    assert (run_dir / LOCK_NAME).exists()  # left behind: nothing could clean up
+    rerun = _study(params)
+    out, err = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, err
+    assert f"[alnb] took over the stale lock of the run directory {run_dir} (pid {killed.pid} on host " in out
+    assert f"pid {killed.pid} no longer runs on this host" in out
+    pd.testing.assert_frame_equal(pd.read_csv(run_dir / "results.csv")[DETERMINISTIC], _lone_run(tmp_path))
+
+
+@pytest.mark.slow
+def test_a_full_disk_in_a_notebook_stops_the_study_in_one_line(tmp_path):
+    fill = (
+        "import errno, os\n"
+        "from alnb.core import durable\n"
+        "def full(path):\n"
+        "    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))\n"
+        "durable.fsync_file = full"
+    )
+    params = _project(tmp_path, fill, RUN_GRID)
+    study = _study(params)
+    _, err = study.communicate(timeout=600)
+    assert study.returncode == 1
+    assert err.count("\n") == 1 and err.startswith("alnb: no space left on the disk mounted at "), err
+    assert "runs/tiny/protocol.json, which needs at least" in err and "rerun the same command" in err
+
+
+@pytest.mark.slow
+def test_a_params_file_elsewhere_puts_every_output_under_one_run_directory(tmp_path):
+    """A params file in a folder of its own (no project above it), run from the checkout: the command's files and
+    the kernels' results all land in the checkout's ``runs/<study>``, none under ``notebooks/``."""
+    import shutil
+
+    study = f"faults_elsewhere_{os.getpid()}"
+    params = tmp_path / "my.yaml"
+    params.write_text(TINY_GRID.format(study=study, run_dir=f"runs/{study}"))
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "alnb", "study", str(params), "--only", "01", "02"],
+            cwd=REPO / "notebooks",  # a current folder that is not the project root
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert proc.returncode == 0, proc.stderr
+        run_dir = REPO / "runs" / study
+        assert {"timings.json", "initial_pools.csv", "notebooks"} <= {p.name for p in run_dir.iterdir()}
+        assert not (REPO / "notebooks" / "runs").exists() and not (REPO / "notebooks" / "reports").exists()
+    finally:
+        for folder in (REPO / "runs" / study, REPO / "reports" / study):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_select_report_shows_hostile_file_names_escaped(tmp_path):
+    from alnb.__main__ import main
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    names = [f"{XSS}.png", "a.png", "b.png", "c.png"]
+    for i, name in enumerate(names):
+        Image.fromarray(np.full((8, 8, 3), 50 * i, np.uint8)).save(folder / name)
+    (tmp_path / "outside.png").write_bytes((folder / "a.png").read_bytes())
+    (folder / f"{XSS}_link.png").symlink_to(tmp_path / "outside.png")
+    np.save(tmp_path / "v.npy", np.eye(4, 6, dtype=np.float32))
+    (tmp_path / "v.txt").write_text("".join(f"{n}\n" for n in names))
+    out = tmp_path / "out"
+    argv = ["select", str(folder), "--budget", "3", "--embeddings", str(tmp_path / "v.npy"), "--out", str(out)]
+    assert main([*argv, "--clusters", "2"]) == 0
+    page = (out / "selection.html").read_text()
+    assert XSS not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;_link.png" in page and "leading outside FOLDER" in page
+    assert json.loads((out / "label_studio_tasks.json").read_text())
+
+
+# ----------------------------------------------------------------------------- 3. a lost Ray worker (slow)
+
+
+def _ray_trial_workers() -> set[int]:
+    """The Ray worker processes running a trial now (Ray titles them after the task's function)."""
+    workers = set()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if cmdline.read_bytes().startswith(b"ray::_call_with_threads"):
+                workers.add(int(cmdline.parent.name))
+        except OSError:
+            continue
+    return workers
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds Ray's workers in /proc")
+def test_a_killed_ray_worker_fails_only_its_trial_and_the_rerun_retries_only_that(tmp_path):
+    import threading
+
+    ray = pytest.importorskip("ray")
+    from alnb.run.study import Study, TrialsFailed
+
+    params = tiny_study_params(tmp_path / "run", seeds=[0, 1], queries=["random", "entropy"]).replace(
+        executor={"kind": "ray", "threads": 1, "num_cpus": 1}
+    )
+    killed = []
+
+    def kill_one_worker() -> None:
+        deadline = time.monotonic() + 300
+        while not killed and time.monotonic() < deadline:
+            for pid in _ray_trial_workers():
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                return
+            time.sleep(0.05)
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        study = Study(params)
+        killer = threading.Thread(target=kill_one_worker)
+        killer.start()
+        with pytest.raises(TrialsFailed, match="1 of 4 trials failed"):
+            study.run(progress=False)
+        killer.join()
+        statuses = study.store.trial_statuses()
+        failed = statuses[statuses["status"] == "failed"]
+        assert len(killed) == 1 and len(failed) == 1 and (statuses["status"] == "done").sum() == 3
+        assert "WorkerCrashedError" in failed["error"].iloc[0] or "died" in failed["error"].iloc[0]
+        done = {p: p.stat().st_mtime_ns for p in study.store.root.glob("trials/*/status.json")}
+        rerun = Study(params).run(progress=False)
+        changed = [p for p in done if p.stat().st_mtime_ns != done[p]]
+        assert [p.parent.name for p in changed] == [study.store.trial_dir(_key(failed.iloc[0])).name]
+        assert len(rerun) == 4 * 2
+    finally:
+        ray.shutdown()
+    deadline = time.monotonic() + 30
+    while _ray_trial_workers() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _ray_trial_workers()  # no orphan
+
+
+def _key(row):
+    from alnb.run.store import TrialKey
+
+    return TrialKey(row["dataset"], row["init"], row["query"], int(row["seed"]))

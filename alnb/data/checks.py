@@ -93,13 +93,17 @@ PICKLE_GLOBALS = frozenset(
 )
 
 
+class UnsafePickle(pickle.UnpicklingError):
+    """A pickle would call something a data batch never needs; refused before anything is called."""
+
+
 class _DataOnlyUnpickler(pickle.Unpickler):
     """An unpickler that builds only what CIFAR's batches hold: a global other than numpy's array
     reconstruction is refused by name before anything is called."""
 
     def find_class(self, module: str, name: str):
         if (module, name) not in PICKLE_GLOBALS:
-            raise pickle.UnpicklingError(
+            raise UnsafePickle(
                 f"it would call {module}.{name}, which a data batch never needs (only dicts, lists, str, bytes, "
                 f"ints and numpy arrays are read); nothing was run"
             )
@@ -113,6 +117,8 @@ def read_pickle(path: Path):
     try:
         with open(path, "rb") as fh:
             return _DataOnlyUnpickler(fh, encoding="latin1").load()
+    except UnsafePickle as err:
+        raise DatasetError(f"{path}: refused: {err}") from None
     except (
         pickle.UnpicklingError,
         EOFError,
