@@ -711,6 +711,12 @@ def test_select_report_shows_hostile_file_names_escaped(tmp_path):
 # ----------------------------------------------------------------------------- 3. a lost Ray worker (slow)
 
 
+def _gone(pids: set[int]) -> set[int]:
+    from tests.test_study_command import _gone as still_alive
+
+    return still_alive(pids)
+
+
 def _ray_trial_workers() -> set[int]:
     """The Ray worker processes running a trial now (Ray titles them after the task's function)."""
     workers = set()
@@ -763,11 +769,23 @@ def test_a_killed_ray_worker_fails_only_its_trial_and_the_rerun_retries_only_tha
         assert [p.parent.name for p in changed] == [study.store.trial_dir(_key(failed.iloc[0])).name]
         assert len(rerun) == 4 * 2
     finally:
+        started = _ray_processes()
         ray.shutdown()
-    deadline = time.monotonic() + 30
-    while _ray_trial_workers() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not _ray_trial_workers()  # no orphan
+    assert started and not _gone({*killed, *started})  # no orphan: the killed worker, Ray's own processes
+
+
+def _ray_processes() -> set[int]:
+    """Every process below this one, or titled by Ray, that Ray started (workers, raylet, GCS)."""
+    from tests.test_study_command import _descendants
+
+    found = set()
+    for pid in _descendants(os.getpid()) | _ray_trial_workers():
+        try:
+            if b"ray" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.add(pid)
+        except OSError:
+            continue
+    return found
 
 
 def _key(row):
