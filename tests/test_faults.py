@@ -479,7 +479,7 @@ def test_a_cache_cut_in_half_or_with_a_byte_flipped_is_detected_removed_and_rebu
     root = _image_folder(tmp_path / "images")
     first = load_imagefolder(root, 8, 0.25, tmp_path / "cache")
     (cache,) = (tmp_path / "cache").rglob("*.npz")
-    assert json.loads(durable.manifest_path(cache).read_text())["sha256"] == durable.sha256_of(cache)
+    assert json.loads(durable.manifest_path(cache).read_text())["sha256"] == durable.file_digest(cache)
     cache.write_bytes(cache.read_bytes()[: cache.stat().st_size // 2])
     with pytest.warns(DamagedFileWarning, match=r"\.npz: truncated or altered .*; the images are decoded again"):
         again = load_imagefolder(root, 8, 0.25, tmp_path / "cache")

@@ -225,8 +225,9 @@ def manifest_path(path: str | Path) -> Path:
     return path.with_name(path.name + ".manifest.json")
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """The hex digest of a file's bytes, read in chunks."""
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
@@ -240,7 +241,7 @@ def save_verified(path: str | Path, write: Callable[[Path], None], inputs: str |
     path = Path(path)
     manifest_path(path).unlink(missing_ok=True)
     write_atomically(path, write)
-    record = {"file": path.name, "bytes": path.stat().st_size, "sha256": sha256_of(path), "inputs": inputs}
+    record = {"file": path.name, "bytes": path.stat().st_size, "sha256": file_digest(path), "inputs": inputs}
     atomic_write_text(manifest_path(path), json.dumps(record, indent=1))
 
 
@@ -258,7 +259,7 @@ def verified_problem(path: Path, inputs: str | None = None) -> str | None:
     size = path.stat().st_size
     if size != record.get("bytes"):
         return f"truncated or altered ({size} bytes; its manifest records {record.get('bytes')})"
-    if sha256_of(path) != record.get("sha256"):
+    if file_digest(path) != record.get("sha256"):
         return "altered (its sha256 differs from the one its manifest records)"
     if inputs is not None and record.get("inputs") != inputs:
         return "made from other inputs than its manifest records"

@@ -61,6 +61,8 @@ def process_start(pid: int) -> str | None:
 
 
 def _alive(holder: Holder) -> bool:
+    if os.name == "nt":  # os.kill would signal it; there only the heartbeat tells a lock is stale
+        return True
     try:
         os.kill(holder.pid, 0)
     except ProcessLookupError:

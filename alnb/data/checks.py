@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import hashlib
 import pickle
 import re
 import struct
@@ -17,6 +16,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+
+from alnb.core.durable import file_digest
 
 
 class DatasetError(ValueError):
@@ -228,11 +229,7 @@ def read_rgb_image(path: Path, shape: tuple[int, int] | None = None) -> np.ndarr
 
 
 def md5_of(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return file_digest(path, "md5")
 
 
 def check_md5(path: Path, expected: str) -> None:

@@ -192,12 +192,12 @@ def run_study(
     nb_dir = root / "notebooks"
     out_dir = params.run_path / "notebooks"
     report_dir = Path(report_dir) if report_dir else root / "reports" / params.study
-    timings = load_timings(params.run_path)
     progress_file = params.run_path / ".progress.json"  # the kernels report progress here (alnb.core.progress)
     shown_cell = injected_cell(
         {"params_path": str(params_path.relative_to(root)) if params_path.is_relative_to(root) else params_path.name}
     )  # reports show no absolute path of the machine
     with FolderLock(params.run_path, "run directory", wait, log), stop_on_signals() as stop:
+        timings = load_timings(params.run_path)  # read once the lock is held: a study waited for has added its own
         for name in notebooks:
             if stop.signal is not None:
                 raise StudyInterrupted(stop.signal, name)
