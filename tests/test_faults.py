@@ -507,6 +507,26 @@ def test_a_model_file_with_one_byte_flipped_is_never_loaded(tmp_path):
         assert not has_result(folder)
 
 
+def test_an_encoder_with_one_byte_flipped_is_retrained_to_the_same_embeddings(tmp_path, monkeypatch):
+    """``alnb select``'s SimCLR cache: a flipped byte in ``model.pt`` is reported, the encoder trained again, and
+    the embeddings are those of the first training."""
+    from alnb.select import embeddings
+
+    monkeypatch.setattr(embeddings, "MAX_EPOCHS", 1)
+    monkeypatch.setattr(embeddings, "MIN_EPOCHS", 1)
+    pixels = np.random.default_rng(0).integers(0, 256, (16, 3, 32, 32), dtype=np.uint8)
+    first = embeddings.ssl_encoder(pixels, "listing", tmp_path, seed=0, log=lambda line: None)
+    (model,) = tmp_path.glob("simclr_*/model.pt")
+    data = bytearray(model.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    model.write_bytes(bytes(data))
+    lines = []
+    with pytest.warns(DamagedFileWarning, match=r"model\.pt: altered .*; the pretext model is trained again"):
+        again = embeddings.ssl_encoder(pixels, "listing", tmp_path, seed=0, log=lines.append)
+    assert any("training SimCLR" in line for line in lines)
+    np.testing.assert_array_equal(again.embeddings, first.embeddings)
+
+
 def test_a_cache_without_its_manifest_is_not_trusted(tmp_path):
     durable.save_verified_npz(tmp_path / "c.npz", inputs="abc", x=np.arange(3))
     assert durable.is_verified(tmp_path / "c.npz", inputs="abc")
@@ -756,8 +776,8 @@ def test_a_killed_ray_worker_fails_only_its_trial_and_the_rerun_retries_only_tha
         study = Study(params)
         killer = threading.Thread(target=kill_one_worker)
         killer.start()
-        with pytest.raises(TrialsFailed, match="1 of 4 trials failed"):
-            study.run(progress=False)
+        with FolderLock(study.store.root), pytest.raises(TrialsFailed, match="1 of 4 trials failed"):
+            study.run(progress=False)  # the holder's Ray workers write their trials into the locked run directory
         killer.join()
         statuses = study.store.trial_statuses()
         failed = statuses[statuses["status"] == "failed"]
