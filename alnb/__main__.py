@@ -1,7 +1,10 @@
 """Command line: ``python -m alnb study PARAMS`` runs and renders a study; ``check PARAMS`` only validates;
 ``estimate PARAMS`` prints what the study costs (trainings, image-steps, FLOPs, GPU-hours); ``replicate FOLDER``
 runs every study of a replication folder and their synthesis; ``select FOLDER
---budget B`` ranks a folder's images for labeling (which to label first) and writes the ranking and a report."""
+--budget B`` ranks a folder's images for labeling (which to label first) and writes the ranking and a report.
+
+A study locks its run directory and ``select`` its output folder: a second command on the same folder is refused
+in one line (exit 75, "try again later") or, with ``--wait``, waits. A full disk stops either in one line (exit 1)."""
 
 from __future__ import annotations
 
@@ -11,8 +14,12 @@ import shlex
 import sys
 
 from alnb.core.config import ParamsError
+from alnb.core.durable import DiskFull
+from alnb.core.run_lock import FolderBusy, FolderLock
 from alnb.data.checks import DatasetError
 from alnb.data.datasets import DatasetNotFound
+
+EXIT_BUSY = 75  # sysexits' EX_TEMPFAIL: the folder is in use, try again later
 
 
 def select_notebooks(notebooks: tuple[str, ...], only: list[str] | None) -> tuple[str, ...]:
@@ -42,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     study = sub.add_parser("study", help="run the notebooks of a study and render its HTML reports")
     study.add_argument("params", help="a params YAML file, e.g. params/default.yaml")
     study.add_argument("--only", nargs="+", metavar="NN", help="run only these notebooks (e.g. 02 03)")
+    study.add_argument("--wait", action="store_true", help="wait while another study uses the run directory")
     check = sub.add_parser("check", help="validate a params file and exit")
     check.add_argument("params")
     estimate = sub.add_parser("estimate", help="print the trainings, image-steps, FLOPs and GPU-hours of a study")
@@ -101,9 +109,20 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="FOLDER has class subfolders: also run a small study of random against the candidates",
     )
+    select.add_argument("--wait", action="store_true", help="wait while another selection uses the output folder")
     args = parser.parse_args(argv)
-    if args.command == "select":
-        return _select(args)
+    try:
+        return _select(args) if args.command == "select" else _command(args)
+    except FolderBusy as err:
+        print(f"alnb: {err}", file=sys.stderr)
+        return EXIT_BUSY
+    except DiskFull as err:
+        print(f"alnb: {err}", file=sys.stderr)
+        return 1
+
+
+def _command(args: argparse.Namespace) -> int:
+    """``check``, ``estimate`` and ``study``."""
     try:
         if args.command == "check":
             from alnb.run.validation import check_data_files, load_params, notes
@@ -139,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"alnb: invalid argument: {err}", file=sys.stderr)
             return 2
         try:
-            report_dir = run_study(args.params, notebooks)
+            report_dir = run_study(args.params, notebooks, wait=args.wait)
         except NotebookFailed as err:
             print(f"alnb: {err}", file=sys.stderr)
             return 1
@@ -183,8 +202,7 @@ def _replicate(args: argparse.Namespace) -> int:
 def _select(args: argparse.Namespace) -> int:
     """``alnb select``: check everything once (exit 2, nothing written), rank and write the files (training the encoder
     when needed, its expected time printed first), optionally simulate, then run and render notebook 07."""
-    from alnb.report.render import NotebookFailed
-    from alnb.select import SelectError, SelectRequest, run_selection
+    from alnb.select import SelectError, SelectRequest, check_request
     from alnb.select.ranking import DEFAULT_METHOD
 
     request = SelectRequest(
@@ -202,7 +220,21 @@ def _select(args: argparse.Namespace) -> int:
         args.keep_duplicates,
     )
     try:
-        selection = run_selection(request)
+        checked = check_request(request)
+    except SelectError as err:
+        print(f"alnb select: {err}", file=sys.stderr)
+        return 2
+    with FolderLock(request.out_path, "output folder", args.wait):
+        return _locked_select(request, checked)
+
+
+def _locked_select(request, checked) -> int:
+    """``alnb select`` once its request is checked and its output folder locked."""
+    from alnb.report.render import NotebookFailed
+    from alnb.select import SelectError, run_selection
+
+    try:
+        selection = run_selection(request, checked=checked)
     except SelectError as err:
         print(f"alnb select: {err}", file=sys.stderr)
         return 2

@@ -78,7 +78,10 @@ def test_cifar10_loader_reads_python_batches(tmp_path):
     rng = np.random.default_rng(0)
     batches = []
     for i in range(1, 6):
-        x, y = rng.integers(0, 256, (3, 3072), dtype=np.uint8), list(rng.integers(0, 10, 3))
+        x, y = (
+            rng.integers(0, 256, (3, 3072), dtype=np.uint8),
+            rng.integers(0, 10, 3).tolist(),
+        )  # python ints, as released
         batches.append((x, y))
         write_pickle(folder / f"data_batch_{i}", {"data": x, "labels": y})
     write_pickle(

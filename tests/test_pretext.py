@@ -112,7 +112,13 @@ def test_save_load_round_trip(tmp_path, digit_images):
     assert not has_result(folder)
     save_result(result, folder)
     assert has_result(folder)
-    assert sorted(p.name for p in folder.iterdir()) == ["arrays.npz", "meta.json", "model.pt"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "arrays.npz",
+        "arrays.npz.manifest.json",
+        "meta.json",
+        "model.pt",
+        "model.pt.manifest.json",
+    ]
     loaded = load_result(folder)
     assert loaded.task == "simclr"
     np.testing.assert_array_equal(loaded.losses, result.losses)
@@ -217,8 +223,8 @@ def test_views():
     "damaged,match",
     [
         ("meta.json", r"meta\.json: not valid JSON"),
-        ("arrays.npz", r"arrays\.npz: not an intact archive"),
-        ("model.pt", r"model\.pt: not an intact archive"),
+        ("arrays.npz", r"arrays\.npz: truncated or altered"),
+        ("model.pt", r"model\.pt: truncated or altered"),
     ],
 )
 def test_damaged_saved_result_is_reported_and_retrained(tmp_path, digit_images, damaged, match):

@@ -3,13 +3,16 @@
 Every section is a frozen dataclass whose fields are the valid keys and whose annotations are the
 valid types. ``alnb.run.validation.load_params`` reports the first problem as one :class:`ParamsError` line naming the
 key, the value and the valid choices. Relative paths in a params file (``run_dir``, ``data.root``, ``data.cache_dir``)
-are resolved against the project root: the nearest folder above the file holding ``pyproject.toml``.
+are resolved against the project root: the nearest folder above the file holding ``pyproject.toml``, else the
+checkout of alnb. ``alnb study`` resolves it once and hands it to its notebook kernels (``ALNB_PROJECT_ROOT``), so
+the command and every kernel write to the same absolute run directory whatever their current folder.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import types
 import typing
 from dataclasses import dataclass, field
@@ -18,6 +21,7 @@ from typing import Any
 
 import yaml
 
+PROJECT_ROOT_ENV = "ALNB_PROJECT_ROOT"  # the project root of the study a command runs, for its kernels
 PRECISIONS = ("fp32", "bf16")  # training.precision: full precision, or bfloat16 autocast
 
 
@@ -307,11 +311,15 @@ def build_params(raw: dict[str, Any], project_root: str | Path = ".") -> StudyPa
 
 
 def find_project_root(start: Path) -> Path:
-    """The nearest folder at or above ``start`` holding ``pyproject.toml``; else this checkout of alnb."""
+    """The root handed down by the command running the study (``ALNB_PROJECT_ROOT``); else the nearest folder at or
+    above ``start`` holding ``pyproject.toml``; else this checkout of alnb (``alnb/core/config.py`` → the checkout);
+    else the current folder (alnb installed without a checkout)."""
+    if os.environ.get(PROJECT_ROOT_ENV):
+        return Path(os.environ[PROJECT_ROOT_ENV])
     for folder in [start, *start.parents]:
         if (folder / "pyproject.toml").is_file():
             return folder
-    package_checkout = Path(__file__).resolve().parents[1]
+    package_checkout = Path(__file__).resolve().parents[2]
     return package_checkout if (package_checkout / "pyproject.toml").is_file() else Path.cwd()
 
 

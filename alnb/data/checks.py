@@ -7,13 +7,17 @@ every loader in :mod:`alnb.data.datasets` reads its files through them.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
-import hashlib
 import pickle
+import re
 import struct
+import warnings
 from pathlib import Path
 
 import numpy as np
+
+from alnb.core.durable import file_digest
 
 
 class DatasetError(ValueError):
@@ -78,11 +82,44 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims).copy()
 
 
+# What numpy's own array pickles call (protocols 0-4: _reconstruct, ndarray, dtype; protocol 5: _frombuffer; numpy 2
+# names its core ``numpy._core``), and nothing else: dicts, lists, str, bytes and ints need no global.
+PICKLE_GLOBALS = frozenset(
+    {
+        *((core, "_reconstruct") for core in ("numpy.core.multiarray", "numpy._core.multiarray")),
+        *((core, "_frombuffer") for core in ("numpy.core.numeric", "numpy._core.numeric")),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+    }
+)
+
+
+class UnsafePickle(pickle.UnpicklingError):
+    """A pickle would call something a data batch never needs; refused before anything is called."""
+
+
+class _DataOnlyUnpickler(pickle.Unpickler):
+    """An unpickler that builds only what CIFAR's batches hold: a global other than numpy's array
+    reconstruction is refused by name before anything is called."""
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in PICKLE_GLOBALS:
+            raise UnsafePickle(
+                f"it would call {module}.{name}, which a data batch never needs (only dicts, lists, str, bytes, "
+                f"ints and numpy arrays are read); nothing was run"
+            )
+        return super().find_class(module, name)
+
+
 def read_pickle(path: Path):
-    """The object of a python pickle (CIFAR's format); an unreadable file is a :class:`DatasetError`."""
+    """The object of a python pickle (CIFAR's format), read by an unpickler that admits only what the official
+    batches hold (dicts, lists, str, bytes, ints, numpy arrays: :data:`PICKLE_GLOBALS`), so a batch from an
+    untrusted download runs no code; an unreadable or refused file is a :class:`DatasetError`."""
     try:
         with open(path, "rb") as fh:
-            return pickle.load(fh, encoding="latin1")
+            return _DataOnlyUnpickler(fh, encoding="latin1").load()
+    except UnsafePickle as err:
+        raise DatasetError(f"{path}: refused: {err}") from None
     except (
         pickle.UnpicklingError,
         EOFError,
@@ -136,13 +173,48 @@ def check_class_names(names, n_classes: int | None, path: Path, key: str) -> tup
     return tuple(names)
 
 
+MAX_IMAGE_PIXELS = 89_478_485  # PIL's own default guard: 0.25 GiB of 24-bit pixels
+
+
+class ImageTooLarge(DatasetError):
+    """An image claims more pixels than :data:`MAX_IMAGE_PIXELS` (a decompression bomb?); it is never decoded."""
+
+
+@contextlib.contextmanager
+def open_image(path: Path):
+    """``PIL.Image.open(path)``, refused by name (:class:`ImageTooLarge`) before any decoding when its header claims
+    more than :data:`MAX_IMAGE_PIXELS` pixels."""
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below, in one clear line
+        try:
+            img = Image.open(path)
+        except Image.DecompressionBombError as err:  # PIL's own guard (twice its limit): "Image size (N pixels) ..."
+            claimed = re.search(r"\((\d+) pixels\)", str(err))
+            raise ImageTooLarge(_too_large(path, f"{int(claimed[1]):,}" if claimed else "more")) from None
+    with img:
+        if img.width * img.height > MAX_IMAGE_PIXELS:
+            raise ImageTooLarge(_too_large(path, f"{img.width}×{img.height} = {img.width * img.height:,}"))
+        yield img
+
+
+def _too_large(path: Path, pixels: str) -> str:
+    return (
+        f"{path}: {pixels} pixels, more than the limit of {MAX_IMAGE_PIXELS:,} (a decompression bomb?); "
+        f"refused, never decoded"
+    )
+
+
 def read_rgb_image(path: Path, shape: tuple[int, int] | None = None) -> np.ndarray:
     """An image file as uint8 ``[3, H, W]``; ``shape`` = (H, W) when every image must have that size."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
 
     try:
-        with Image.open(path) as img:
+        with open_image(path) as img:
             array = np.asarray(img.convert("RGB"), dtype=np.uint8).transpose(2, 0, 1)
+    except ImageTooLarge:
+        raise
     except FileNotFoundError:
         raise DatasetError(f"{path}: expected an image file, found none") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
@@ -157,11 +229,7 @@ def read_rgb_image(path: Path, shape: tuple[int, int] | None = None) -> np.ndarr
 
 
 def md5_of(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return file_digest(path, "md5")
 
 
 def check_md5(path: Path, expected: str) -> None:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from alnb.core.durable import atomic_save_npz
+from alnb.core.durable import is_verified, save_verified_npz
 from alnb.data.cache import listing_cache_path
-from alnb.data.checks import DatasetError
+from alnb.data.checks import DatasetError, ImageTooLarge, open_image
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 SPLIT_SEED = 20260101
@@ -82,9 +82,11 @@ def read_image(path: Path, image_size: int) -> tuple[np.ndarray, bool]:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
-        with Image.open(path) as img:
+        with open_image(path) as img:
             gray = img.mode in ("1", "L", "LA", "I", "I;16", "F")
             square = ImageOps.fit(img.convert("RGB"), (image_size, image_size), Image.Resampling.BILINEAR)
+    except ImageTooLarge as err:
+        raise ImageFolderError(f"data.root: cannot read image {err}") from None
     except (OSError, UnidentifiedImageError, ValueError) as err:
         raise ImageFolderError(f"data.root: cannot read image {path}: {' '.join(str(err).split())}") from None
     return np.asarray(square, dtype=np.uint8).transpose(2, 0, 1), gray
@@ -110,7 +112,7 @@ def load_imagefolder(
     train, test = scan(root)
     classes = list(train)
     cache = listing_cache_path(root, ("train", "test"), f"imagefolder/{root.name}_{image_size}px", cache_dir)
-    if cache.is_file():
+    if is_verified(cache, "the images are decoded again"):
         arrays = np.load(cache)
         x_tr, y_tr, x_te, y_te = arrays["x_tr"], arrays["y_tr"], arrays["x_te"], arrays["y_te"]
     else:
@@ -122,7 +124,7 @@ def load_imagefolder(
             x_te, y_te, gray_te = _decode(test, classes, image_size)
         if gray_tr and gray_te:
             x_tr, x_te = x_tr[:, :1], x_te[:, :1]
-        atomic_save_npz(cache, x_tr=x_tr, y_tr=y_tr, x_te=x_te, y_te=y_te)
+        save_verified_npz(cache, x_tr=x_tr, y_tr=y_tr, x_te=x_te, y_te=y_te)
     return x_tr, y_tr, x_te, y_te, tuple(classes)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from alnb.core.durable import atomic_save_npz
+from alnb.core.durable import is_verified, save_verified_npz
 from alnb.data import checks
 from alnb.data.cache import listing_cache_path
 from alnb.data.checks import DatasetError
@@ -220,7 +220,7 @@ def read_tinyimagenet(spec, source: Source) -> Arrays:
     """
     folder = source.root / spec.folder
     cache = listing_cache_path(folder, (".",), f"tinyimagenet/{spec.folder}", source.cache_dir)
-    if cache.is_file():
+    if is_verified(cache, "the images are decoded again"):
         wnids = _tiny_wnids(folder)
         arrays = _tiny_cache(cache, len(wnids))
         if arrays is not None:
@@ -229,7 +229,7 @@ def read_tinyimagenet(spec, source: Source) -> Arrays:
     x_tr = _read_images(train_paths, None)
     x_te = _read_images(val_paths, x_tr.shape[2:])
     y_tr, y_te = np.asarray(train_labels), np.asarray(val_labels)
-    atomic_save_npz(cache, x_tr=x_tr, y_tr=y_tr, x_te=x_te, y_te=y_te)
+    save_verified_npz(cache, x_tr=x_tr, y_tr=y_tr, x_te=x_te, y_te=y_te)
     return x_tr, y_tr, x_te, y_te, tuple(wnids)
 
 

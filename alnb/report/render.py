@@ -12,8 +12,11 @@ import time
 from pathlib import Path
 
 from alnb.analysis.plots import FIGURES_ENV, NOTEBOOK_ENV
+from alnb.core.config import PROJECT_ROOT_ENV
+from alnb.core.durable import NO_SPACE, DiskFull, disk_full_message
 from alnb.core.lifetime import stop_on_signals
 from alnb.core.progress import PROGRESS_ENV, TerminalProgress
+from alnb.core.run_lock import FolderLock
 from alnb.report.frontpage import load_timings, write_index
 from alnb.run.store import atomic_write_text
 from alnb.run.validation import load_params
@@ -148,14 +151,24 @@ def execute_notebook(
                 **kernel,
             )
     except PapermillExecutionError as err:
+        if err.ename == DiskFull.__name__:  # one line naming the disk, not a notebook's failure
+            raise DiskFull(err.evalue) from None
         raise NotebookFailed(_failure_message(Path(source).stem, err, html_path)) from None
+    except OSError as err:  # papermill saves the executed notebook after every cell
+        if err.errno in NO_SPACE:
+            raise DiskFull(disk_full_message(executed, err, None)) from None
+        raise
     finally:
         if executed.is_file():
             render_html(executed, html_path, shown_cell)
 
 
 def run_study(
-    params_path: str | Path, notebooks: tuple[str, ...] = NOTEBOOKS, log=print, report_dir: Path | None = None
+    params_path: str | Path,
+    notebooks: tuple[str, ...] = NOTEBOOKS,
+    log=print,
+    report_dir: Path | None = None,
+    wait: bool = False,
 ) -> Path:
     """Execute ``notebooks`` in order with ``params_path``; write ``reports/<study>/NN_name.html`` and an index.
 
@@ -164,6 +177,11 @@ def run_study(
     which cell failed and where that page is; the trials that finished stay recorded. SIGINT (Ctrl-C) or
     SIGTERM interrupts the running notebook (its trials end, workers included) and raises
     :class:`StudyInterrupted`; a rerun resumes, skipping the finished trials.
+
+    The run directory is locked for the study (:mod:`alnb.core.run_lock`): one in use by another study
+    raises :class:`~alnb.core.run_lock.FolderBusy`, or is waited for (``wait``). The kernels get the project
+    root resolved here (``ALNB_PROJECT_ROOT``), so they resolve the same absolute run directory whatever
+    their current folder.
     """
     from alnb.run.validation import check_data_files
 
@@ -174,12 +192,12 @@ def run_study(
     nb_dir = root / "notebooks"
     out_dir = params.run_path / "notebooks"
     report_dir = Path(report_dir) if report_dir else root / "reports" / params.study
-    timings = load_timings(params.run_path)
     progress_file = params.run_path / ".progress.json"  # the kernels report progress here (alnb.core.progress)
     shown_cell = injected_cell(
         {"params_path": str(params_path.relative_to(root)) if params_path.is_relative_to(root) else params_path.name}
     )  # reports show no absolute path of the machine
-    with stop_on_signals() as stop:
+    with FolderLock(params.run_path, "run directory", wait, log), stop_on_signals() as stop:
+        timings = load_timings(params.run_path)  # read once the lock is held: a study waited for has added its own
         for name in notebooks:
             if stop.signal is not None:
                 raise StudyInterrupted(stop.signal, name)
@@ -197,6 +215,7 @@ def run_study(
                             PROGRESS_ENV: str(progress_file),
                             FIGURES_ENV: str(report_dir / "figures"),
                             NOTEBOOK_ENV: name,
+                            PROJECT_ROOT_ENV: str(root),
                         },
                         shown_cell,
                     )
@@ -210,5 +229,5 @@ def run_study(
             if stop.signal is not None:
                 raise StudyInterrupted(stop.signal, name)
             log(f"[alnb] {name} done in {timings[name]:.1f} s -> {report_dir / (name + '.html')}")
-    write_index(params, report_dir, notebooks=NOTEBOOKS)
+        write_index(params, report_dir, notebooks=NOTEBOOKS)
     return report_dir

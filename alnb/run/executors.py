@@ -2,7 +2,8 @@
 
 An executor knows nothing of studies: it schedules picklable module-level calls, reports progress after
 each one (``alnb.core.progress``) and returns the calls that raised, with their tracebacks, so that one
-failure never stops the others. Recording a failure is the caller's job.
+failure never stops the others. Recording a failure is the caller's job. A full disk
+(:class:`~alnb.core.durable.DiskFull`) is no call's failure: it stops every executor and is raised.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from alnb.core.config import ExecutorParams
+from alnb.core.durable import DiskFull
 from alnb.core.lifetime import die_with_parent
 from alnb.core.progress import progress_bar
 from alnb.core.threads import available_cpus, torch_threads
@@ -73,6 +75,8 @@ def _in_this_process(fn: Callable, calls: list[tuple], threads: int, bar) -> lis
     for call in calls:
         try:
             _call_with_threads(fn, threads, *call)
+        except DiskFull:
+            raise
         except Exception:
             failures.append((call, traceback.format_exc()))
         bar.update()
@@ -97,6 +101,8 @@ def _in_spawned_processes(fn: Callable, calls: list[tuple], resources: Resources
         for future in as_completed(futures):
             try:
                 future.result()
+            except DiskFull:
+                raise
             except Exception:  # the call raised, or its process died (BrokenProcessPool)
                 failures.append((futures[future], traceback.format_exc()))
             bar.update()
@@ -137,7 +143,10 @@ def _as_ray_tasks(fn: Callable, calls: list[tuple], resources: Resources, bar) -
             call = pending.pop(done[0])
             try:
                 ray.get(done[0])
-            except Exception:
+            except Exception as err:
+                cause = getattr(err, "cause", err)
+                if isinstance(cause, DiskFull):
+                    raise DiskFull(str(cause)) from None
                 failures.append((call, traceback.format_exc()))
             bar.update()
     finally:  # an interrupt cancels the calls not yet finished

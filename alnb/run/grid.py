@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from alnb.core.config import StudyParams
+from alnb.core.durable import DiskFull
 from alnb.methods.query import get_query_method
 from alnb.run.executors import Resources, run_jobs, threads_per_job
 from alnb.run.initial_pools import InitialPools
@@ -81,6 +82,8 @@ class Grid:
                 key.as_dict(),
                 backbone_state=rep.backbone_state(key.seed),
             )
+        except DiskFull:  # stops the grid: every other trial would fail the same way
+            raise
         except Exception:  # recorded per trial so the rest of the grid goes on; re-raised as TrialsFailed
             self.store.write_failure(key, traceback.format_exc())
             return

@@ -28,7 +28,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from alnb.core.durable import atomic_save_npy, atomic_write_text, csv_problem, read_json, warn_damaged
+from alnb.core.durable import (
+    atomic_write_text,
+    csv_problem,
+    is_verified,
+    read_json,
+    save_verified,
+    warn_damaged,
+)
 from alnb.core.trial_keys import FACTOR_KEYS, RESULT_KEYS, trial_columns
 
 
@@ -239,14 +246,19 @@ class RunStore:
     def map_coords(self, seed: int, representation: str, method: str, digest: str) -> np.ndarray | None:
         """The cached 2-D map of these points (``digest``) by ``method``, or None."""
         path = self._map_path(seed, representation, method, digest)
-        return np.load(path) if path.is_file() else None
+        return np.load(path) if is_verified(path, "the map is computed again") else None
 
     def write_map_coords(self, seed: int, representation: str, method: str, digest: str, coords: np.ndarray) -> None:
-        atomic_save_npy(self._map_path(seed, representation, method, digest), coords)
+        save_verified(self._map_path(seed, representation, method, digest), lambda tmp: _save_npy(tmp, coords))
 
 
 PROVENANCE_KEY = "provenance"
 _DIGEST_KEYS = {"rows.csv": "rows_sha256", "labeled.csv": "labeled_sha256"}
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as fh:
+        np.save(fh, array)
 
 
 def _sha256(text: str) -> str:

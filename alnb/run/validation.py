@@ -182,8 +182,8 @@ def check_params(params: StudyParams, data_on_disk: bool = True) -> None:
     from alnb.methods.pretext import SELF_SUPERVISED_METHODS
     from alnb.methods.query import get_query_method
 
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+", params.study):
-        _fail(f"study: {params.study!r} must be a plain name (letters, digits, '_', '-', '.')")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", params.study) or params.study in (".", ".."):
+        _fail(f"study: {params.study!r} must be a plain name (letters, digits, '_', '-', '.'; not '.' or '..')")
     if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", params.device):
         _fail(f"device: {params.device!r} is not one of auto, cpu, cuda, cuda:N, mps")
     _check_choice("data.dataset", params.data.dataset, DATASETS)

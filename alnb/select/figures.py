@@ -160,7 +160,7 @@ def summary_markdown(selection) -> str:
     ranking, manifest = selection.ranking, selection.manifest
     random_values = selection.forecast.random_curve
     n_ranked, k = len(ranking.order), min(10, len(ranking.order))
-    source = manifest["embeddings"]["source"]
+    source = html.escape(manifest["embeddings"]["source"])  # the user's file name: shown, never run as HTML
     clusters_hit = len(np.unique(selection.clusters[ranking.order[:k]]))
     n_clusters = int(selection.clusters.max()) + 1
     better = "higher" if OBJECTIVES[ranking.objective] else "lower"

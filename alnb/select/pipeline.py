@@ -19,7 +19,7 @@ import numpy as np
 from alnb.core import seeding
 from alnb.select.embeddings import IMAGE_SIZE, UserEmbeddings, array_hash, load_user_embeddings, ssl_encoder
 from alnb.select.encoders import LABEL_FREE, EncoderChoice, check_encoder, embed_files, load_encoder, parse_encoder
-from alnb.select.folder import Images, Listing, SelectError, decode_images, list_images
+from alnb.select.folder import Images, Listing, SelectError, decode_images, leaves_folder, list_images
 from alnb.select.forecast import forecast
 from alnb.select.near_duplicates import NEAR_DUPLICATE_COSINE, near_duplicate_groups
 from alnb.select.outputs import selection_table, write_outputs
@@ -54,6 +54,11 @@ def _read_labeled(file: str, listing: Listing) -> list[str]:
         if not name or name.startswith("#"):
             continue
         name = Path(name).as_posix()
+        if leaves_folder(name):
+            raise SelectError(
+                f"--labeled: {path.name} line {number} names {name}, a path leaving FOLDER (paths are relative to "
+                f"FOLDER, without '..')"
+            )
         if name not in listed:
             raise SelectError(
                 f"--labeled: {path.name} line {number} names {name}, which is not an image in FOLDER "
@@ -92,6 +97,12 @@ def check_request(request: SelectRequest) -> Checked:
     if request.embeddings:
         user = load_user_embeddings(request.embeddings)
         listed = set(listing.paths)
+        leaving = [p for p in user.paths if leaves_folder(p)]
+        if leaving:
+            raise SelectError(
+                f"--embeddings: {Path(request.embeddings).name} names {leaving[0]}, a path leaving FOLDER "
+                f"({len(leaving)} such paths; paths are relative to FOLDER, without '..')"
+            )
         missing = [p for p in user.paths if p not in listed]
         if missing:
             raise SelectError(
@@ -124,17 +135,17 @@ def _cached_images(listing: Listing, cache: Path, decode: bool) -> Images:
     """The decoded unique images, from ``cache`` when this listing was decoded before."""
     import json
 
-    from alnb.core.durable import atomic_save_npz
+    from alnb.core.durable import is_verified, save_verified_npz
 
     file = cache / f"images_{listing.listing_hash}_{IMAGE_SIZE if decode else 'paths'}.npz"
-    if file.is_file():
+    if is_verified(file, "the folder is decoded again"):
         with np.load(file, allow_pickle=False) as arrays:
             meta = json.loads(str(arrays["meta"]))
             return Images(meta["paths"], arrays["pixels"] if decode else None, meta["skipped"], meta["duplicates"])
     images = decode_images(listing, IMAGE_SIZE, decode)
     meta = json.dumps({"paths": images.paths, "skipped": images.skipped, "duplicates": images.duplicates})
     cache.mkdir(parents=True, exist_ok=True)
-    atomic_save_npz(file, meta=np.asarray(meta), pixels=images.pixels if decode else np.zeros(0, np.uint8))
+    save_verified_npz(file, meta=np.asarray(meta), pixels=images.pixels if decode else np.zeros(0, np.uint8))
     return images
 
 
@@ -218,14 +229,14 @@ def _drop_near_duplicates(paths, features, scores, images: Images, seed: int):
     return [paths[i] for i in keep], features[keep], None if scores is None else np.asarray(scores)[keep], named
 
 
-def run_selection(request: SelectRequest, log=print) -> Selection:
-    """Check ``request`` (once), rank FOLDER's images under it and write the ranking's files and what the report
-    reads into the output folder."""
+def run_selection(request: SelectRequest, log=print, checked: Checked | None = None) -> Selection:
+    """Check ``request`` (once: ``checked`` is :func:`check_request`'s answer when the caller already asked it),
+    rank FOLDER's images under it and write the ranking's files and what the report reads into the output folder."""
     from alnb import __version__
     from alnb.methods.geometry import l2_normalize
     from alnb.methods.pools.clustering import kmeans_clusters
 
-    checked = check_request(request)
+    checked = checked or check_request(request)
     listing, labeled_names = checked.listing, checked.labeled
     out = request.out_path
     cache = out / "cache"

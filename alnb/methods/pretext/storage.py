@@ -14,7 +14,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from alnb.core.durable import atomic_save_npz, json_problem, warn_damaged, write_atomically, zip_problem
+from alnb.core.durable import (
+    is_verified,
+    json_problem,
+    save_verified,
+    save_verified_npz,
+    warn_damaged,
+    write_atomically,
+)
 from alnb.methods.pretext.registry import PretextResult
 
 _ARRAYS, _MODEL, _META = "arrays.npz", "model.pt", "meta.json"
@@ -31,8 +38,8 @@ def save_result(result: PretextResult, folder: str | Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / _META).unlink(missing_ok=True)
     arrays = {name: getattr(result, name) for name in _DTYPES if getattr(result, name) is not None}
-    atomic_save_npz(folder / _ARRAYS, **{name: np.asarray(a, dtype=_DTYPES[name]) for name, a in arrays.items()})
-    write_atomically(folder / _MODEL, lambda p: torch.save(result.state_dict, p))
+    save_verified_npz(folder / _ARRAYS, **{name: np.asarray(a, dtype=_DTYPES[name]) for name, a in arrays.items()})
+    save_verified(folder / _MODEL, lambda p: torch.save(result.state_dict, p))
     meta = {
         "task": result.task,
         "history": list(result.history),
@@ -46,19 +53,17 @@ def save_result(result: PretextResult, folder: str | Path) -> Path:
 def has_result(folder: str | Path) -> bool:
     """Whether ``folder`` holds a complete saved result.
 
-    A damaged one (a file cut short by a crash of an older version) is reported in one warning line and
-    counts as absent, so the model is trained again.
+    A damaged one (a file cut short or altered: its manifest's hash no longer matches) is reported in one
+    warning line and counts as absent, so the model is trained again.
     """
     folder = Path(folder)
     if not (folder / _META).is_file():
         return False
-    problems = [(folder / _META, json_problem(folder / _META))]
-    problems += [(folder / name, zip_problem(folder / name)) for name in (_ARRAYS, _MODEL)]
-    for path, problem in problems:
-        if problem:
-            warn_damaged(path, problem, "the pretext model is trained again")
-            return False
-    return True
+    problem = json_problem(folder / _META)
+    if problem:
+        warn_damaged(folder / _META, problem, "the pretext model is trained again")
+        return False
+    return all(is_verified(folder / name, "the pretext model is trained again") for name in (_ARRAYS, _MODEL))
 
 
 def load_result(folder: str | Path) -> PretextResult | None:
