@@ -230,23 +230,23 @@ def tiny_study_params(run_dir: Path, **al):
 def test_a_full_disk_at_trial_rows_and_pools_stops_the_grid_and_the_rerun_completes(tmp_path, full_disk):
     from alnb.run.study import Study
 
-    expected = Study(tiny_study_params(tmp_path / "lone")).run(progress=False)
+    expected = Study(tiny_study_params(tmp_path / "lone")).grid.run(progress=False)
     params = tiny_study_params(tmp_path / "run")
     full_disk("initial_pools.csv")
     with pytest.raises(DiskFull) as stopped:
-        Study(params).run(progress=False)
+        Study(params).grid.run(progress=False)
     _only_line(stopped.value, "initial_pools.csv")
     assert not (tmp_path / "run" / "initial_pools.csv").exists() and not (tmp_path / "run" / "trials").exists()
 
     full_disk("rows.csv")  # the first trial fails to record its rows: the grid stops, nothing is recorded failed
     with pytest.raises(DiskFull) as stopped:
-        Study(params).run(progress=False)
+        Study(params).grid.run(progress=False)
     _only_line(stopped.value, "rows.csv")
     assert list((tmp_path / "run").glob("trials/*/status.json")) == []
     pools = (tmp_path / "run" / "initial_pools.csv").read_text()
 
     full_disk(None)
-    rerun = Study(params).run(progress=False)
+    rerun = Study(params).grid.run(progress=False)
     assert (tmp_path / "run" / "initial_pools.csv").read_text() == pools
     times = ["train_seconds", "query_seconds"]
     pd.testing.assert_frame_equal(rerun.drop(columns=times), expected.drop(columns=times))
@@ -465,7 +465,7 @@ def test_file_names_are_escaped_in_the_label_studio_json_and_the_html(tmp_path):
     assert XSS not in thumbnails_html(folder, selection.table) and "&lt;img src=x onerror=alert(1)&gt;" in (
         thumbnails_html(folder, selection.table)
     )
-    assert XSS not in summary_markdown(selection, selection.ranking.values)
+    assert XSS not in summary_markdown(selection)
     page = skipped_table({f"{XSS}.png": "why"}).style.format(escape="html").to_html()  # as notebook 07 shows it
     assert XSS not in page and "&lt;img" in page
 
@@ -583,7 +583,7 @@ RUN_GRID = (
     "from alnb.run.study import Study\n"
     "from alnb.run.validation import load_params\n"
     "time.sleep(float(os.environ.get('FAULT_SLEEP', '0')))\n"
-    "Study(load_params(params_path)).run(progress=False)"
+    "Study(load_params(params_path)).grid.run(progress=False)"
 )
 
 
@@ -618,7 +618,7 @@ def _lone_run(tmp_path: Path) -> pd.DataFrame:
     from alnb.run.study import Study
 
     params = tiny_study_params(tmp_path / "lone").replace(al={"queries": ["random", "entropy"]})
-    return Study(params).run(progress=False)[DETERMINISTIC]
+    return Study(params).grid.run(progress=False)[DETERMINISTIC]
 
 
 @pytest.mark.slow
@@ -755,7 +755,8 @@ def test_a_killed_ray_worker_fails_only_its_trial_and_the_rerun_retries_only_tha
     import threading
 
     ray = pytest.importorskip("ray")
-    from alnb.run.study import Study, TrialsFailed
+    from alnb.run.grid import TrialsFailed
+    from alnb.run.study import Study
 
     params = tiny_study_params(tmp_path / "run", seeds=[0, 1], queries=["random", "entropy"]).replace(
         executor={"kind": "ray", "threads": 1, "num_cpus": 1}
@@ -777,14 +778,14 @@ def test_a_killed_ray_worker_fails_only_its_trial_and_the_rerun_retries_only_tha
         killer = threading.Thread(target=kill_one_worker)
         killer.start()
         with FolderLock(study.store.root), pytest.raises(TrialsFailed, match="1 of 4 trials failed"):
-            study.run(progress=False)  # the holder's Ray workers write their trials into the locked run directory
+            study.grid.run(progress=False)  # the holder's Ray workers write their trials into the locked run directory
         killer.join()
         statuses = study.store.trial_statuses()
         failed = statuses[statuses["status"] == "failed"]
         assert len(killed) == 1 and len(failed) == 1 and (statuses["status"] == "done").sum() == 3
         assert "WorkerCrashedError" in failed["error"].iloc[0] or "died" in failed["error"].iloc[0]
         done = {p: p.stat().st_mtime_ns for p in study.store.root.glob("trials/*/status.json")}
-        rerun = Study(params).run(progress=False)
+        rerun = Study(params).grid.run(progress=False)
         changed = [p for p in done if p.stat().st_mtime_ns != done[p]]
         assert [p.parent.name for p in changed] == [study.store.trial_dir(_key(failed.iloc[0])).name]
         assert len(rerun) == 4 * 2
