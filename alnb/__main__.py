@@ -43,7 +43,8 @@ def _resume_command(args: argparse.Namespace) -> str:
     return f"python -m alnb study {shlex.quote(args.params)}{only}"
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's parser (its subcommands and their arguments)."""
     parser = argparse.ArgumentParser(prog="alnb", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     study = sub.add_parser("study", help="run the notebooks of a study and render its HTML reports")
@@ -110,7 +111,11 @@ def main(argv: list[str] | None = None) -> int:
         help="FOLDER has class subfolders: also run a small study of random against the candidates",
     )
     select.add_argument("--wait", action="store_true", help="wait while another selection uses the output folder")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         return _select(args) if args.command == "select" else _command(args)
     except FolderBusy as err:

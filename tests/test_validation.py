@@ -331,11 +331,11 @@ def test_every_option_a_method_reads_is_declared():
         assert len({option for _, option in pairs}) == 1, name
 
 
-def test_readme_lists_every_option_with_its_methods():
+def test_the_options_doc_lists_every_option_with_its_methods():
     from alnb.methods.pools import declared_pool_options
     from alnb.methods.query.base import declared_query_options
 
-    rows = [line for line in (REPO / "README.md").read_text().splitlines() if line.startswith("| `")]
+    rows = [line for line in (REPO / "docs" / "options.md").read_text().splitlines() if line.startswith("| `")]
     for section, declared in (
         ("al.query_options", declared_query_options()),
         ("pools.options", declared_pool_options()),
