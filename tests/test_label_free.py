@@ -104,3 +104,14 @@ def test_label_free_embeddings_refuses_what_it_cannot_encode():
         label_free.label_free_embeddings(np.zeros((4, 3, 8, 8), dtype=np.float32), seed=0)
     with pytest.raises(ValueError, match="at least 2 images"):
         label_free.label_free_embeddings(np.zeros((4, 3, 4, 4), dtype=np.uint8), seed=0)
+
+
+def test_label_free_embeddings_are_standardised_k_means_features(monkeypatch):
+    monkeypatch.setattr(label_free, "N_CENTROIDS", 6)
+    monkeypatch.setattr(label_free, "N_PATCHES", 400)
+    images = _images(20, 3, 12)
+    out = label_free.label_free_embeddings(images, seed=4)
+    raw = label_free.kmeans_features(images, seed=4, n_centroids=6, n_patches=400)
+    assert out.shape == (20, 24) and out.dtype == np.float32
+    assert np.allclose(out, label_free.standardize(raw), atol=1e-5)
+    assert np.array_equal(out, label_free.label_free_embeddings(images, seed=4))

@@ -149,4 +149,8 @@ def label_free_embeddings(images: np.ndarray, seed: int, device: str | torch.dev
         raise ValueError(f"images must be uint8 [N, C, H, W], got {images.dtype} {images.shape}")
     if min(images.shape[2:]) < PATCH_SIZE or len(images) < 2:
         raise ValueError(f"need at least 2 images of at least {PATCH_SIZE}×{PATCH_SIZE} pixels, got {images.shape}")
-    return standardize(kmeans_features(images, seed, device=device))
+    return standardize(
+        kmeans_features(
+            images, seed, n_centroids=N_CENTROIDS, patch_size=PATCH_SIZE, n_patches=N_PATCHES, device=device
+        )
+    )
