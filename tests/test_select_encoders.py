@@ -217,3 +217,19 @@ def test_torchvision_weights_from_a_file_embed_with_the_weights_transforms(offli
         expected = model.eval()(torch.stack([transform(Image.open(folder / p).convert("RGB")) for p in paths]))
     assert vectors.shape == (3, 512)
     np.testing.assert_allclose(vectors, expected.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_the_kmeans_encoder_embeds_the_decoded_images_with_coates_ng_features(tmp_path):
+    """``--encoder kmeans``: the folder's decoded images through :func:`label_free_embeddings`, cached and named in
+    the manifest; no weights are needed."""
+    from alnb.select import SelectRequest, run_selection
+    from alnb.select.label_free import label_free_embeddings
+
+    folder = write_photos(tmp_path / "photos", 12)
+    request = SelectRequest(str(folder), 5, encoder="kmeans", out=str(tmp_path / "out"), keep_duplicates=True)
+    selection = run_selection(request, log=lambda _: None)
+    assert selection.manifest["embeddings"]["encoder"] == "kmeans" and len(selection.table) == 5
+    cached = next((tmp_path / "out" / "cache").glob("embeddings_*.npz"))
+    with np.load(cached) as saved:
+        embeddings = next(saved[name] for name in saved.files)
+    assert np.allclose(embeddings, label_free_embeddings(selection.images.pixels, 0), atol=1e-5)

@@ -1,7 +1,8 @@
 """The encoders ``alnb select --encoder`` can embed a folder with, and where their weights come from.
 
 * label-free (``LABEL_FREE``): trained or computed on the folder's own decoded images, no weights needed.
-  ``ssl`` is SimCLR trained on the folder (:func:`alnb.select.embeddings.ssl_encoder`, the default). Another
+  ``ssl`` is SimCLR trained on the folder (:func:`alnb.select.embeddings.ssl_encoder`, the default); ``kmeans``
+  is Coates & Ng's single-layer k-means features (:mod:`alnb.select.label_free`), no training. Another
   label-free encoder is one entry: a name and a function of the decoded images (uint8 ``[N, H, W, C]``), a seed
   and a torch device returning float32 ``[N, d]``.
 * pretrained (``PRETRAINED``), read from the image files with the model's own preprocessing:
@@ -49,7 +50,17 @@ class LabelFree:
 
 
 # ``ssl`` is handled by the pipeline itself (it also yields SimCLR's per-image losses and has its own cache).
-LABEL_FREE: dict[str, LabelFree] = {"ssl": LabelFree("SimCLR (small CNN) trained on the folder", None)}
+def _kmeans_features(pixels: np.ndarray, seed: int, device: torch.device) -> np.ndarray:
+    """Coates–Ng single-layer k-means features of images given as uint8 ``[N, H, W, C]``."""
+    from alnb.select.label_free import label_free_embeddings
+
+    return label_free_embeddings(np.ascontiguousarray(pixels.transpose(0, 3, 1, 2)), seed, device)
+
+
+LABEL_FREE: dict[str, LabelFree] = {
+    "ssl": LabelFree("SimCLR (small CNN) trained on the folder", None),
+    "kmeans": LabelFree("single-layer k-means features of the folder (Coates, Lee & Ng 2011)", _kmeans_features),
+}
 
 
 @dataclass(frozen=True)
