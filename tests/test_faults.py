@@ -196,6 +196,25 @@ def test_a_full_disk_names_the_disk_and_keeps_the_previous_file(tmp_path, full_d
     assert report.read_text() == "<p>new</p>"
 
 
+def test_a_full_disk_while_saving_a_figure_stops_in_one_line_and_keeps_the_last_figure(tmp_path, full_disk):
+    import matplotlib.pyplot as plt
+
+    from alnb.analysis.plots import save_figure
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    save_figure(fig, tmp_path / "figures" / "curve")
+    before = (tmp_path / "figures" / "curve.svg").read_bytes()
+    ax.plot([0, 1], [0, 1])
+    full_disk("curve.svg")
+    with pytest.raises(DiskFull) as stopped:
+        save_figure(fig, tmp_path / "figures" / "curve")
+    _only_line(stopped.value, "curve.svg")
+    assert (tmp_path / "figures" / "curve.svg").read_bytes() == before
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["curve.png", "curve.svg"]
+    plt.close(fig)
+
+
 def test_quota_exceeded_is_named_as_such(tmp_path, monkeypatch):
     def over_quota(tmp: Path) -> None:
         raise OSError(errno.EDQUOT, os.strerror(errno.EDQUOT))

@@ -45,9 +45,19 @@ def finish_figure(fig: plt.Figure, name: str, title: str | None, right: float = 
         _saved[stem] = _saved.get(stem, 0) + 1
         stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{stem}_{_saved[stem]}" if _saved[stem] > 1 else stem)
         Path(folder).mkdir(parents=True, exist_ok=True)
-        for ext in ("png", "svg"):
-            fig.savefig(Path(folder) / f"{stem}.{ext}", dpi=110, bbox_inches="tight")
+        save_figure(fig, Path(folder) / stem)
     return fig
+
+
+def save_figure(fig, stem: Path) -> None:
+    """``fig`` as ``stem.png`` and ``stem.svg``, each written atomically (a full disk stops in one line)."""
+    from alnb.core.durable import write_atomically
+
+    for ext in ("png", "svg"):
+        write_atomically(
+            stem.with_name(f"{stem.name}.{ext}"),
+            lambda path, ext=ext: fig.savefig(path, format=ext, dpi=110, bbox_inches="tight"),
+        )
 
 
 def _grid(n: int, width: float = 4.2, height: float = 3.3, max_cols: int = 4):

@@ -36,9 +36,9 @@ def _figure_html(fig, name: str, figures_dir: Path, alt: str) -> str:
     """Save ``fig`` as PNG and SVG in ``figures_dir`` and return it embedded as an <img>."""
     import matplotlib.pyplot as plt
 
-    figures_dir.mkdir(parents=True, exist_ok=True)
-    for ext in ("png", "svg"):
-        fig.savefig(figures_dir / f"index_{name}.{ext}", dpi=110, bbox_inches="tight")
+    from alnb.analysis.plots import save_figure
+
+    save_figure(fig, figures_dir / f"index_{name}")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
