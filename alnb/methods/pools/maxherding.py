@@ -10,13 +10,10 @@ no N×N kernel is held. Options (``pools.options``): ``herding_bandwidth`` h (de
 
 from __future__ import annotations
 
-import numpy as np
-
 from alnb.methods.kernel_herding import CANDIDATES_OPTION, DEFAULT_BANDWIDTH, kernel_herding
-from alnb.methods.pools.base import PoolContext, PoolStrategy, register_pool_family
-from alnb.methods.pools.clustering import REPRESENTATION_PATTERN, representation_needs
 from alnb.methods.pools.neighbors import DEVICE_OPTION
-from alnb.methods.registry import Option, read_options
+from alnb.methods.pools.on_embeddings import register_embedding_pool
+from alnb.methods.registry import Option
 from alnb.models.networks import resolve_device
 
 MAXHERDING_OPTIONS = (
@@ -33,24 +30,16 @@ MAXHERDING_OPTIONS = (
 )
 
 
-@register_pool_family(
-    rf"maxherding(?:_(?P<representation>{REPRESENTATION_PATTERN}))?",
-    examples=("maxherding", "maxherding_pca"),
-    options=MAXHERDING_OPTIONS,
+register_embedding_pool(
+    "maxherding",
+    MAXHERDING_OPTIONS,
+    lambda x, ctx, options: kernel_herding(
+        x,
+        ctx.budget,
+        ctx.rng,
+        bandwidth=options["herding_bandwidth"],
+        max_candidates=options["herding_candidates"],
+        device=resolve_device(options["device"]),
+    ),
+    "MaxHerding",
 )
-def _maxherding_strategy(name: str, representation: str = "simclr") -> PoolStrategy:
-    """MaxHerding on a representation (default: SimCLR embeddings, as in the paper)."""
-
-    def build(ctx: PoolContext) -> np.ndarray:
-        options = read_options(MAXHERDING_OPTIONS, ctx.options)
-        positions = kernel_herding(
-            ctx.features(representation),
-            ctx.budget,
-            ctx.rng,
-            bandwidth=options["herding_bandwidth"],
-            max_candidates=options["herding_candidates"],
-            device=resolve_device(options["device"]),
-        )
-        return ctx.candidates[positions]
-
-    return PoolStrategy(name, build, **representation_needs(representation))

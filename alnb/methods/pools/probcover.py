@@ -13,8 +13,7 @@ import numpy as np
 import torch
 
 from alnb.methods.geometry import l2_normalize
-from alnb.methods.pools.base import PoolContext, PoolStrategy, register_pool_family
-from alnb.methods.pools.clustering import REPRESENTATION_PATTERN, kmeans_clusters, representation_needs
+from alnb.methods.pools.clustering import kmeans_clusters
 from alnb.methods.pools.neighbors import (
     DEVICE_OPTION,
     RadiusGraph,
@@ -22,7 +21,8 @@ from alnb.methods.pools.neighbors import (
     radius_graph,
     squared_distance_rounding,
 )
-from alnb.methods.registry import Option, read_options
+from alnb.methods.pools.on_embeddings import register_embedding_pool
+from alnb.methods.registry import Option
 from alnb.models.networks import resolve_device
 
 
@@ -181,25 +181,17 @@ PROBCOVER_OPTIONS = (
 )
 
 
-@register_pool_family(
-    rf"probcover(?:_(?P<representation>{REPRESENTATION_PATTERN}))?",
-    examples=("probcover", "probcover_pca"),
-    options=PROBCOVER_OPTIONS,
+register_embedding_pool(
+    "probcover",
+    PROBCOVER_OPTIONS,
+    lambda x, ctx, options: probcover(
+        x,
+        ctx.budget,
+        ctx.n_classes,
+        ctx.rng,
+        purity_threshold=options["purity_threshold"],
+        delta=options["delta"],
+        device=resolve_device(options["device"]),
+    ),
+    "ProbCover",
 )
-def _probcover_strategy(name: str, representation: str = "simclr") -> PoolStrategy:
-    """ProbCover on a representation (default: SimCLR embeddings, as in the paper)."""
-
-    def build(ctx: PoolContext) -> np.ndarray:
-        options = read_options(PROBCOVER_OPTIONS, ctx.options)
-        positions = probcover(
-            ctx.features(representation),
-            ctx.budget,
-            ctx.n_classes,
-            ctx.rng,
-            purity_threshold=options["purity_threshold"],
-            delta=options["delta"],
-            device=resolve_device(options["device"]),
-        )
-        return ctx.candidates[positions]
-
-    return PoolStrategy(name, build, **representation_needs(representation))

@@ -14,10 +14,10 @@ import numpy as np
 import torch
 
 from alnb.methods.geometry import l2_normalize, typicality
-from alnb.methods.pools.base import PoolContext, PoolStrategy, register_pool_family
-from alnb.methods.pools.clustering import REPRESENTATION_PATTERN, kmeans_clusters, representation_needs
+from alnb.methods.pools.clustering import kmeans_clusters
 from alnb.methods.pools.neighbors import DEVICE_OPTION
-from alnb.methods.registry import Option, read_options
+from alnb.methods.pools.on_embeddings import register_embedding_pool
+from alnb.methods.registry import Option
 from alnb.models.networks import resolve_device
 
 MINIBATCH_ABOVE_CLUSTERS = 50
@@ -103,25 +103,17 @@ TYPICLUST_OPTIONS = (
 )
 
 
-@register_pool_family(
-    rf"typiclust(?:_(?P<representation>{REPRESENTATION_PATTERN}))?",
-    examples=("typiclust", "typiclust_pca"),
-    options=TYPICLUST_OPTIONS,
+register_embedding_pool(
+    "typiclust",
+    TYPICLUST_OPTIONS,
+    lambda x, ctx, options: typiclust(
+        x,
+        ctx.budget,
+        ctx.rng,
+        max_clusters=options["max_clusters"],
+        min_cluster_size=options["min_cluster_size"],
+        k_neighbors=options["k_neighbors"],
+        device=resolve_device(options["device"]),
+    ),
+    "TypiClust",
 )
-def _typiclust_strategy(name: str, representation: str = "simclr") -> PoolStrategy:
-    """TypiClust on a representation (default: SimCLR embeddings, as in the paper)."""
-
-    def build(ctx: PoolContext) -> np.ndarray:
-        options = read_options(TYPICLUST_OPTIONS, ctx.options)
-        positions = typiclust(
-            ctx.features(representation),
-            ctx.budget,
-            ctx.rng,
-            max_clusters=options["max_clusters"],
-            min_cluster_size=options["min_cluster_size"],
-            k_neighbors=options["k_neighbors"],
-            device=resolve_device(options["device"]),
-        )
-        return ctx.candidates[positions]
-
-    return PoolStrategy(name, build, **representation_needs(representation))
