@@ -69,7 +69,7 @@ def test_the_cycle_finder_finds_a_cycle():
     assert find_cycle({"a": {"b"}, "b": set()}) is None
 
 
-# The layers, top first, as the README's Layout section lists them: a module imports only from its own layer
+# The layers, top first, as docs/development.md's Layout section lists them: a module imports only from its own layer
 # and the ones above it (the command line, alnb/__main__.py, sits below them all).
 LAYERS = ["core", "data", "models", "methods", "analysis", "run", "report", "select"]
 
