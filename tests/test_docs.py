@@ -53,7 +53,7 @@ def doc_commands() -> list[tuple[str, str]]:
     for page in PAGES:
         text = page.read_text()
         blocks = re.findall(r"```(?:bash|sh|console)?\n(.*?)```", text, re.S)
-        lines = [line for block in blocks for line in block.splitlines()]
+        lines = [line for block in blocks for line in re.sub(r"\\\n\s*", " ", block).splitlines()]
         lines += re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", text, flags=re.S))
         for line in lines:
             for command in line.split("  #", 1)[0].split(" # ", 1)[0].split("&&"):

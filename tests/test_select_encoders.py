@@ -95,7 +95,7 @@ def test_an_encoder_that_cannot_load_offline_is_refused_in_one_line(offline, tmp
 
 
 def test_bad_encoder_values_are_refused_by_name(tmp_path):
-    with pytest.raises(SelectError, match="--encoder: 'clip' is not an encoder; valid: ssl, timm:<model>"):
+    with pytest.raises(SelectError, match="--encoder: 'clip' is not an encoder; valid: ssl, kmeans, timm:<model>"):
         parse_encoder("clip")
     with pytest.raises(SelectError, match="--weights: .* is not a file"):
         check_encoder(parse_encoder("timm:resnet18"), str(tmp_path / "missing.pth"))
