@@ -283,6 +283,20 @@ def test_a_gain_made_at_cycle_zero_is_called_a_cold_start_effect_first():
     assert "of each of their gains is the cycle-0 segment" in q1 and "no guided pool is better after Holm" in q1
 
 
+def test_a_pool_worse_over_the_al_phase_does_not_hide_the_cold_start_headline():
+    # as on the default study: the better pools gain at cycle 0 only, while a third pool (vae) is significantly
+    # worse over the AL phase too; that pool keeps nothing, so the headline still calls it a cold-start effect
+    signs = np.array([1, -1, 1, -1, 1, -1])[:, None] * np.array([0.01, -0.01, 0.005])[None, :]
+    wobble = np.linspace(-0.002, 0.002, 6)
+    gains = {
+        "kmeans_equal": np.column_stack([0.2 + wobble, signs]),
+        "typiclust": np.column_stack([0.18 + wobble, -signs]),
+        "vae": np.column_stack([-0.1 + wobble, np.full((6, 3), -0.04) + wobble[:, None]]),
+    }
+    q1 = _said(_phase_grid(gains))["q1"]
+    assert q1.split(". ")[0].startswith("Yes, but as a cold-start effect: 2 of 3 guided pools beat random")
+
+
 def test_question_2_names_the_family_its_numbers_come_from_and_what_it_isolates():
     q2 = _said(_grid(PRIMARY_GAINS))["q2"]  # typiclust and rotation: 2 self-supervised pools of 3, 2 queries
     assert "Holm over all 6 guided pool × query tests, of which these are 4" in q2

@@ -43,18 +43,22 @@ def value_range(values: pd.Series, digits: int = 3) -> str:
 
 
 def _cold_start(verdict: Verdict, better: pd.DataFrame) -> str | None:
-    """The headline's qualifier when every better pool's gain is mostly its cycle-0 segment and no AL-phase
-    gain of the family is significant after Holm over the guided pools; None otherwise."""
+    """The headline's qualifier when every better pool's gain is mostly its cycle-0 segment and no guided pool is
+    better over the AL phase after Holm over the guided pools (one significantly worse there does not count);
+    None otherwise. The Holm p-values quoted are those of the pools with a positive AL-phase gain."""
     phases = verdict.phases.set_index("init").loc[better["init"]]
     share = phases["aubc_from_cycle0"] / phases["aubc_gain"]
-    al_p = verdict.phases.set_index("init").loc[verdict.primary["init"], "al_phase_p_holm"]
-    if not (len(better) and (share > MOSTLY).all() and (al_p >= ALPHA).all()):
+    guided = verdict.phases.set_index("init").loc[verdict.primary["init"]]
+    al_p = guided["al_phase_p_holm"]
+    al_better = (al_p < ALPHA) & (guided["al_phase_gain"] > 0)  # a pool significantly worse keeps nothing
+    if not (len(better) and (share > MOSTLY).all() and not al_better.any()):
         return None
+    al_p = al_p[guided["al_phase_gain"] > 0]
     return (
         f"Yes, but as a cold-start effect: {len(better)} of {len(verdict.primary)} guided pools beat random over "
         f"the AUBC, yet {value_range(100 * share, 0)}% of each of their gains is the cycle-0 segment (the pool "
         f"itself, before any query), and over the AL phase (cycles ≥ 1) no guided pool is better after Holm "
-        f"over the {len(verdict.primary)} guided pools (Holm p {value_range(al_p)})."
+        f"over the {len(verdict.primary)} guided pools (Holm p of those ahead there: {value_range(al_p)})."
     )
 
 
