@@ -86,7 +86,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     select.add_argument(
         "--encoder",
-        default="ssl",
         help="ssl (SimCLR trained on the folder, the default), timm:<model>, open_clip:<arch>/<pretrained tag> or "
         "torchvision:<model> (pretrained; pip install -e '.[encoders]')",
     )
@@ -208,6 +207,7 @@ def _select(args: argparse.Namespace) -> int:
     """``alnb select``: check everything once (exit 2, nothing written), rank and write the files (training the encoder
     when needed, its expected time printed first), optionally simulate, then run and render notebook 07."""
     from alnb.select import SelectError, SelectRequest, check_request
+    from alnb.select.encoders import DEFAULT_ENCODER
     from alnb.select.ranking import DEFAULT_METHOD
 
     request = SelectRequest(
@@ -220,7 +220,7 @@ def _select(args: argparse.Namespace) -> int:
         args.seed,
         args.clusters,
         args.simulate,
-        args.encoder,
+        args.encoder or DEFAULT_ENCODER,
         args.weights,
         args.keep_duplicates,
     )

@@ -19,7 +19,6 @@ import os
 import shutil
 import tempfile
 import warnings
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -178,16 +177,6 @@ def read_json(path: Path, action: str) -> dict | None:
         warn_damaged(path, problem, action)
         return None
     return json.loads(path.read_text())
-
-
-def zip_problem(path: Path) -> str | None:
-    """Why ``path`` is not an intact zip archive (``.npz`` files and ``torch.save`` files are), or None."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            bad = archive.testzip()
-    except (OSError, zipfile.BadZipFile, EOFError, ValueError) as err:
-        return f"not an intact archive ({' '.join(str(err).split())})"
-    return None if bad is None else f"archive member {bad} fails its checksum"
 
 
 def csv_problem(path: Path, required: list[str]) -> str | None:

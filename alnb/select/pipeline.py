@@ -18,7 +18,15 @@ import numpy as np
 
 from alnb.core import seeding
 from alnb.select.embeddings import IMAGE_SIZE, UserEmbeddings, array_hash, load_user_embeddings, ssl_encoder
-from alnb.select.encoders import LABEL_FREE, EncoderChoice, check_encoder, embed_files, load_encoder, parse_encoder
+from alnb.select.encoders import (
+    DEFAULT_ENCODER,
+    LABEL_FREE,
+    EncoderChoice,
+    check_encoder,
+    embed_files,
+    load_encoder,
+    parse_encoder,
+)
 from alnb.select.folder import Images, Listing, SelectError, decode_images, leaves_folder, list_images
 from alnb.select.forecast import forecast
 from alnb.select.near_duplicates import NEAR_DUPLICATE_COSINE, near_duplicate_groups
@@ -84,7 +92,7 @@ def check_request(request: SelectRequest) -> Checked:
     if not isinstance(request.budget, (int, np.integer)) or not 0 < request.budget <= len(listing.paths):
         raise SelectError(f"--budget: {request.budget} is outside [1, {len(listing.paths)}] (the images in FOLDER)")
     encoder = parse_encoder(request.encoder)
-    if request.embeddings and (encoder.text != "ssl" or request.weights):
+    if request.embeddings and (encoder.text != DEFAULT_ENCODER or request.weights):
         raise SelectError("--encoder/--weights: not with --embeddings (your vectors stand for the encoder)")
     check_method(request.method, has_scores=request.embeddings is None and encoder.text == "ssl")
     if request.clusters < 2:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from alnb.select.encoders import DEFAULT_ENCODER
 from alnb.select.folder import Images, Listing, SelectError
 from alnb.select.forecast import Forecast
 from alnb.select.ranking import DEFAULT_METHOD, Ranking
@@ -32,7 +33,7 @@ class SelectRequest:
     seed: int = 0
     clusters: int = DEFAULT_CLUSTERS
     simulate: bool = False
-    encoder: str = "ssl"
+    encoder: str = DEFAULT_ENCODER
     weights: str | None = None
     keep_duplicates: bool = False
 
