@@ -165,3 +165,15 @@ def test_a_sub_study_family_holds_only_the_pools_it_names():
     rows = pd.concat([base.assign(init=base["init"].replace("guided", "kmeans_equal")), prop, other])
     said = family_conclusion(rows, "Proportional against equal", "kmeans_equal", inits=["kmeans_equal", "kmeans_prop"])
     assert "Holm over the 1 comparisons with kmeans_equal" in said and "kmeans_simclr" not in said
+
+
+def test_a_single_panel_figure_shows_its_title_once():
+    import matplotlib.pyplot as plt
+
+    from alnb.analysis import plots
+
+    table = pd.DataFrame({"x": [10, 40, 10, 40], "y": [0.8, 0.9, 0.7, 0.85], "std": 0.01, "init": ["a", "a", "b", "b"]})
+    fig = plots.metric_by(table, x="x", y="y", hue="init", title="size ablation")
+    titles = [fig._suptitle.get_text() if fig._suptitle else ""] + [ax.get_title() for ax in fig.axes]
+    assert titles.count("size ablation") == 1
+    plt.close(fig)

@@ -258,11 +258,9 @@ def metric_by(
         )
     ax.set_xlabel(xlabel or x)
     ax.set_ylabel(ylabel or y)
-    if title:
-        ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, title=hue)
-    return finish_figure(fig, "metric_by", title)
+    return finish_figure(fig, "metric_by", title)  # the figure's title, once
 
 
 def training_curves(
