@@ -121,9 +121,12 @@ class PretextParams:
 
 @dataclass(frozen=True)
 class PoolParams:
-    """``extra_inits`` are built and shown in notebook 02 beside ``al.inits`` but not run through AL."""
+    """``extra_inits`` are built and shown in notebook 02 beside ``al.inits``, and run through AL with the random
+    query only, for question 3's pool types (:func:`alnb.run.substudies.pool_type_runs`), on ``type_seeds``
+    (a subset of ``al.seeds``; default: all of them)."""
 
     extra_inits: list[str] = field(default_factory=list)
+    type_seeds: list[int] | None = None
     options: dict[str, Any] = field(default_factory=dict)
 
 

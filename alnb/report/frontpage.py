@@ -221,7 +221,8 @@ def _answers_body(params: StudyParams, results: pd.DataFrame, figures_dir: Path)
             "<h2>What makes a pool good (question 3)</h2>",
             "<p>Pools of one type across seeds are not independent, so the unit is the pool type: Spearman's ρ "
             "between the type means (over seeds) of each property and of the AL-phase gain over random (AL with the "
-            "random query from every pool the study builds: the main grid's and pools.extra_inits), with a "
+            "random query from every pool the study builds: the main grid's pools on its seeds, and "
+            "pools.extra_inits on pools.type_seeds), with a "
             "95% bootstrap interval over pool types and an exact permutation p-value over them (with a handful "
             "of types the bootstrap interval can collapse onto ρ); beside it, the within-type ρ across seeds "
             "(deviations from each type's means) and its p-value. Both p-values are also given after Holm over "

@@ -166,7 +166,7 @@ def estimate(params: StudyParams) -> tuple[list[GridCost], dict]:
                 n_train,
                 pool_types,
                 ["random"],
-                al.seeds,
+                params.pools.type_seeds or al.seeds,
                 al.initial_size,
                 n_test,
                 fwd,
