@@ -130,7 +130,7 @@ def test_verdicts_and_sentences_claim_only_what_the_corrected_tests_allow():
     assert q["q1"].startswith("Yes") and "Holm over the 3 guided pools" in q["q1"] and "6 seeds" in q["q1"]
     assert "The best, by the lower end of its interval at its Holm level, is kmeans_equal" in q["q1"]
     assert "could not tell (typiclust" in q["q1"] and "could have detected gains of" in q["q1"]
-    assert "rotation" in q["q2"] and "are worse" in q["q2"] and "No pool is named the best" in q["q2"]
+    assert "rotation" in q["q2"] and "1 of 2 is worse" in q["q2"] and "No pool is named the best" in q["q2"]
     assert "not answered" in q["q3"]
 
 
@@ -293,8 +293,15 @@ def test_a_pool_worse_over_the_al_phase_does_not_hide_the_cold_start_headline():
         "typiclust": np.column_stack([0.18 + wobble, -signs]),
         "vae": np.column_stack([-0.1 + wobble, np.full((6, 3), -0.04) + wobble[:, None]]),
     }
-    q1 = _said(_phase_grid(gains))["q1"]
-    assert q1.split(". ")[0].startswith("Yes, but as a cold-start effect: 2 of 3 guided pools beat random")
+    said = _said(_phase_grid(gains))
+    assert said["q1"].split(". ")[0].startswith("Yes, but as a cold-start effect: 2 of 3 guided pools beat random")
+    # question 2 asks the same of its self-supervised pools (typiclust and vae here), in its own first sentence
+    assert (
+        said["q2"].startswith(
+            "Yes, but as a cold-start effect: 1 of 2 self-supervised pools beats random over the AUBC"
+        )
+        and "no self-supervised pool is better after Holm over the 3 guided pools" in said["q2"]
+    )
 
 
 def test_question_2_names_the_family_its_numbers_come_from_and_what_it_isolates():

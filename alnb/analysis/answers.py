@@ -42,24 +42,31 @@ def value_range(values: pd.Series, digits: int = 3) -> str:
     return f"{low:.{digits}f}" if round(low, digits) == round(high, digits) else f"{low:.{digits}f}–{high:.{digits}f}"
 
 
-def _cold_start(verdict: Verdict, better: pd.DataFrame) -> str | None:
-    """The headline's qualifier when every better pool's gain is mostly its cycle-0 segment and no guided pool is
-    better over the AL phase after Holm over the guided pools (one significantly worse there does not count);
-    None otherwise. The Holm p-values quoted are those of the pools with a positive AL-phase gain."""
+def _cold_start(verdict: Verdict, family: pd.DataFrame, noun: str = "guided pool") -> str | None:
+    """The headline's qualifier when every pool of ``family`` (rows of ``verdict.primary``) that beats random has a
+    gain that is mostly its cycle-0 segment and no pool of ``family`` is better over the AL phase after Holm over
+    the guided pools (one significantly worse there does not count); None otherwise. The Holm p-values quoted are
+    those of the pools with a positive AL-phase gain. ``noun`` names a pool of the family."""
+    better = family[family["outcome"] == "better"]
     phases = verdict.phases.set_index("init").loc[better["init"]]
     share = phases["aubc_from_cycle0"] / phases["aubc_gain"]
-    guided = verdict.phases.set_index("init").loc[verdict.primary["init"]]
-    al_p = guided["al_phase_p_holm"]
-    al_better = (al_p < ALPHA) & (guided["al_phase_gain"] > 0)  # a pool significantly worse keeps nothing
+    members = verdict.phases.set_index("init").loc[family["init"]]
+    al_p = members["al_phase_p_holm"]
+    al_better = (al_p < ALPHA) & (members["al_phase_gain"] > 0)  # a pool significantly worse keeps nothing
     if not (len(better) and (share > MOSTLY).all() and not al_better.any()):
         return None
-    al_p = al_p[guided["al_phase_gain"] > 0]
+    al_p = al_p[members["al_phase_gain"] > 0]
     return (
-        f"Yes, but as a cold-start effect: {len(better)} of {len(verdict.primary)} guided pools beat random over "
+        f"Yes, but as a cold-start effect: {len(better)} of {len(family)} {noun}s "
+        f"{'beats' if len(better) == 1 else 'beat'} random over "
         f"the AUBC, yet {value_range(100 * share, 0)}% of each of their gains is the cycle-0 segment (the pool "
-        f"itself, before any query), and over the AL phase (cycles ≥ 1) no guided pool is better after Holm "
+        f"itself, before any query), and over the AL phase (cycles ≥ 1) no {noun} is better after Holm "
         f"over the {len(verdict.primary)} guided pools (Holm p of those ahead there: {value_range(al_p)})."
     )
+
+
+def _are(rows: pd.DataFrame) -> str:
+    return "is" if len(rows) == 1 else "are"
 
 
 def _best_sentence(best: dict | None) -> str:
@@ -100,9 +107,9 @@ def _family_sentence(
     ]
     clauses = []
     if len(better):
-        clauses.append(f"{len(better)} of {m} are better than random ({named(better)})")
+        clauses.append(f"{len(better)} of {m} {_are(better)} better than random ({named(better)})")
     if len(worse):
-        clauses.append(f"{len(worse)} of {m} are worse ({named(worse)})")
+        clauses.append(f"{len(worse)} of {m} {_are(worse)} worse ({named(worse)})")
     if len(unclear):
         clauses.append(
             f"for {len(unclear)} of {m} this study could not tell ({named(unclear)}); at their Holm levels "
@@ -154,7 +161,7 @@ def power_clause(power: dict) -> str:
     return (
         f"Design: {power['seeds']} seeds, {power['tests']} guided pools in the primary family; pooled paired SD "
         f"of the pool-level AUBC gains {power['paired_sd']:.3f}; at the first Holm step (α/{power['tests']} = "
-        f"{power['level']:.4f}) the primary test detects a gain of {power['detectable']:.3f} AUBC with 80% "
+        f"{power['level']:.4f}) the primary test detects a gain of {power['detectable']:.3g} AUBC with 80% "
         f"power (noncentral t)."
     )
 
@@ -230,9 +237,8 @@ def answers(verdict: Verdict) -> dict[str, str]:
     if not len(family):
         out["q1"] = "No guided initial pool was run against the random one, so the question is not answered here."
     else:
-        better = family[family["outcome"] == "better"]
         out["q1"] = (
-            _family_sentence(verdict, family, f"the {len(family)} guided pools", headline=_cold_start(verdict, better))
+            _family_sentence(verdict, family, f"the {len(family)} guided pools", headline=_cold_start(verdict, family))
             + _secondary_sentence(secondary, len(secondary))
             + " "
             + power_clause(verdict.power)
@@ -247,7 +253,9 @@ def answers(verdict: Verdict) -> dict[str, str]:
             f"on U without labels"
         )
         out["q2"] = (
-            _family_sentence(verdict, ssl, scope, "self-supervised")
+            _family_sentence(
+                verdict, ssl, scope, "self-supervised", headline=_cold_start(verdict, ssl, "self-supervised pool")
+            )
             + _secondary_sentence(secondary[secondary["init"].isin(ssl["init"])], len(secondary))
             + SELF_SUPERVISED_SCOPE
         )
