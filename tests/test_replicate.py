@@ -135,6 +135,10 @@ def test_make_replicate_runs_three_tiny_studies_and_their_synthesis(tmp_path):
     got = pooled.set_index(["regime", "pool", "phase"]).loc[("plan", "kmeans_equal", "aubc")]
     assert got["k"] == 2 and got["q"] == pytest.approx(q) and got["tau2"] == pytest.approx(tau2, abs=1e-15)
     assert got["estimate"] == pytest.approx(estimate)
+    # and every number of both tables, by the independent recomputation anyone can run on a replication
+    tool = [sys.executable, str(REPO / "tools" / "recompute_synthesis.py"), folder.name]
+    checked = subprocess.run(tool, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0 and "every number matches" in checked.stdout, checked.stdout + checked.stderr
 
     # run again: every study resumes with nothing left to run, no trial is redone
     statuses = {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").glob("tiny_*/trials/*/status.json")}
