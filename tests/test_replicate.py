@@ -75,6 +75,8 @@ def test_a_folder_is_checked_together_before_anything_runs(tmp_path):
     (folder / "tiny_c.yaml").write_text(text.replace("queries: [random, entropy]", "queries: [random]"))
     with pytest.raises(ParamsError, match=r"^tiny_c\.yaml: al\.queries \['random'\] differs from tiny_a\.yaml's"):
         load_replication(folder)
+    with pytest.raises(ParamsError, match=r"^tiny_c\.yaml: al\.queries"):  # the last file is refused: a and b
+        load_replication(folder, tmp_path / "data", check_data=False)  # passed, yet no resolved copy is written
     (folder / "tiny_c.yaml").write_text(text.replace("replication:\n  dataset: digits_all\n  regime: low\n", ""))
     with pytest.raises(ParamsError, match=r"^tiny_c\.yaml: replication: missing"):
         load_replication(folder)
@@ -91,6 +93,7 @@ def test_data_root_points_every_study_elsewhere_through_resolved_copies(tmp_path
     elsewhere = tmp_path / "other_data"
     with pytest.raises(ParamsError, match=r"^tiny_a\.yaml: data\.root: cifar10 is not on disk .*other_data"):
         load_replication(folder, elsewhere)
+    assert not (tmp_path / "runs").exists()  # a refused folder leaves no resolved copy behind
     studies = load_replication(folder, elsewhere, check_data=False)
     assert all(s.params.data_root == elsewhere for s in studies)
     assert [s.path for s in studies] == [

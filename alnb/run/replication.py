@@ -10,14 +10,14 @@ study at another data folder: the files are then run from resolved copies in ``r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
 from alnb.core.config import ParamsError, StudyParams, read_params
-from alnb.run.validation import load_params
+from alnb.core.durable import atomic_write_text
 
 # The wall time of a study on 2 idle cores (2 jobs), from what `alnb estimate` counts. Per PFLOP of the estimate's
 # upper bound: params/cifar10_cpu.yaml ran in 1,466 s wall and 2,600 CPU-s on 2 idle cores for 0.206 PFLOP and 305
@@ -59,39 +59,43 @@ def synthesis_dir(folder: str | Path, project_root: str | Path) -> Path:
     return Path(project_root) / "runs" / Path(folder).resolve().name
 
 
-def _with_data_root(path: Path, data_root: Path, out_dir: Path) -> Path:
-    """A copy of the params file ``path`` in ``out_dir`` with ``data.root`` set to ``data_root``."""
-    raw, _ = read_params(path)
-    raw = {**raw, "data": {**(raw.get("data") or {}), "root": str(data_root)}}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    copy = out_dir / path.name
-    copy.write_text(f"# {path.name} with data.root from DATA_ROOT (written by alnb replicate)\n" + yaml.safe_dump(raw))
+def _with_data_root(raw: dict, data_root: Path) -> dict:
+    """A params file's contents with ``data.root`` set to ``data_root``."""
+    return {**raw, "data": {**(raw.get("data") or {}), "root": str(data_root)}}
+
+
+def _write_copy(source: Path, raw: dict, out_dir: Path) -> Path:
+    """The resolved copy of ``source`` (contents ``raw``) in ``out_dir``, written atomically."""
+    copy = out_dir / source.name
+    atomic_write_text(
+        copy, f"# {source.name} with data.root from DATA_ROOT (written by alnb replicate)\n" + yaml.safe_dump(raw)
+    )
     return copy
 
 
 def load_replication(folder: str | Path, data_root: str | Path | None = None, check_data: bool = True):
-    """Every study of ``folder``, checked one by one and together (raises :class:`ParamsError` naming the file)."""
-    from alnb.run.validation import check_data_files
+    """Every study of ``folder``, checked one by one and together (raises :class:`ParamsError` naming the file).
+    With ``data_root``, the resolved copies are written only once every file has passed, so a refused folder
+    leaves nothing behind."""
+    from alnb.run.validation import check_data_files, params_from_dict
 
     files = replication_files(folder)
-    studies = []
+    studies, resolved = [], {}
     for source in files:
         try:
-            params = load_params(source, data_on_disk=False)
-        except ParamsError as err:
-            raise ParamsError(f"{source.name}: {err}") from None
-        path = source
-        if data_root is not None:
-            copies = synthesis_dir(folder, params.project_root) / "params"
-            path = _with_data_root(source, Path(data_root).resolve(), copies)
-        try:
-            params = load_params(path, data_on_disk=check_data)
+            raw, project_root = read_params(source)
+            if data_root is not None:
+                raw = resolved[source] = _with_data_root(raw, Path(data_root).resolve())
+            params = params_from_dict(raw, project_root, check_data)
             if check_data:
                 check_data_files(params)
         except ParamsError as err:
             raise ParamsError(f"{source.name}: {err}") from None
-        studies.append(ReplicationStudy(path, source, params))
+        studies.append(ReplicationStudy(source, source, params))
     _check_together(studies)
+    if resolved:
+        copies = synthesis_dir(folder, studies[0].params.project_root) / "params"
+        studies = [replace(s, path=_write_copy(s.source, resolved[s.source], copies)) for s in studies]
     return studies
 
 
