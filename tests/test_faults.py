@@ -63,6 +63,24 @@ def test_a_second_process_is_refused_in_one_line_naming_the_holder_and_how_to_wa
         holder.wait()
 
 
+def test_a_grid_run_by_hand_is_refused_while_a_study_holds_its_run_directory(tmp_path, monkeypatch):
+    # a notebook run in JupyterLab calls study.grid.run with no lock of an ancestor: it takes the lock itself
+    from alnb.run.study import Study
+    from alnb.run.validation import params_from_dict
+
+    monkeypatch.delenv(HOLDER_ENV, raising=False)
+    raw = {"study": "by_hand", "run_dir": str(tmp_path / "run"), "al": {"seeds": [0], "inits": ["random"]}}
+    study = Study(params_from_dict(raw, tmp_path))
+    holder = _holder(tmp_path / "run")
+    try:
+        with pytest.raises(FolderBusy, match=f"pid {holder.pid}"):
+            study.grid.run(progress=False)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not (tmp_path / "run" / "trials").exists()  # refused before any trial ran
+
+
 def test_wait_waits_for_the_holder_then_holds_the_lock(tmp_path):
     holder = _holder(tmp_path, seconds=1.5)
     lines = []

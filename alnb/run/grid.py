@@ -19,6 +19,7 @@ import pandas as pd
 
 from alnb.core.config import StudyParams
 from alnb.core.durable import DiskFull
+from alnb.core.run_lock import FolderLock
 from alnb.methods.query import get_query_method
 from alnb.run.executors import Resources, run_jobs, threads_per_job
 from alnb.run.initial_pools import InitialPools
@@ -105,8 +106,14 @@ class Grid:
         """Run every missing trial of the grid, collect ``results.csv`` and return the grid's rows.
 
         The run directory records the protocol it was run with; running a different protocol into it is
-        refused, so finished trials are never mixed with trials of other settings.
+        refused, so finished trials are never mixed with trials of other settings. It is locked while the grid
+        runs (:mod:`alnb.core.run_lock`), so a notebook run by hand and ``alnb study`` never share it; under
+        ``alnb study`` the lock is the command's own.
         """
+        with FolderLock(self.store.root, "run directory"):
+            return self._run_locked(inits, queries, seeds, progress)
+
+    def _run_locked(self, inits, queries, seeds, progress: bool) -> pd.DataFrame:
         self.store.check_protocol(protocol(self.params), provenance(self.representations.device))
         keys = self.keys(inits, queries, seeds)
         self.pools.build(sorted({k.init for k in keys}), sorted({k.seed for k in keys}))
