@@ -9,27 +9,24 @@ from alnb.run.validation import params_from_dict
 pytestmark = pytest.mark.slow  # a multi-trial study
 
 
+def _tiny_study(tmp_path, al: dict, pools: dict) -> Study:
+    """A one-cycle digits study of ``al`` (over the tiny defaults) and ``pools``, run serially."""
+    raw = {
+        "study": "pool_types",
+        "run_dir": str(tmp_path / "run"),
+        "data": {"val_size": 100},
+        "training": {"max_epochs": 1, "patience": 1, "min_samples_per_epoch": 32},
+        "al": {"initial_size": 20, "budget": 10, "cycles": 1, **al},
+        "pools": pools,
+        "executor": {"kind": "serial", "threads": 1},
+    }
+    return Study(params_from_dict(raw, tmp_path))
+
+
 def test_every_built_pool_runs_with_the_random_query_outside_the_main_grid(tmp_path):
-    params = params_from_dict(
-        {
-            "study": "pool_types",
-            "run_dir": str(tmp_path / "run"),
-            "data": {"val_size": 100},
-            "training": {"max_epochs": 1, "patience": 1, "min_samples_per_epoch": 32},
-            "al": {
-                "initial_size": 20,
-                "budget": 10,
-                "cycles": 1,
-                "seeds": [0],
-                "inits": ["random", "kmeans_equal"],
-                "queries": ["random", "entropy"],
-            },
-            "pools": {"extra_inits": ["kmeans_prop", "balanced_random"]},
-            "executor": {"kind": "serial", "threads": 1},
-        },
-        tmp_path,
-    )
-    study = Study(params)
+    al = {"seeds": [0], "inits": ["random", "kmeans_equal"], "queries": ["random", "entropy"]}
+    study = _tiny_study(tmp_path, al, {"extra_inits": ["kmeans_prop", "balanced_random"]})
+    params = study.params
     main = study.grid.run(progress=False)
     table = substudies.pool_type_runs(study, progress=False)
     assert set(table["init"]) == {"random", "kmeans_equal", "kmeans_prop", "balanced_random"}
@@ -40,19 +37,9 @@ def test_every_built_pool_runs_with_the_random_query_outside_the_main_grid(tmp_p
 
 
 def test_the_extra_pool_types_run_on_type_seeds_only(tmp_path):
-    params = params_from_dict(
-        {
-            "study": "type_seeds",
-            "run_dir": str(tmp_path / "run"),
-            "data": {"val_size": 100},
-            "training": {"max_epochs": 1, "patience": 1, "min_samples_per_epoch": 32},
-            "al": {"initial_size": 20, "budget": 10, "cycles": 1, "seeds": [0, 1], "inits": ["random"]},
-            "pools": {"extra_inits": ["kmeans_equal"], "type_seeds": [1]},
-            "executor": {"kind": "serial", "threads": 1},
-        },
-        tmp_path,
+    study = _tiny_study(
+        tmp_path, {"seeds": [0, 1], "inits": ["random"]}, {"extra_inits": ["kmeans_equal"], "type_seeds": [1]}
     )
-    study = Study(params)
     study.grid.run(progress=False)
     table = substudies.pool_type_runs(study, progress=False)
     assert sorted(table.groupby("init")["seed"].unique().map(list).to_dict().items()) == [
