@@ -269,15 +269,20 @@ def test_no_best_is_named_when_it_does_not_beat_the_runner_up():
     assert "The best, by" not in q1
 
 
-def test_a_gain_made_at_cycle_zero_is_called_a_cold_start_effect_first():
-    # +0.2 at cycle 0, then gains of either sign that average 0 over the AL phase; 6 seeds, 2 pools
+WOBBLE = np.linspace(-0.002, 0.002, 6)
+
+
+def _cold_start_gains() -> dict:
+    """Two pools, 6 seeds: about +0.2 at cycle 0, then gains of either sign that average 0 over the AL phase."""
     signs = np.array([1, -1, 1, -1, 1, -1])[:, None] * np.array([0.01, -0.01, 0.005])[None, :]
-    wobble = np.linspace(-0.002, 0.002, 6)
-    gains = {
-        "kmeans_equal": np.column_stack([0.2 + wobble, signs]),
-        "typiclust": np.column_stack([0.18 + wobble, -signs]),
+    return {
+        "kmeans_equal": np.column_stack([0.2 + WOBBLE, signs]),
+        "typiclust": np.column_stack([0.18 + WOBBLE, -signs]),
     }
-    q1 = _said(_phase_grid(gains))["q1"]
+
+
+def test_a_gain_made_at_cycle_zero_is_called_a_cold_start_effect_first():
+    q1 = _said(_phase_grid(_cold_start_gains()))["q1"]
     first_sentence = q1.split(". ")[0]
     assert first_sentence.startswith("Yes, but as a cold-start effect: 2 of 2 guided pools beat random")
     assert "of each of their gains is the cycle-0 segment" in q1 and "no guided pool is better after Holm" in q1
@@ -286,12 +291,9 @@ def test_a_gain_made_at_cycle_zero_is_called_a_cold_start_effect_first():
 def test_a_pool_worse_over_the_al_phase_does_not_hide_the_cold_start_headline():
     # as on the default study: the better pools gain at cycle 0 only, while a third pool (vae) is significantly
     # worse over the AL phase too; that pool keeps nothing, so the headline still calls it a cold-start effect
-    signs = np.array([1, -1, 1, -1, 1, -1])[:, None] * np.array([0.01, -0.01, 0.005])[None, :]
-    wobble = np.linspace(-0.002, 0.002, 6)
     gains = {
-        "kmeans_equal": np.column_stack([0.2 + wobble, signs]),
-        "typiclust": np.column_stack([0.18 + wobble, -signs]),
-        "vae": np.column_stack([-0.1 + wobble, np.full((6, 3), -0.04) + wobble[:, None]]),
+        **_cold_start_gains(),
+        "vae": np.column_stack([-0.1 + WOBBLE, np.full((6, 3), -0.04) + WOBBLE[:, None]]),
     }
     said = _said(_phase_grid(gains))
     assert said["q1"].split(". ")[0].startswith("Yes, but as a cold-start effect: 2 of 3 guided pools beat random")

@@ -227,6 +227,13 @@ class StudyParams:
         path = Path(self.data.cache_dir).expanduser()
         return path if path.is_absolute() else Path(self.project_root) / path
 
+    def pool_type_trials(self) -> tuple[list[str], list[int]]:
+        """Question 3's pool-type runs (random query) beyond the main grid: the pools the study builds whose
+        random-query trials the main grid does not already hold, and ``pools.type_seeds`` (default ``al.seeds``)."""
+        reused = self.al.inits if "random" in self.al.queries else []
+        built = dict.fromkeys([*self.al.inits, *self.pools.extra_inits])
+        return [init for init in built if init not in reused], self.pools.type_seeds or self.al.seeds
+
     def replace(self, **sections: dict[str, Any]) -> StudyParams:
         """A copy with some fields of some sections overridden, e.g. ``replace(al={"cycles": 2})``."""
         changes = {}

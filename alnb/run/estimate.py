@@ -156,8 +156,7 @@ def estimate(params: StudyParams) -> tuple[list[GridCost], dict]:
     n_pool = n_train - resolve_size(params.data.val_size, n_train, "data.val_size")
     al, ab, im = params.al, params.ablations, params.imbalance
     grids = [grid_cost("main grid", params, n_train, al.inits, al.queries, al.seeds, al.initial_size, n_test, fwd)]
-    reused = al.inits if "random" in al.queries else []  # question 3's pool types (alnb.run.substudies.pool_type_runs)
-    pool_types = [i for i in dict.fromkeys([*al.inits, *params.pools.extra_inits]) if i not in reused]
+    pool_types, type_seeds = params.pool_type_trials()  # question 3's (alnb.run.substudies.pool_type_runs)
     if pool_types:
         grids.append(
             grid_cost(
@@ -166,7 +165,7 @@ def estimate(params: StudyParams) -> tuple[list[GridCost], dict]:
                 n_train,
                 pool_types,
                 ["random"],
-                params.pools.type_seeds or al.seeds,
+                type_seeds,
                 al.initial_size,
                 n_test,
                 fwd,

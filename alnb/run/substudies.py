@@ -121,13 +121,10 @@ def pool_type_runs(study: Study, progress: bool = True) -> pd.DataFrame:
     ``pools.extra_inits``), so that ρ over types rests on all of them. The main grid's random-query trials are
     reused; the other pools run on ``pools.type_seeds`` in the sub-study ``<run_dir>/pool_types`` (apart from the
     main grid, whose families they must not enter). Returns :func:`pool_type_results`."""
-    p = study.params
-    reused = p.al.inits if "random" in p.al.queries else []
-    extra = [init for init in dict.fromkeys([*p.al.inits, *p.pools.extra_inits]) if init not in reused]
+    extra, seeds = study.params.pool_type_trials()
     if extra:
-        seeds = p.pools.type_seeds or p.al.seeds
         study.variant(POOL_TYPES_DIR, {}).grid.run(extra, ["random"], seeds, progress=progress)
-    return pool_type_results(p.run_path)
+    return pool_type_results(study.params.run_path)
 
 
 def pool_type_results(run_path) -> pd.DataFrame:
