@@ -44,8 +44,7 @@ def finish_figure(fig: plt.Figure, name: str, title: str | None, right: float = 
         stem = f"{os.environ.get(NOTEBOOK_ENV, 'figure')}_{name}"
         _saved[stem] = _saved.get(stem, 0) + 1
         stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{stem}_{_saved[stem]}" if _saved[stem] > 1 else stem)
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        save_figure(fig, Path(folder) / stem)
+        save_figure(fig, Path(folder) / stem)  # write_atomically makes the folder
     return fig
 
 
