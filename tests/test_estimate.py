@@ -127,3 +127,27 @@ def test_estimate_counts_question_3s_pool_types_with_the_random_query(tiny_file)
     types = grids["pool types, random query"]
     assert types.trials == 1 and types.trainings == 3  # kmeans_prop only: kmeans_equal ran the random query already
     assert types.train_images == 3 * (300 + 300 + 400)  # one model per cycle, as counted by hand above
+
+
+def test_estimate_counts_every_ablation_of_notebook_04(tiny_file):
+    ablations = {
+        "model_inits": ["rotation"],
+        "binned_tasks": ["rotation"],
+        "bins": [2, 5],
+        "allocations": ["kmeans"],
+        "low_budget": {"initial_size": 10, "budget": 10, "cycles": 4},
+        "inits": ["random"],
+        "queries": ["random"],
+        "seeds": [0, 1],
+    }
+    raw = {**TINY, "pretext": {"tasks": ["rotation"]}, "ablations": ablations}
+    tiny_file.write_text(yaml.safe_dump(raw))
+    grids = {g.name: g for g in estimate(load_params(tiny_file))[0]}
+    assert grids["ablation backbone rotation"].trials == 2
+    assert grids["ablation binned and top-B"].trials == 2 * 4  # random, rotation, rotation_bin2, rotation_bin5
+    assert grids["ablation allocations"].trials == 2 * 3  # random, kmeans_equal, kmeans_prop
+    low = grids["ablation low budget"]
+    assert low.trials == 2 and low.trainings == 2 * 5  # its own 4 cycles, one model each
+    # labeled 10, 20, ..., 50 → each epoch repeats them to ≥ 256 images: 260, 260, 270, 280, 300; 3 epochs each
+    assert low.train_images == 2 * 3 * (260 + 260 + 270 + 280 + 300)
+    assert grids["pretext models"].trainings == 2  # the ablation seeds 0, 1 (the main grid's 0 among them)

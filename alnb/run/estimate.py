@@ -1,8 +1,8 @@
 """What a params file costs, from its own numbers, before anything runs: ``python -m alnb estimate PARAMS``.
 
-For each grid of the study (the main grid, the initial-size ablations, the imbalance sub-studies) and for
-the self-supervised models it needs: the trials, the classifier trainings (a committee query trains
-``n_members`` per cycle), the image-steps (training images seen, an upper bound: every training runs
+For each grid of the study (the main grid, question 3's pool types, notebook 04's ablations, the imbalance
+sub-studies) and for the self-supervised models it needs: the trials, the classifier trainings (a committee
+query trains ``n_members`` per cycle), the image-steps (training images seen, an upper bound: every training runs
 ``training.max_epochs``; early stopping ends most sooner), the forward-only images (validation after each
 epoch, the test set, scoring the unlabeled pool for each non-random query), and their FLOPs. A model's
 forward FLOPs are counted on one image with ``torch.utils.flop_counter`` (convolutions and matrix products);
@@ -171,21 +171,22 @@ def estimate(params: StudyParams) -> tuple[list[GridCost], dict]:
                 fwd,
             )
         )
-    for size in ab.initial_sizes:
+    ablations = _ablation_grids(params)
+    for name, variant, inits in ablations:
         grids.append(
             grid_cost(
-                f"ablation initial_size={size:g}",
-                params,
+                name,
+                variant,
                 n_train,
-                ab.inits,
+                inits,
                 ab.queries,
                 ab.seeds or al.seeds,
-                size,
+                variant.al.initial_size,
                 n_test,
                 fwd,
             )
         )
-    pretext_seeds = sorted({*al.seeds, *((ab.seeds or al.seeds) if ab.initial_sizes else [])})
+    pretext_seeds = sorted({*al.seeds, *((ab.seeds or al.seeds) if ablations else [])})
     if params.pretext.tasks:
         grids.append(
             _pretext_cost(
@@ -230,6 +231,22 @@ def estimate(params: StudyParams) -> tuple[list[GridCost], dict]:
         "n_train": n_train,
     }
     return grids, model
+
+
+def _ablation_grids(params: StudyParams) -> list[tuple[str, StudyParams, list[str]]]:
+    """Notebook 04's sub-studies (``alnb.run.substudies``): (name, the params it runs with, its pools)."""
+    ab = params.ablations
+    grids = [
+        (f"ablation initial_size={size:g}", params.replace(al={"initial_size": size}), ab.inits)
+        for size in ab.initial_sizes
+    ]
+    grids += [(f"ablation backbone {init}", params, ab.inits) for init in ab.model_inits]
+    for name, pools in (("binned and top-B", ab.binned_pools()), ("allocations", ab.allocation_pools())):
+        if pools:
+            grids.append((f"ablation {name}", params, ["random", *pools]))
+    if ab.low_budget:
+        grids.append(("ablation low budget", params.replace(al=dict(ab.low_budget)), ab.inits))
+    return grids
 
 
 def _tasks_needed(inits: list[str], tasks: list[str]) -> list[str]:
