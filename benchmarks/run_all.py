@@ -5,7 +5,7 @@ Columns: benchmark, alnb, baseline, ratio (the speed-up of alnb: baseline time /
 Each pair is measured side by side in the same process (alternating rounds, median after a warm-up);
 torch runs on one thread on both sides.
 
-    python benchmarks/run_all.py [--only training scoring coreset clustering study select]
+    python benchmarks/run_all.py [--only training scoring coreset clustering executor study select]
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ MODULES = {
     "scoring": "bench_scoring",
     "coreset": "bench_coreset",
     "clustering": "bench_clustering",
+    "executor": "bench_executor",
     "study": "bench_study",
     "select": "bench_select",
 }

@@ -8,15 +8,18 @@ failure never stops the others. Recording a failure is the caller's job. A full 
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from alnb.core.config import ExecutorParams
 from alnb.core.durable import DiskFull
 from alnb.core.lifetime import die_with_parent
 from alnb.core.progress import progress_bar
+from alnb.core.run_lock import HOLDER_ENV
 from alnb.core.threads import available_cpus, torch_threads
 
 KINDS = ("serial", "processes", "ray")
@@ -84,17 +87,10 @@ def _in_this_process(fn: Callable, calls: list[tuple], threads: int, bar) -> lis
 
 
 def _in_spawned_processes(fn: Callable, calls: list[tuple], resources: Resources, bar) -> list[Failure]:
-    """``n_jobs`` spawned processes that end with this one, even when it is killed
-    (:func:`alnb.core.lifetime.die_with_parent`)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    """Run the calls in :func:`worker_pool`'s processes; an interrupt or a full disk ends them."""
+    from concurrent.futures import as_completed
 
-    pool = ProcessPoolExecutor(
-        resources.n_jobs,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=die_with_parent,
-        initargs=(os.getpid(),),
-    )
+    pool = worker_pool(resources.n_jobs)
     failures = []
     try:
         futures = {pool.submit(_call_with_threads, fn, resources.threads, *call): call for call in calls}
@@ -107,12 +103,47 @@ def _in_spawned_processes(fn: Callable, calls: list[tuple], resources: Resources
                 failures.append((futures[future], traceback.format_exc()))
             bar.update()
     except BaseException:
+        shut_down_worker_pool(terminate=True)
+        raise
+    if pool._broken:  # a worker died: this pool takes no more calls
+        shut_down_worker_pool(terminate=True)
+    return failures
+
+
+_kept_pool: tuple[tuple, ProcessPoolExecutor] | None = None  # (what it was spawned with, the pool)
+
+
+def worker_pool(n_jobs: int) -> ProcessPoolExecutor:
+    """``n_jobs`` spawned processes that end with this one, even when it is killed
+    (:func:`alnb.core.lifetime.die_with_parent`).
+
+    The pool is kept for this process's next grid (a notebook runs several, and spawning a process that imports
+    torch costs seconds). It is reused only with the same size, working directory and environment (the run lock's
+    token aside: workers never take the lock), and replaced otherwise or once a worker has died.
+    """
+    global _kept_pool
+    environment = tuple(sorted((k, v) for k, v in os.environ.items() if k != HOLDER_ENV))
+    spawned_with = (n_jobs, os.getcwd(), environment)
+    if _kept_pool is not None and _kept_pool[0] == spawned_with and not _kept_pool[1]._broken:
+        return _kept_pool[1]
+    shut_down_worker_pool(terminate=True)
+    pool = ProcessPoolExecutor(
+        n_jobs, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent, initargs=(os.getpid(),)
+    )
+    _kept_pool = (spawned_with, pool)
+    return pool
+
+
+def shut_down_worker_pool(terminate: bool = False) -> None:
+    """End the kept pool, if any: its processes at once with ``terminate``, else once their calls are done."""
+    global _kept_pool
+    if _kept_pool is None:
+        return
+    pool, _kept_pool = _kept_pool[1], None
+    if terminate:
         for process in list((pool._processes or {}).values()):  # the executor keeps no public handle on them
             process.terminate()
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    return failures
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def connect_ray(address: str | None = None):

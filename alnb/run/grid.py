@@ -45,9 +45,11 @@ class Grid:
         representations: Representations,
         pools: InitialPools,
         factors: dict | None = None,
+        parent: RunStore | None = None,
     ):
         self.params = params
         self.store = store
+        self.parent = parent  # a sub-study's parent study: its finished trials of the same protocol are copied
         self.representations = representations
         self.pools = pools
         self.factors = dict(factors or {})  # sub-study factors (core.trial_keys.FACTOR_KEYS) that key every trial
@@ -117,7 +119,7 @@ class Grid:
         self.store.check_protocol(protocol(self.params), provenance(self.representations.device))
         keys = self.keys(inits, queries, seeds)
         self.pools.build(sorted({k.init for k in keys}), sorted({k.seed for k in keys}))
-        todo = [k for k in keys if not self.store.is_done(k)]
+        todo = self._copy_from_parent([k for k in keys if not self.store.is_done(k)])
         for seed in sorted({k.seed for k in todo}):
             self.representations.backbone_state(seed)  # model.init's encoders train here once, not in every worker
         _run_trials(self, todo, progress)
@@ -130,6 +132,13 @@ class Grid:
             )
         wanted = pd.DataFrame([k.as_dict() for k in keys])
         return results.merge(wanted, on=list(wanted.columns)) if len(results) else results
+
+    def _copy_from_parent(self, todo: list[TrialKey]) -> list[TrialKey]:
+        """The trials of ``todo`` still to run: a sub-study that changes no factor of the protocol (the binned
+        or allocation ablation) holds some of its parent's trials, and a finished trial is never run again."""
+        if self.parent is None or not self.parent.has_protocol(protocol(self.params)):
+            return todo
+        return [key for key in todo if not self.store.copy_trial(key, self.parent)]
 
     def results(self) -> pd.DataFrame:
         return self.store.results()

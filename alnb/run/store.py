@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,6 +123,14 @@ class RunStore:
             record = {**current, PROVENANCE_KEY: history} if history else current
             atomic_write_text(path, json.dumps(record, indent=1, sort_keys=True))
 
+    def has_protocol(self, protocol: dict) -> bool:
+        """Whether this run directory's trials were run with ``protocol`` (False before any trial ran)."""
+        recorded = read_json(self.root / "protocol.json", "recording the current protocol in its place")
+        if recorded is None:
+            return False
+        current = json.loads(json.dumps(protocol, default=str))
+        return not _differences({k: v for k, v in recorded.items() if k != PROVENANCE_KEY}, current)
+
     def provenance(self) -> list[dict]:
         """The provenance records of this run directory, oldest first (empty before any trial ran)."""
         recorded = read_json(self.root / "protocol.json", "recording the current protocol in its place")
@@ -150,6 +159,18 @@ class RunStore:
         atomic_write_text(
             folder / "status.json", json.dumps({"status": "done", **key.as_dict(), **info, **digests}, indent=1)
         )
+
+    def copy_trial(self, key: TrialKey, source: RunStore) -> bool:
+        """Copy ``source``'s finished trial ``key`` here: its tables, then its status (a copy cut short is not
+        done). False when ``source`` has not finished it. The caller checks that both ran the same protocol."""
+        if not source.is_done(key):
+            return False
+        origin, folder = source.trial_dir(key), self.trial_dir(key)
+        for name in _DIGEST_KEYS:
+            atomic_write_text(folder / name, (origin / name).read_text())
+        status = {**json.loads((origin / "status.json").read_text()), "copied_from": os.path.relpath(origin, folder)}
+        atomic_write_text(folder / "status.json", json.dumps(status, indent=1))
+        return True
 
     def write_failure(self, key: TrialKey, error: str) -> None:
         atomic_write_text(

@@ -30,12 +30,18 @@ from alnb.run.validation import load_params
 class Study:
     """A study's parameters and run directory, with its parts: ``representations``, ``pools`` and ``grid``."""
 
-    def __init__(self, params: StudyParams, pretext_root: Path | None = None, factors: dict | None = None):
+    def __init__(
+        self,
+        params: StudyParams,
+        pretext_root: Path | None = None,
+        factors: dict | None = None,
+        parent: RunStore | None = None,
+    ):
         self.params = params
         self.store = RunStore(params.run_path, pretext_root)
         self.representations = Representations(params, self.store)
         self.pools = InitialPools(params, self.store, self.representations)
-        self.grid = Grid(params, self.store, self.representations, self.pools, factors)
+        self.grid = Grid(params, self.store, self.representations, self.pools, factors, parent)
 
     @classmethod
     def load(cls, params_path: str | Path) -> Study:
@@ -45,11 +51,14 @@ class Study:
         """A sub-study in ``<run_dir>/<name>`` with some parameters overridden; it shares the pretext cache.
 
         ``factors`` (e.g. ``{"initial_size": 10}``) key its trials and become columns of its rows, so the
-        rows of several sub-studies never merge into one curve.
+        rows of several sub-studies never merge into one curve. Where it runs this study's protocol, it copies
+        the trials this study has finished instead of running them again.
         """
         params = self.params.replace(**sections)
         params = dataclasses.replace(params, run_dir=str(self.store.root / name))
-        return Study(params, pretext_root=self.store.pretext_root, factors={**self.grid.factors, **factors})
+        return Study(
+            params, pretext_root=self.store.pretext_root, factors={**self.grid.factors, **factors}, parent=self.store
+        )
 
     def other_results(self, run_dir: str) -> pd.DataFrame:
         """``results.csv`` of another study's run directory (relative paths: to the project root)."""

@@ -1,0 +1,53 @@
+"""A sub-study that runs its parent's protocol copies the parent's finished trials instead of running them again."""
+
+import json
+
+import pytest
+
+from alnb.run import substudies
+from alnb.run.study import Study
+from alnb.run.validation import params_from_dict
+
+pytestmark = pytest.mark.slow  # a multi-trial study
+
+
+def _tiny_study(tmp_path, al: dict, ablations: dict | None = None) -> Study:
+    """A one-cycle digits study of ``al`` and ``ablations``, run serially."""
+    raw = {
+        "study": "reuse",
+        "run_dir": str(tmp_path / "run"),
+        "data": {"val_size": 100},
+        "training": {"max_epochs": 1, "patience": 1, "min_samples_per_epoch": 32},
+        "al": {"initial_size": 20, "budget": 10, "cycles": 1, **al},
+        "ablations": ablations or {},
+        "executor": {"kind": "serial", "threads": 1},
+    }
+    return Study(params_from_dict(raw, tmp_path))
+
+
+def test_the_allocation_ablation_copies_the_main_grids_trials_and_runs_only_the_new_pool(tmp_path, monkeypatch):
+    al = {"seeds": [0], "inits": ["random", "kmeans_equal"], "queries": ["entropy"]}
+    study = _tiny_study(tmp_path, al, {"allocations": ["kmeans"], "queries": ["entropy"], "seeds": [0]})
+    main = study.grid.run(progress=False)
+
+    ran = []
+    real_run_one = type(study.grid).run_one
+    monkeypatch.setattr(type(study.grid), "run_one", lambda grid, key: (ran.append(key.init), real_run_one(grid, key)))
+    rows = substudies.pool_ablation(study, "allocation", substudies.allocation_inits(study), progress=False)
+
+    assert ran == ["kmeans_prop"]  # random and kmeans_equal with entropy on seed 0 are the main grid's trials
+    assert set(rows["init"]) == {"random", "kmeans_equal", "kmeans_prop"}
+    copied = rows[rows["init"] != "kmeans_prop"].reset_index(drop=True)
+    assert copied.equals(main[copied.columns].reset_index(drop=True))
+    trial = study.params.run_path / "ablation_allocation/trials/digits__random__entropy__s0"
+    status = json.loads((trial / "status.json").read_text())
+    assert status["copied_from"] == "../../../trials/digits__random__entropy__s0"
+
+
+def test_a_sub_study_of_another_protocol_copies_nothing(tmp_path, monkeypatch):
+    study = _tiny_study(tmp_path, {"seeds": [0], "inits": ["random"], "queries": ["random"]})
+    study.grid.run(progress=False)
+    variant = study.variant("ablation_low_budget", {}, al={"initial_size": 10, "budget": 10, "cycles": 1})
+    variant.grid.run(progress=False)
+    status = json.loads((variant.params.run_path / "trials/digits__random__random__s0/status.json").read_text())
+    assert "copied_from" not in status  # the same key, but another initial size: run, not copied
