@@ -51,3 +51,14 @@ def test_a_sub_study_of_another_protocol_copies_nothing(tmp_path, monkeypatch):
     variant.grid.run(progress=False)
     status = json.loads((variant.params.run_path / "trials/digits__random__random__s0/status.json").read_text())
     assert "copied_from" not in status  # the same key, but another initial size: run, not copied
+
+
+def test_the_initial_size_plot_holds_the_studys_own_size_from_the_main_grid(tmp_path):
+    al = {"seeds": [0, 1], "inits": ["random"], "queries": ["random"]}
+    study = _tiny_study(tmp_path, al, {"initial_sizes": [10], "queries": ["random"], "seeds": [1]})
+    study.grid.run(progress=False)
+    table = substudies.aubc_by_initial_size(study, substudies.initial_size_ablation(study, progress=False))
+    assert table[["initial_size", "init", "query", "seeds"]].values.tolist() == [
+        [10, "random", "random", 1],
+        [20, "random", "random", 1],  # the main grid's trial on the ablation's seed 1 only
+    ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from alnb.analysis import curves
 from alnb.run.study import Study
 
 
@@ -22,6 +23,21 @@ def initial_size_ablation(study: Study, progress: bool = True) -> pd.DataFrame:
         variant = study.variant(f"ablation_initial_{size:g}", {"initial_size": size}, al={"initial_size": size})
         frames.append(variant.grid.run(ab.inits, ab.queries, ab.seeds, progress=progress))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def aubc_by_initial_size(study: Study, sizes: pd.DataFrame) -> pd.DataFrame:
+    """Mean and std AUBC per initial pool size, init and query: the sizes of :func:`initial_size_ablation`
+    (``sizes``) and the study's own ``al.initial_size``, read from the main grid's trials of the same
+    ``ablations.inits × ablations.queries × ablations.seeds`` where it holds them."""
+    ab, al = study.params.ablations, study.params.al
+    main = study.grid.results()
+    main = main[main["init"].isin(ab.inits) & main["query"].isin(ab.queries) & main["seed"].isin(ab.seeds or al.seeds)]
+    frames = [curves.aubc(sizes)]
+    if len(main):
+        frames.append(curves.aubc(main).assign(initial_size=al.initial_size))
+    area = pd.concat(frames, ignore_index=True)
+    table = area.groupby(["initial_size", "init", "query"])["aubc"].agg(["mean", "std", "count"]).reset_index()
+    return table.rename(columns={"count": "seeds"}).fillna({"std": 0.0})
 
 
 def imbalance_study(study: Study, progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
