@@ -28,6 +28,21 @@ def make_study(
     return Study(params_from_dict({**raw, "pretext": pretext} if pretext else raw))
 
 
+def one_cycle_study(tmp_path: Path, al: dict, **sections: dict) -> Study:
+    """A one-cycle digits study in ``tmp_path / "run"`` of ``al`` (over an initial pool of 20 and a cycle of 10) and
+    other params ``sections``, trained for one epoch and run serially."""
+    raw = {
+        "study": "one_cycle",
+        "run_dir": str(tmp_path / "run"),
+        "data": {"val_size": 100},
+        "training": {"max_epochs": 1, "patience": 1, "min_samples_per_epoch": 32},
+        "al": {"initial_size": 20, "budget": 10, "cycles": 1, **al},
+        "executor": {"kind": "serial", "threads": 1},
+        **sections,
+    }
+    return Study(params_from_dict(raw, tmp_path))
+
+
 class FakeOutputs:
     """Random but fixed model outputs (``alnb.methods.query.ModelOutputs``) for ``n_total`` samples indexed by
     global index, on the CPU. Only the indices of ``domain`` (default: all; the loop's U ∪ L) may be asked for;

@@ -1,31 +1,17 @@
 """Question 3's pool types: AL with the random query from every pool a study builds, apart from the main grid."""
 
 import pytest
+from helpers import one_cycle_study
 
 from alnb.run import substudies
-from alnb.run.study import Study
 from alnb.run.validation import params_from_dict
 
 pytestmark = pytest.mark.slow  # a multi-trial study
 
 
-def _tiny_study(tmp_path, al: dict, pools: dict) -> Study:
-    """A one-cycle digits study of ``al`` (over the tiny defaults) and ``pools``, run serially."""
-    raw = {
-        "study": "pool_types",
-        "run_dir": str(tmp_path / "run"),
-        "data": {"val_size": 100},
-        "training": {"max_epochs": 1, "patience": 1, "min_samples_per_epoch": 32},
-        "al": {"initial_size": 20, "budget": 10, "cycles": 1, **al},
-        "pools": pools,
-        "executor": {"kind": "serial", "threads": 1},
-    }
-    return Study(params_from_dict(raw, tmp_path))
-
-
 def test_every_built_pool_runs_with_the_random_query_outside_the_main_grid(tmp_path):
     al = {"seeds": [0], "inits": ["random", "kmeans_equal"], "queries": ["random", "entropy"]}
-    study = _tiny_study(tmp_path, al, {"extra_inits": ["kmeans_prop", "balanced_random"]})
+    study = one_cycle_study(tmp_path, al, pools={"extra_inits": ["kmeans_prop", "balanced_random"]})
     params = study.params
     main = study.grid.run(progress=False)
     table = substudies.pool_type_runs(study, progress=False)
@@ -37,8 +23,8 @@ def test_every_built_pool_runs_with_the_random_query_outside_the_main_grid(tmp_p
 
 
 def test_the_extra_pool_types_run_on_type_seeds_only(tmp_path):
-    study = _tiny_study(
-        tmp_path, {"seeds": [0, 1], "inits": ["random"]}, {"extra_inits": ["kmeans_equal"], "type_seeds": [1]}
+    study = one_cycle_study(
+        tmp_path, {"seeds": [0, 1], "inits": ["random"]}, pools={"extra_inits": ["kmeans_equal"], "type_seeds": [1]}
     )
     study.grid.run(progress=False)
     table = substudies.pool_type_runs(study, progress=False)

@@ -3,31 +3,16 @@
 import json
 
 import pytest
+from helpers import one_cycle_study
 
 from alnb.run import substudies
-from alnb.run.study import Study
-from alnb.run.validation import params_from_dict
 
 pytestmark = pytest.mark.slow  # a multi-trial study
 
 
-def _tiny_study(tmp_path, al: dict, ablations: dict | None = None) -> Study:
-    """A one-cycle digits study of ``al`` and ``ablations``, run serially."""
-    raw = {
-        "study": "reuse",
-        "run_dir": str(tmp_path / "run"),
-        "data": {"val_size": 100},
-        "training": {"max_epochs": 1, "patience": 1, "min_samples_per_epoch": 32},
-        "al": {"initial_size": 20, "budget": 10, "cycles": 1, **al},
-        "ablations": ablations or {},
-        "executor": {"kind": "serial", "threads": 1},
-    }
-    return Study(params_from_dict(raw, tmp_path))
-
-
 def test_the_allocation_ablation_copies_the_main_grids_trials_and_runs_only_the_new_pool(tmp_path, monkeypatch):
     al = {"seeds": [0], "inits": ["random", "kmeans_equal"], "queries": ["entropy"]}
-    study = _tiny_study(tmp_path, al, {"allocations": ["kmeans"], "queries": ["entropy"], "seeds": [0]})
+    study = one_cycle_study(tmp_path, al, ablations={"allocations": ["kmeans"], "queries": ["entropy"], "seeds": [0]})
     main = study.grid.run(progress=False)
 
     ran = []
@@ -45,7 +30,7 @@ def test_the_allocation_ablation_copies_the_main_grids_trials_and_runs_only_the_
 
 
 def test_a_sub_study_of_another_protocol_copies_nothing(tmp_path, monkeypatch):
-    study = _tiny_study(tmp_path, {"seeds": [0], "inits": ["random"], "queries": ["random"]})
+    study = one_cycle_study(tmp_path, {"seeds": [0], "inits": ["random"], "queries": ["random"]})
     study.grid.run(progress=False)
     variant = study.variant("ablation_low_budget", {}, al={"initial_size": 10, "budget": 10, "cycles": 1})
     variant.grid.run(progress=False)
@@ -55,7 +40,7 @@ def test_a_sub_study_of_another_protocol_copies_nothing(tmp_path, monkeypatch):
 
 def test_the_initial_size_plot_holds_the_studys_own_size_from_the_main_grid(tmp_path):
     al = {"seeds": [0, 1], "inits": ["random"], "queries": ["random"]}
-    study = _tiny_study(tmp_path, al, {"initial_sizes": [10], "queries": ["random"], "seeds": [1]})
+    study = one_cycle_study(tmp_path, al, ablations={"initial_sizes": [10], "queries": ["random"], "seeds": [1]})
     study.grid.run(progress=False)
     table = substudies.aubc_by_initial_size(study, substudies.initial_size_ablation(study, progress=False))
     assert table[["initial_size", "init", "query", "seeds"]].values.tolist() == [
