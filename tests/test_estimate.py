@@ -151,3 +151,12 @@ def test_estimate_counts_every_ablation_of_notebook_04(tiny_file):
     # labeled 10, 20, ..., 50 → each epoch repeats them to ≥ 256 images: 260, 260, 270, 280, 300; 3 epochs each
     assert low.train_images == 2 * 3 * (260 + 260 + 270 + 280 + 300)
     assert grids["pretext models"].trainings == 2  # the ablation seeds 0, 1 (the main grid's 0 among them)
+
+
+def test_estimate_leaves_out_the_main_grids_trials_that_the_pool_ablations_copy(tiny_file):
+    ablations = {"allocations": ["kmeans"], "binned_tasks": ["rotation"], "bins": [2], "queries": ["random"]}
+    raw = {**TINY, "pretext": {"tasks": ["rotation"]}, "ablations": {**ablations, "seeds": [0]}}
+    tiny_file.write_text(yaml.safe_dump(raw))
+    grids = {g.name: g for g in estimate(load_params(tiny_file))[0]}
+    assert grids["ablation allocations"].trials == 1  # kmeans_prop: random and kmeans_equal are main-grid trials
+    assert grids["ablation binned and top-B"].trials == 2  # rotation, rotation_bin2: random is a main-grid trial

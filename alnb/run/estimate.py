@@ -241,9 +241,14 @@ def _ablation_grids(params: StudyParams) -> list[tuple[str, StudyParams, list[st
         for size in ab.initial_sizes
     ]
     grids += [(f"ablation backbone {init}", params, ab.inits) for init in ab.model_inits]
+    # These two run the study's own protocol: the main grid's trials among theirs are copied, not run
+    # (alnb.run.grid.Grid._copy_from_parent). A partial overlap (some of their queries) is counted in full.
+    al = params.al
+    in_main_grid = set(ab.queries) <= set(al.queries) and set(ab.seeds or al.seeds) <= set(al.seeds)
     for name, pools in (("binned and top-B", ab.binned_pools()), ("allocations", ab.allocation_pools())):
         if pools:
-            grids.append((f"ablation {name}", params, ["random", *pools]))
+            to_run = [i for i in ["random", *pools] if not (in_main_grid and i in al.inits)]
+            grids.append((f"ablation {name}", params, to_run))
     if ab.low_budget:
         grids.append(("ablation low budget", params.replace(al=dict(ab.low_budget)), ab.inits))
     return grids

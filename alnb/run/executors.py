@@ -119,7 +119,8 @@ def worker_pool(n_jobs: int) -> ProcessPoolExecutor:
 
     The pool is kept for this process's next grid (a notebook runs several, and spawning a process that imports
     torch costs seconds). It is reused only with the same size, working directory and environment (the run lock's
-    token aside: workers never take the lock), and replaced otherwise or once a worker has died.
+    token aside: workers never take the lock), and replaced otherwise or once a worker has died. Idle, its workers
+    keep their memory (the last study's tensors) until this process ends or :func:`shut_down_worker_pool` is called.
     """
     global _kept_pool
     environment = tuple(sorted((k, v) for k, v in os.environ.items() if k != HOLDER_ENV))
