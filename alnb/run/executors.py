@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from alnb.core.config import ExecutorParams
@@ -88,8 +88,6 @@ def _in_this_process(fn: Callable, calls: list[tuple], threads: int, bar) -> lis
 
 def _in_spawned_processes(fn: Callable, calls: list[tuple], resources: Resources, bar) -> list[Failure]:
     """Run the calls in :func:`worker_pool`'s processes; an interrupt or a full disk ends them."""
-    from concurrent.futures import as_completed
-
     pool = worker_pool(resources.n_jobs)
     failures = []
     try:

@@ -116,10 +116,11 @@ class Grid:
             return self._run_locked(inits, queries, seeds, progress)
 
     def _run_locked(self, inits, queries, seeds, progress: bool) -> pd.DataFrame:
-        self.store.check_protocol(protocol(self.params), provenance(self.representations.device))
+        run_protocol = protocol(self.params)
+        self.store.check_protocol(run_protocol, provenance(self.representations.device))
         keys = self.keys(inits, queries, seeds)
         self.pools.build(sorted({k.init for k in keys}), sorted({k.seed for k in keys}))
-        todo = self._copy_from_parent([k for k in keys if not self.store.is_done(k)])
+        todo = self._copy_from_parent([k for k in keys if not self.store.is_done(k)], run_protocol)
         for seed in sorted({k.seed for k in todo}):
             self.representations.backbone_state(seed)  # model.init's encoders train here once, not in every worker
         _run_trials(self, todo, progress)
@@ -133,10 +134,10 @@ class Grid:
         wanted = pd.DataFrame([k.as_dict() for k in keys])
         return results.merge(wanted, on=list(wanted.columns)) if len(results) else results
 
-    def _copy_from_parent(self, todo: list[TrialKey]) -> list[TrialKey]:
+    def _copy_from_parent(self, todo: list[TrialKey], run_protocol: dict) -> list[TrialKey]:
         """The trials of ``todo`` still to run: a sub-study that changes no factor of the protocol (the binned
         or allocation ablation) holds some of its parent's trials, and a finished trial is never run again."""
-        if self.parent is None or not self.parent.has_protocol(protocol(self.params)):
+        if self.parent is None or not self.parent.has_protocol(run_protocol):
             return todo
         return [key for key in todo if not self.store.copy_trial(key, self.parent)]
 

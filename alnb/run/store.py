@@ -106,12 +106,11 @@ class RunStore:
 
         ``provenance`` (:mod:`alnb.run.provenance`) is not part of the protocol: each distinct record is kept, in
         order, under the file's ``provenance`` key, so a run continued with other code or libraries says so."""
-        path = self.root / "protocol.json"
-        current = json.loads(json.dumps(protocol, default=str))
-        recorded = read_json(path, "recording the current protocol in its place")
+        current = _as_json(protocol)
+        recorded = self._recorded_protocol()
         history = list((recorded or {}).get(PROVENANCE_KEY, []))
         if recorded is not None:
-            changed = _differences({k: v for k, v in recorded.items() if k != PROVENANCE_KEY}, current)
+            changed = _protocol_differences(recorded, current)
             if changed:
                 raise ProtocolChanged(
                     f"{self.root} holds trials run with other settings ({', '.join(changed)}); give the study a "
@@ -121,20 +120,19 @@ class RunStore:
             history.append(provenance)
         if recorded is None or history != recorded.get(PROVENANCE_KEY, []):
             record = {**current, PROVENANCE_KEY: history} if history else current
-            atomic_write_text(path, json.dumps(record, indent=1, sort_keys=True))
+            atomic_write_text(self.root / "protocol.json", json.dumps(record, indent=1, sort_keys=True))
 
     def has_protocol(self, protocol: dict) -> bool:
         """Whether this run directory's trials were run with ``protocol`` (False before any trial ran)."""
-        recorded = read_json(self.root / "protocol.json", "recording the current protocol in its place")
-        if recorded is None:
-            return False
-        current = json.loads(json.dumps(protocol, default=str))
-        return not _differences({k: v for k, v in recorded.items() if k != PROVENANCE_KEY}, current)
+        recorded = self._recorded_protocol()
+        return recorded is not None and not _protocol_differences(recorded, _as_json(protocol))
 
     def provenance(self) -> list[dict]:
         """The provenance records of this run directory, oldest first (empty before any trial ran)."""
-        recorded = read_json(self.root / "protocol.json", "recording the current protocol in its place")
-        return list((recorded or {}).get(PROVENANCE_KEY, []))
+        return list((self._recorded_protocol() or {}).get(PROVENANCE_KEY, []))
+
+    def _recorded_protocol(self) -> dict | None:
+        return read_json(self.root / "protocol.json", "recording the current protocol in its place")
 
     # -- trials
     def trial_dir(self, key: TrialKey) -> Path:
@@ -275,6 +273,15 @@ class RunStore:
 
 PROVENANCE_KEY = "provenance"
 _DIGEST_KEYS = {"rows.csv": "rows_sha256", "labeled.csv": "labeled_sha256"}
+
+
+def _as_json(protocol: dict) -> dict:
+    return json.loads(json.dumps(protocol, default=str))
+
+
+def _protocol_differences(recorded: dict, current: dict) -> list[str]:
+    """What differs between a recorded protocol (its provenance records aside) and ``current``."""
+    return _differences({k: v for k, v in recorded.items() if k != PROVENANCE_KEY}, current)
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:
