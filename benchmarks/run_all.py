@@ -29,6 +29,7 @@ MODULES = {
     "coreset": "bench_coreset",
     "clustering": "bench_clustering",
     "executor": "bench_executor",
+    "first_cycle": "bench_first_cycle",
     "study": "bench_study",
     "select": "bench_select",
 }

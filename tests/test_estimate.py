@@ -39,15 +39,17 @@ def test_estimate_matches_a_count_by_hand(tiny_file):
     assert [g.name for g in grids] == ["main grid"]
     grid = grids[0]
     assert model["forward_flops"] == SMALLCNN_8X8_FLOPS
-    # labeled 100, 150, 200 → an epoch repeats them to ≥ 256 images: 300, 300, 400; 3 epochs each
-    train_per_model = 3 * (300 + 300 + 400)
-    # per cycle: 3 validation passes over 48 images + the 449 test images; the committee also scores U (1,300)
-    # before each of the 2 queries
-    forward_random = 3 * (3 * 48 + 449)
-    forward_committee = 3 * forward_random + 2 * 3 * 1300
-    assert grid.trials == 4 and grid.trainings == 2 * (3 + 3 * 3)
-    assert grid.train_images == 2 * (train_per_model + 3 * train_per_model)
-    assert grid.forward_images == 2 * (forward_random + forward_committee)
+    # labeled 100, 150, 200 → an epoch repeats them to ≥ 256 images: 300, 300, 400; 3 epochs each. Cycle 0 is
+    # trained once for both queries: the committee's 3 members, member 0 being the random query's model
+    models_per_cycle = {0: 3, 1: 1 + 3, 2: 1 + 3}
+    epoch_images = {0: 300, 1: 300, 2: 400}
+    train_per_run = sum(models_per_cycle[c] * 3 * epoch_images[c] for c in range(3))
+    # every model trained: 3 validation passes over 48 images; every trial's models: the 449 test images per
+    # cycle; the committee also scores U (1,300) before each of the 2 queries
+    forward_per_run = sum(models_per_cycle.values()) * 3 * 48 + 3 * (1 + 3) * 449 + 2 * 3 * 1300
+    assert grid.trials == 4 and grid.trainings == 2 * sum(models_per_cycle.values())
+    assert grid.train_images == 2 * train_per_run
+    assert grid.forward_images == 2 * forward_per_run
     assert grid.flops == SMALLCNN_8X8_FLOPS * (3 * grid.train_images + grid.forward_images)
     assert gpu_hours(3.6e16, 10) == pytest.approx(1.0)
 

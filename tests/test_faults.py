@@ -788,7 +788,7 @@ def _ray_trial_workers() -> set[int]:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds Ray's workers in /proc")
-def test_a_killed_ray_worker_fails_only_its_trial_and_the_rerun_retries_only_that(tmp_path):
+def test_a_killed_ray_worker_fails_only_its_trials_and_the_rerun_retries_only_those(tmp_path):
     import threading
 
     ray = pytest.importorskip("ray")
@@ -814,17 +814,21 @@ def test_a_killed_ray_worker_fails_only_its_trial_and_the_rerun_retries_only_tha
         study = Study(params)
         killer = threading.Thread(target=kill_one_worker)
         killer.start()
-        with FolderLock(study.store.root), pytest.raises(TrialsFailed, match="1 of 4 trials failed"):
+        with FolderLock(study.store.root), pytest.raises(TrialsFailed, match="[12] of 4 trials failed"):
             study.grid.run(progress=False)  # the holder's Ray workers write their trials into the locked run directory
         killer.join()
         statuses = study.store.trial_statuses()
         failed = statuses[statuses["status"] == "failed"]
-        assert len(killed) == 1 and len(failed) == 1 and (statuses["status"] == "done").sum() == 3
-        assert "WorkerCrashedError" in failed["error"].iloc[0] or "died" in failed["error"].iloc[0]
+        # a job runs the trials of one pool and seed (both queries): the killed one's unfinished trials fail
+        assert len(killed) == 1 and len(failed) in (1, 2) and (statuses["status"] == "done").sum() == 4 - len(failed)
+        assert len(failed.groupby(["init", "seed"])) == 1
+        assert all("WorkerCrashedError" in error or "died" in error for error in failed["error"])
         done = {p: p.stat().st_mtime_ns for p in study.store.root.glob("trials/*/status.json")}
         rerun = Study(params).grid.run(progress=False)
         changed = [p for p in done if p.stat().st_mtime_ns != done[p]]
-        assert [p.parent.name for p in changed] == [study.store.trial_dir(_key(failed.iloc[0])).name]
+        assert sorted(p.parent.name for p in changed) == sorted(
+            study.store.trial_dir(_key(row)).name for _, row in failed.iterrows()
+        )
         assert len(rerun) == 4 * 2
     finally:
         started = _ray_processes()

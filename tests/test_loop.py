@@ -141,3 +141,31 @@ def test_committee_trials_report_the_same_target_model_as_single_model_trials(tm
     assert np.isfinite(results.loc[("ens_entropy", 0), "ensemble_test_acc"])
     members = [float(v) for v in results.loc[("ens_entropy", 0), "member_test_acc"].split(";")]
     assert members[0] == pytest.approx(results.loc[("ens_entropy", 0), "test_acc"], abs=1e-6)
+
+
+def test_trials_that_differ_only_in_the_query_train_cycle_0_once_and_match_trials_run_alone(tmp_path, monkeypatch):
+    from alnb.run import loop
+
+    queries = ["random", "entropy", "ens_entropy"]
+    trainings = []
+    real_train = loop.train_classifier
+    monkeypatch.setattr(
+        loop, "train_classifier", lambda *a, **k: (trainings.append(k["order_seed"]), real_train(*a, **k))[1]
+    )
+    grouped = make_study(tmp_path / "grouped", queries=queries).grid.run(progress=False)
+    # alone: 3 cycles of random and entropy (1 model) and ens_entropy (3 members) = 15 trainings; shared, cycle 0
+    # trains member 0 once for the three trials and members 1 and 2 once
+    assert len(trainings) == 13
+
+    alone_study = make_study(tmp_path / "alone", queries=queries)
+    for key in alone_study.grid.keys():
+        alone_study.grid.run_one(key)  # no shared cycle 0
+    alone = alone_study.store.collect()
+    order = ["query", "cycle"]
+    timings = ["train_seconds", "query_seconds"]
+    pd.testing.assert_frame_equal(
+        grouped.drop(columns=timings).sort_values(order).reset_index(drop=True),
+        alone.drop(columns=timings).sort_values(order).reset_index(drop=True)[grouped.drop(columns=timings).columns],
+    )
+    first = grouped[grouped["cycle"] == 0].set_index("query")["train_seconds"]
+    assert first["random"] == first["entropy"]  # one training, counted in each trial that uses it

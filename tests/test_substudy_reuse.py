@@ -17,7 +17,9 @@ def test_the_allocation_ablation_copies_the_main_grids_trials_and_runs_only_the_
 
     ran = []
     real_run_one = type(study.grid).run_one
-    monkeypatch.setattr(type(study.grid), "run_one", lambda grid, key: (ran.append(key.init), real_run_one(grid, key)))
+    monkeypatch.setattr(
+        type(study.grid), "run_one", lambda grid, key, *shared: (ran.append(key.init), real_run_one(grid, key, *shared))
+    )
     rows = substudies.pool_ablation(study, "allocation", substudies.allocation_inits(study), progress=False)
 
     assert ran == ["kmeans_prop"]  # random and kmeans_equal with entropy on seed 0 are the main grid's trials

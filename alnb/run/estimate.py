@@ -118,14 +118,17 @@ def grid_cost(
     n_pool = n_train - n_val
     n_init, budget = resolve_size(initial_size, n_pool, "al.initial_size"), resolve_size(al.budget, n_pool, "al.budget")
     trainings = train_images = forward_images = 0
+    # cycle 0 is trained once per initial pool and seed, whatever the query (alnb.run.loop.SharedFirstCycle)
+    first_cycle_members = max((get_query_method(query).n_members for query in queries), default=0)
     for query in queries:
         members = get_query_method(query).n_members
         for cycle in range(al.cycles + 1):
             labeled = n_init + cycle * budget
             epoch_images = max(1, math.ceil(t.min_samples_per_epoch / labeled)) * labeled
-            trainings += members
-            train_images += members * t.max_epochs * epoch_images
-            forward_images += members * (t.max_epochs * n_val + n_test)
+            trained = members if cycle else first_cycle_members if query == queries[0] else 0
+            trainings += trained
+            train_images += trained * t.max_epochs * epoch_images
+            forward_images += trained * t.max_epochs * n_val + members * n_test
             if cycle < al.cycles and query != "random":
                 forward_images += members * n_pool
     runs = len(inits) * len(seeds)

@@ -53,19 +53,25 @@ Failure = tuple[tuple, str]  # (the call's arguments, its traceback)
 
 
 def run_jobs(
-    fn: Callable, calls: list[tuple], resources: Resources, label: str = "jobs", progress: bool = True
+    fn: Callable,
+    calls: list[tuple],
+    resources: Resources,
+    label: str = "jobs",
+    progress: bool = True,
+    sizes: list[int] | None = None,
 ) -> list[Failure]:
     """Run ``fn(*call)`` for every call; return ``(call, traceback)`` for each call that raised.
 
     ``kind: serial``, one job, or a lone call runs in this process. An interrupt ends the running calls and cancels
-    the others; it is re-raised.
+    the others; it is re-raised. ``sizes`` (default 1 each) is what each call adds to the progress bar's count.
     """
-    with progress_bar(len(calls), label, enabled=progress) as bar:
+    sizes = [1] * len(calls) if sizes is None else list(sizes)
+    with progress_bar(sum(sizes), label, enabled=progress) as bar:
         if resources.kind == "ray":
-            return _as_ray_tasks(fn, calls, resources, bar)
+            return _as_ray_tasks(fn, calls, sizes, resources, bar)
         if resources.kind == "processes" and resources.n_jobs > 1 and len(calls) > 1:
-            return _in_spawned_processes(fn, calls, resources, bar)
-        return _in_this_process(fn, calls, resources.threads, bar)
+            return _in_spawned_processes(fn, calls, sizes, resources, bar)
+        return _in_this_process(fn, calls, sizes, resources.threads, bar)
 
 
 def _call_with_threads(fn: Callable, threads: int, *call):
@@ -73,33 +79,39 @@ def _call_with_threads(fn: Callable, threads: int, *call):
         return fn(*call)
 
 
-def _in_this_process(fn: Callable, calls: list[tuple], threads: int, bar) -> list[Failure]:
+def _in_this_process(fn: Callable, calls: list[tuple], sizes: list[int], threads: int, bar) -> list[Failure]:
     failures = []
-    for call in calls:
+    for call, size in zip(calls, sizes, strict=True):
         try:
             _call_with_threads(fn, threads, *call)
         except DiskFull:
             raise
         except Exception:
             failures.append((call, traceback.format_exc()))
-        bar.update()
+        bar.update(size)
     return failures
 
 
-def _in_spawned_processes(fn: Callable, calls: list[tuple], resources: Resources, bar) -> list[Failure]:
+def _in_spawned_processes(
+    fn: Callable, calls: list[tuple], sizes: list[int], resources: Resources, bar
+) -> list[Failure]:
     """Run the calls in :func:`worker_pool`'s processes; an interrupt or a full disk ends them."""
     pool = worker_pool(resources.n_jobs)
     failures = []
     try:
-        futures = {pool.submit(_call_with_threads, fn, resources.threads, *call): call for call in calls}
+        futures = {
+            pool.submit(_call_with_threads, fn, resources.threads, *call): (call, size)
+            for call, size in zip(calls, sizes, strict=True)
+        }
         for future in as_completed(futures):
+            call, size = futures[future]
             try:
                 future.result()
             except DiskFull:
                 raise
             except Exception:  # the call raised, or its process died (BrokenProcessPool)
-                failures.append((futures[future], traceback.format_exc()))
-            bar.update()
+                failures.append((call, traceback.format_exc()))
+            bar.update(size)
     except BaseException:
         shut_down_worker_pool(terminate=True)
         raise
@@ -158,19 +170,21 @@ def connect_ray(address: str | None = None):
     return ray
 
 
-def _as_ray_tasks(fn: Callable, calls: list[tuple], resources: Resources, bar) -> list[Failure]:
+def _as_ray_tasks(fn: Callable, calls: list[tuple], sizes: list[int], resources: Resources, bar) -> list[Failure]:
     """One Ray task per call, holding ``num_cpus`` CPUs (default: its torch threads) and ``num_gpus`` GPUs,
     never retried. A task whose worker dies is returned as failed."""
     ray = connect_ray(resources.address)
     remote = ray.remote(num_cpus=resources.num_cpus or resources.threads, num_gpus=resources.num_gpus, max_retries=0)(
         _call_with_threads
     )
-    pending = {remote.remote(fn, resources.threads, *call): call for call in calls}
+    pending = {
+        remote.remote(fn, resources.threads, *call): (call, size) for call, size in zip(calls, sizes, strict=True)
+    }
     failures = []
     try:
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
-            call = pending.pop(done[0])
+            call, size = pending.pop(done[0])
             try:
                 ray.get(done[0])
             except Exception as err:
@@ -178,7 +192,7 @@ def _as_ray_tasks(fn: Callable, calls: list[tuple], resources: Resources, bar) -
                 if isinstance(cause, DiskFull):
                     raise DiskFull(str(cause)) from None
                 failures.append((call, traceback.format_exc()))
-            bar.update()
+            bar.update(size)
     finally:  # an interrupt cancels the calls not yet finished
         for ref in pending:
             ray.cancel(ref)

@@ -3,7 +3,8 @@ picklable jobs handed to a generic executor (``alnb.run.executors.run_jobs``).
 
 A job finds the grid of its study from the parameters: in the process that runs the study, the study's own
 (so a serial run reuses the data, splits and features it has loaded); in a worker, the one it built for its
-previous job of the same study, else a new one. It runs one trial or trains one self-supervised model.
+previous job of the same study, else a new one. It runs the trials of one initial pool and seed (one per query method: they share cycle 0) or trains one
+self-supervised model.
 Failures come back from the executor and are recorded here, in the run directory.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import traceback
 import weakref
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +24,7 @@ from alnb.core.run_lock import FolderLock
 from alnb.methods.query import get_query_method
 from alnb.run.executors import Resources, run_jobs, threads_per_job
 from alnb.run.initial_pools import InitialPools
-from alnb.run.loop import run_trial
+from alnb.run.loop import SharedFirstCycle, run_trial
 from alnb.run.protocol import protocol
 from alnb.run.provenance import provenance
 from alnb.run.representations import Representations
@@ -67,8 +68,15 @@ class Grid:
             for seed in (seeds or al.seeds)
         ]
 
-    def run_one(self, key: TrialKey) -> None:
-        """Run one trial and record it (done, or failed with its error); a finished trial is skipped."""
+    def run_group(self, keys: list[TrialKey]) -> None:
+        """Run the trials ``keys``, which differ only in their query method, training their cycle 0 once."""
+        first_cycle = SharedFirstCycle()
+        for key in keys:
+            self.run_one(key, first_cycle)
+
+    def run_one(self, key: TrialKey, first_cycle: SharedFirstCycle | None = None) -> None:
+        """Run one trial and record it (done, or failed with its error); a finished trial is skipped.
+        ``first_cycle`` shares cycle 0 with the other trials of its initial pool and seed."""
         if self.store.is_done(key):
             return
         rep = self.representations
@@ -84,6 +92,7 @@ class Grid:
                 rep.hflip,
                 key.as_dict(),
                 backbone_state=rep.backbone_state(key.seed),
+                first_cycle=first_cycle,
             )
         except DiskFull:  # stops the grid: every other trial would fail the same way
             raise
@@ -176,8 +185,8 @@ def _adopt(grid: Grid) -> tuple:
     return args
 
 
-def trial_job(params: StudyParams, pretext_root: Path, factors: dict, key: TrialKey) -> None:
-    grid_for(params, pretext_root, factors).run_one(key)
+def trials_job(params: StudyParams, pretext_root: Path, factors: dict, keys: tuple[TrialKey, ...]) -> None:
+    grid_for(params, pretext_root, factors).run_group(list(keys))
 
 
 def self_supervised_job(params: StudyParams, pretext_root: Path, factors: dict, method: str, seed: int) -> None:
@@ -189,13 +198,25 @@ def _resources(params: StudyParams, threads: int | None = None) -> Resources:
     return Resources(ex.kind, ex.n_jobs, threads or threads_per_job(ex), ex.num_cpus, ex.num_gpus, ex.address)
 
 
+def query_groups(keys: list[TrialKey]) -> list[tuple[TrialKey, ...]]:
+    """``keys`` grouped by every factor but the query method (the trials that share cycle 0), in order."""
+    groups: dict[TrialKey, list[TrialKey]] = {}
+    for key in keys:
+        groups.setdefault(replace(key, query=""), []).append(key)
+    return [tuple(group) for group in groups.values()]
+
+
 def _run_trials(grid: Grid, todo: list[TrialKey], progress: bool = True) -> None:
-    """Run the trials of ``todo``; a trial whose job failed outside the trial (its worker died) is recorded
-    failed here, and the rest of the grid goes on."""
+    """Run the trials of ``todo``, one job per initial pool and seed; a trial whose job failed outside the trial
+    (its worker died) is recorded failed here, and the rest of the grid goes on."""
     args = _adopt(grid)
-    failures = run_jobs(trial_job, [(*args, key) for key in todo], _resources(grid.params), "trials", progress)
+    groups = query_groups(todo)
+    calls = [(*args, group) for group in groups]
+    failures = run_jobs(trials_job, calls, _resources(grid.params), "trials", progress, [len(g) for g in groups])
     for call, error in failures:
-        grid.store.write_failure(call[-1], error)
+        for key in call[-1]:
+            if not grid.store.is_done(key):
+                grid.store.write_failure(key, error)
 
 
 def _train_self_supervised(grid: Grid, jobs: list[tuple[str, int]], progress: bool = True) -> None:

@@ -6,7 +6,10 @@ from the unlabeled pool U only — never a validation or test index, never an al
 
 from __future__ import annotations
 
+import copy
+import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +18,15 @@ from alnb.core import seeding
 from alnb.core.config import StudyParams
 from alnb.data.datasets import Splits, resolve_size
 from alnb.methods.query.base import QueryContext, QueryMethod
-from alnb.models.training import ImageTensors, TrainedModels, evaluate_test, scoring_batch_size, train_classifier
+from alnb.models.networks import Classifier
+from alnb.models.training import (
+    ImageTensors,
+    TrainedModels,
+    TrainStats,
+    evaluate_test,
+    scoring_batch_size,
+    train_classifier,
+)
 
 
 class SelectionError(RuntimeError):
@@ -64,6 +75,28 @@ def check_training_set(train_idx: np.ndarray, in_pool: np.ndarray) -> None:
         raise SelectionError("training set: holds an index outside the unlabeled pool (validation or test)")
 
 
+class SharedFirstCycle:
+    """The cycle-0 classifiers of trials that differ only in their query method, trained once.
+
+    Cycle 0 trains on the initial pool with the trial seed's init and order streams, before any query, so its
+    models are the same for every query method (:meth:`alnb.run.grid.Grid.run_group` runs such trials in one
+    job). A model is keyed by its member and its training set, and each trial gets its own copy.
+    """
+
+    def __init__(self) -> None:
+        self._trained: dict[tuple[int, bytes], tuple[Classifier, TrainStats]] = {}
+
+    def classifier(
+        self, member: int, train_idx: np.ndarray, train: Callable[[], tuple[Classifier, TrainStats]]
+    ) -> tuple[Classifier, TrainStats]:
+        """Member ``member``'s classifier trained on ``train_idx``: ``train()`` the first time, a copy after."""
+        key = (member, np.asarray(train_idx, dtype=np.int64).tobytes())
+        if key not in self._trained:
+            self._trained[key] = train()
+        model, stats = self._trained[key]
+        return copy.deepcopy(model), stats
+
+
 @dataclass
 class TrialResult:
     rows: list[dict]
@@ -87,11 +120,13 @@ def run_trial(
     hflip: bool,
     keys: dict,
     backbone_state: dict | None = None,
+    first_cycle: SharedFirstCycle | None = None,
 ) -> TrialResult:
     """Run one trial and return its tidy rows (one per cycle) and the labeled indices per cycle.
 
     ``keys`` (dataset, init, query, seed) are copied into every row. ``backbone_state`` is loaded into the backbone of every
-    model of every cycle (``model.init``); the head always starts from the seed.
+    model of every cycle (``model.init``); the head always starts from the seed. ``first_cycle`` shares cycle 0's
+    models with the other trials of this initial pool and seed (its ``train_seconds`` are those of that training).
     """
     n_train = data.train.shape[0]
     check_splits(splits, n_train)
@@ -110,7 +145,8 @@ def run_trial(
         check_training_set(train_idx, in_pool)
         models, train_seconds, stats = [], 0.0, []
         for member in range(query.n_members):
-            model, stat = train_classifier(
+            train = functools.partial(
+                train_classifier,
                 data,
                 train_idx,
                 splits.val,
@@ -121,6 +157,8 @@ def run_trial(
                 order_seed=seeding.stream_seed(seed, "order", cycle, member),
                 backbone_state=backbone_state,
             )
+            shared = cycle == 0 and first_cycle is not None
+            model, stat = first_cycle.classifier(member, train_idx, train) if shared else train()
             models.append(model)
             stats.append(stat)
             train_seconds += stat.seconds
