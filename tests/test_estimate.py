@@ -162,3 +162,14 @@ def test_estimate_leaves_out_the_main_grids_trials_that_the_pool_ablations_copy(
     grids = {g.name: g for g in estimate(load_params(tiny_file))[0]}
     assert grids["ablation allocations"].trials == 1  # kmeans_prop: random and kmeans_equal are main-grid trials
     assert grids["ablation binned and top-B"].trials == 2  # rotation, rotation_bin2: random is a main-grid trial
+
+
+def test_an_oracle_reference_on_fewer_seeds_is_counted_on_those(tiny_file):
+    raw = {
+        **TINY,
+        "al": {**TINY["al"], "seeds": [0, 1, 2], "inits": ["random", "balanced_random"], "queries": ["random"]},
+        "pools": {"oracle_seeds": [1]},
+    }
+    tiny_file.write_text(yaml.safe_dump(raw))
+    main_grid = estimate(load_params(tiny_file))[0][0]
+    assert main_grid.trials == 3 + 1  # random on the 3 seeds, the oracle on seed 1 only

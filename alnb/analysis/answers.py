@@ -278,7 +278,8 @@ def oracle_sentence(verdict: Verdict) -> str | None:
     own = oracle["own"]
     text = (
         f"Where the oracle stands: {oracle['init']} (a random draw with equal counts per class; it reads the labels) "
-        f"gains {own['mean_diff']:+.3f} AUBC over random ({interval(own['ci_low'], own['ci_high'])})."
+        f"gains {own['mean_diff']:+.3f} AUBC over random ({interval(own['ci_low'], own['ci_high'])}; "
+        f"{own['n_seeds']} seeds)."
     )
     for metric, what in (("initial", "at cycle 0"), ("aubc", "over the whole AUBC")):
         family = oracle[metric]

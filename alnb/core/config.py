@@ -123,10 +123,13 @@ class PretextParams:
 class PoolParams:
     """``extra_inits`` are built and shown in notebook 02 beside ``al.inits``, and run through AL with the random
     query only, for question 3's pool types (:func:`alnb.run.substudies.pool_type_runs`), on ``type_seeds``
-    (a subset of ``al.seeds``; default: all of them)."""
+    (a subset of ``al.seeds``; default: all of them). The oracle references of ``al.inits`` (``balanced_random``:
+    they read the labels, so no family tests them) run on ``oracle_seeds`` only (a subset of ``al.seeds``;
+    default: all of them)."""
 
     extra_inits: list[str] = field(default_factory=list)
     type_seeds: list[int] | None = None
+    oracle_seeds: list[int] | None = None
     options: dict[str, Any] = field(default_factory=dict)
 
 

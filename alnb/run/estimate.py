@@ -112,6 +112,7 @@ def grid_cost(
 ) -> GridCost:
     """Trials, trainings, image-steps and FLOPs of ``inits × queries × seeds`` on ``n_train`` train images."""
     from alnb.methods.query import get_query_method
+    from alnb.run.grid import seeds_of
 
     t, al = params.training, params.al
     n_val = resolve_size(params.data.val_size, n_train, "data.val_size")
@@ -131,7 +132,7 @@ def grid_cost(
             forward_images += trained * t.max_epochs * n_val + members * n_test
             if cycle < al.cycles and query != "random":
                 forward_images += members * n_pool
-    runs = len(inits) * len(seeds)
+    runs = sum(len(seeds_of(params, init, seeds)) for init in inits)
     flops = runs * (3 * fwd * train_images + fwd * forward_images)
     return GridCost(name, runs * len(queries), runs * trainings, runs * train_images, runs * forward_images, flops)
 

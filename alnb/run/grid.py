@@ -21,6 +21,7 @@ import pandas as pd
 from alnb.core.config import StudyParams
 from alnb.core.durable import DiskFull
 from alnb.core.run_lock import FolderLock
+from alnb.methods.pools import is_oracle
 from alnb.methods.query import get_query_method
 from alnb.run.executors import Resources, run_jobs, threads_per_job
 from alnb.run.initial_pools import InitialPools
@@ -29,6 +30,13 @@ from alnb.run.protocol import protocol
 from alnb.run.provenance import provenance
 from alnb.run.representations import Representations
 from alnb.run.store import RunStore, TrialKey
+
+
+def seeds_of(params: StudyParams, init: str, seeds: list[int]) -> list[int]:
+    """The seeds of ``seeds`` that the initial pool ``init`` runs on: ``pools.oracle_seeds`` limits an oracle
+    reference's."""
+    limit = params.pools.oracle_seeds
+    return [s for s in seeds if s in limit] if limit is not None and is_oracle(init) else list(seeds)
 
 
 class TrialsFailed(RuntimeError):
@@ -65,7 +73,7 @@ class Grid:
             TrialKey(dataset, init, query, seed, factors)
             for init in (inits or al.inits)
             for query in (queries or al.queries)
-            for seed in (seeds or al.seeds)
+            for seed in seeds_of(self.params, init, seeds or al.seeds)
         ]
 
     def run_group(self, keys: list[TrialKey]) -> None:

@@ -248,11 +248,13 @@ def check_params(params: StudyParams, data_on_disk: bool = True) -> None:
     if params.pools.extra_inits:
         _check_names("pools.extra_inits", params.pools.extra_inits, resolve_pool)
         _check_pool_sizes("pools.extra_inits", params.pools.extra_inits, n_init, "al.initial_size")
-    if params.pools.type_seeds is not None:
-        _check_seeds("pools.type_seeds", params.pools.type_seeds)
-        outside = sorted(set(params.pools.type_seeds) - set(params.al.seeds))
-        if outside:
-            _fail(f"pools.type_seeds: seed {outside[0]} is not in al.seeds (the pools are built for al.seeds only)")
+    for name in ("type_seeds", "oracle_seeds"):
+        seeds = getattr(params.pools, name)
+        if seeds is not None:
+            _check_seeds(f"pools.{name}", seeds)
+            outside = sorted(set(seeds) - set(params.al.seeds))
+            if outside:
+                _fail(f"pools.{name}: seed {outside[0]} is not in al.seeds (the pools are built for al.seeds only)")
     _check_pool_ablations(params)
     _check_pretext_needs(params)
     ab = params.ablations
