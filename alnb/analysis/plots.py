@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-FIGURES_ENV, NOTEBOOK_ENV = "ALNB_FIGURES_DIR", "ALNB_NOTEBOOK"
+from alnb.core.config import NOTEBOOK_ENV
+
+FIGURES_ENV = "ALNB_FIGURES_DIR"
 _saved: dict[str, int] = {}
 
 

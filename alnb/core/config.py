@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 PROJECT_ROOT_ENV = "ALNB_PROJECT_ROOT"  # the project root of the study a command runs, for its kernels
+NOTEBOOK_ENV = "ALNB_NOTEBOOK"  # the notebook a study's kernel runs (names its saved figures)
 PRECISIONS = ("fp32", "bf16")  # training.precision: full precision, or bfloat16 autocast
 
 

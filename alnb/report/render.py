@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-from alnb.analysis.plots import FIGURES_ENV, NOTEBOOK_ENV
-from alnb.core.config import PROJECT_ROOT_ENV
+from alnb.analysis.plots import FIGURES_ENV
+from alnb.core.config import NOTEBOOK_ENV, PROJECT_ROOT_ENV
 from alnb.core.durable import NO_SPACE, DiskFull, disk_full_message
 from alnb.core.lifetime import stop_on_signals
 from alnb.core.progress import PROGRESS_ENV, TerminalProgress
 from alnb.core.run_lock import FolderLock
 from alnb.report.frontpage import load_timings, write_index
+from alnb.report.kernel import QUIET_KERNEL, StudyKernel, environment, unix_socket_options, use_this_interpreter
 from alnb.run.store import atomic_write_text
 from alnb.run.validation import load_params
 
@@ -48,37 +46,6 @@ def render_html(notebook_path: Path, html_path: Path, shown_cell: str | None = N
     atomic_write_text(html_path, body)
 
 
-def _kernel_env() -> None:
-    """Make the notebooks' ``python3`` kernel the interpreter running this process (the project's venv)."""
-    bin_dir = str(Path(sys.executable).parent)
-    if not os.environ.get("PATH", "").startswith(bin_dir + os.pathsep):
-        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-
-
-# jupyter_client interrupts a kernel before shutting it down, and an ipykernel that is between messages then logs
-# "KeyboardInterrupt caught in kernel." to the command's stderr: noise after every notebook, worse after a failure
-# whose one-line message it would bury. A failing cell or a dead kernel still reaches the user through papermill.
-QUIET_KERNEL = ["--IPKernelApp.log_level=CRITICAL"]
-
-
-@contextlib.contextmanager
-def _unix_socket_kernel():
-    """papermill's options for one notebook: a kernel reached over Unix sockets in a private temporary folder
-    (removed afterwards, also when the study is stopped by a signal it can catch; after a SIGKILL the empty
-    folder stays in the temporary directory), not over TCP ports on localhost: no port is opened and ipykernel
-    does not warn about unencrypted TCP. Windows has no such sockets, and a socket path longer than the
-    kernel's limit (about 100 bytes, a long ``TMPDIR``) cannot be bound: both keep TCP."""
-    if os.name != "posix":
-        yield {}
-        return
-    from traitlets.config import Config
-
-    with tempfile.TemporaryDirectory(prefix="alnb-kernel-") as folder:
-        path = os.path.join(folder, "kernel")
-        fits = len(os.fsencode(path)) + 2 <= 100  # "-<port>" is appended
-        yield {"config": Config({"KernelManager": {"transport": "ipc", "ip": path}})} if fits else {}
-
-
 class NotebookFailed(RuntimeError):
     """A notebook raised: the message names it, the failing cell's first line, the error and the rendered HTML."""
 
@@ -100,21 +67,6 @@ def _failure_message(name: str, err, html_path: Path) -> str:
     )
 
 
-@contextlib.contextmanager
-def _environment(variables: dict[str, str]):
-    """Set environment variables for the kernels started inside the block, then restore them."""
-    previous = {k: os.environ.get(k) for k in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def injected_cell(parameters: dict, command: str = "alnb study") -> str:
     """The parameters cell as a report shows it: ``parameters`` as already made presentable by the caller."""
     lines = [f"# Parameters injected by {command}"] + [f"{name} = {value!r}" for name, value in parameters.items()]
@@ -127,19 +79,28 @@ def execute_notebook(
     html_path: Path,
     parameters: dict,
     cwd: Path,
-    environment: dict[str, str],
+    variables: dict[str, str],
     shown_cell: str,
+    kernel: StudyKernel | None = None,
 ) -> None:
-    """Run the notebook ``source`` with papermill into ``executed`` (a kernel of this interpreter over Unix
-    sockets, ``environment`` set for it), then render ``html_path`` showing ``shown_cell`` as its parameters,
-    also when it fails. A failing cell raises :class:`NotebookFailed` naming the cell and the page."""
+    """Run the notebook ``source`` with papermill into ``executed``, then render ``html_path`` showing
+    ``shown_cell`` as its parameters, also when it fails. It runs in ``kernel`` (a study's), else in a new kernel
+    of this interpreter over Unix sockets in ``cwd``; either way with the environment ``variables`` set. A failing
+    cell raises :class:`NotebookFailed` naming the cell and the page."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    _kernel_env()
     executed.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with _environment(environment), _unix_socket_kernel() as kernel:
+        with contextlib.ExitStack() as stack:
+            if kernel is not None:
+                kernel.new_notebook(variables)
+                stack.callback(kernel.close_clients)
+                options = kernel.papermill_options()
+            else:
+                use_this_interpreter()
+                stack.enter_context(environment(variables))
+                options = stack.enter_context(unix_socket_options())
             papermill.execute_notebook(
                 str(source),
                 str(executed),
@@ -148,7 +109,7 @@ def execute_notebook(
                 kernel_name="python3",
                 progress_bar=False,
                 extra_arguments=QUIET_KERNEL,
-                **kernel,
+                **options,
             )
     except PapermillExecutionError as err:
         if err.ename == DiskFull.__name__:  # one line naming the disk, not a notebook's failure
@@ -179,9 +140,9 @@ def run_study(
     :class:`StudyInterrupted`; a rerun resumes, skipping the finished trials.
 
     The run directory is locked for the study (:mod:`alnb.core.run_lock`): one in use by another study
-    raises :class:`~alnb.core.run_lock.FolderBusy`, or is waited for (``wait``). The kernels get the project
-    root resolved here (``ALNB_PROJECT_ROOT``), so they resolve the same absolute run directory whatever
-    their current folder.
+    raises :class:`~alnb.core.run_lock.FolderBusy`, or is waited for (``wait``). The notebooks run one after
+    the other in one kernel (:class:`~alnb.report.kernel.StudyKernel`), which gets the project root resolved here
+    (``ALNB_PROJECT_ROOT``), so it resolves the same absolute run directory whatever its current folder.
     """
     from alnb.run.validation import check_data_files
 
@@ -196,7 +157,12 @@ def run_study(
     shown_cell = injected_cell(
         {"params_path": str(params_path.relative_to(root)) if params_path.is_relative_to(root) else params_path.name}
     )  # reports show no absolute path of the machine
-    with FolderLock(params.run_path, "run directory", wait, log), stop_on_signals() as stop:
+    shared = {PROGRESS_ENV: str(progress_file), FIGURES_ENV: str(report_dir / "figures"), PROJECT_ROOT_ENV: str(root)}
+    with (
+        FolderLock(params.run_path, "run directory", wait, log),
+        stop_on_signals() as stop,
+        StudyKernel(nb_dir, shared) as kernel,  # started holding the lock: its token is in the kernel's environment
+    ):
         timings = load_timings(params.run_path)  # read once the lock is held: a study waited for has added its own
         for name in notebooks:
             if stop.signal is not None:
@@ -211,13 +177,9 @@ def run_study(
                         report_dir / f"{name}.html",
                         {"params_path": str(params_path)},
                         nb_dir,
-                        {
-                            PROGRESS_ENV: str(progress_file),
-                            FIGURES_ENV: str(report_dir / "figures"),
-                            NOTEBOOK_ENV: name,
-                            PROJECT_ROOT_ENV: str(root),
-                        },
+                        {**shared, NOTEBOOK_ENV: name},
                         shown_cell,
+                        kernel,
                     )
             except NotebookFailed:
                 if stop.signal is not None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from alnb.analysis.plots import FIGURES_ENV, NOTEBOOK_ENV
+from alnb.analysis.plots import FIGURES_ENV
+from alnb.core.config import NOTEBOOK_ENV
 from alnb.report.render import execute_notebook, injected_cell, run_study
 from alnb.run.replication import forecast, load_replication, synthesis_dir
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
-from alnb.core.config import ExecutorParams
+from alnb.core.config import NOTEBOOK_ENV, ExecutorParams
 from alnb.core.durable import DiskFull
 from alnb.core.lifetime import die_with_parent
 from alnb.core.progress import progress_bar
@@ -129,11 +129,11 @@ def worker_pool(n_jobs: int) -> ProcessPoolExecutor:
 
     The pool is kept for this process's next grid (a notebook runs several, and spawning a process that imports
     torch costs seconds). It is reused only with the same size, working directory and environment (the run lock's
-    token aside: workers never take the lock), and replaced otherwise or once a worker has died. Idle, its workers
+    token and the notebook's name aside: workers never take the lock nor draw figures), and replaced otherwise or once a worker has died. Idle, its workers
     keep their memory (the last study's tensors) until this process ends or :func:`shut_down_worker_pool` is called.
     """
     global _kept_pool
-    environment = tuple(sorted((k, v) for k, v in os.environ.items() if k != HOLDER_ENV))
+    environment = tuple(sorted((k, v) for k, v in os.environ.items() if k not in (HOLDER_ENV, NOTEBOOK_ENV)))
     spawned_with = (n_jobs, os.getcwd(), environment)
     if _kept_pool is not None and _kept_pool[0] == spawned_with and not _kept_pool[1]._broken:
         return _kept_pool[1]

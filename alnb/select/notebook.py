@@ -34,7 +34,8 @@ def shown_parameters(request: SelectRequest) -> str:
 def run_select_notebook(request: SelectRequest) -> Path:
     """Execute the notebook into ``<out>/07_select.ipynb`` and render ``<out>/selection.html``; returns the
     HTML's path. A failing notebook is still rendered, then :class:`alnb.report.render.NotebookFailed` is raised."""
-    from alnb.analysis.plots import FIGURES_ENV, NOTEBOOK_ENV
+    from alnb.analysis.plots import FIGURES_ENV
+    from alnb.core.config import NOTEBOOK_ENV
     from alnb.report.render import execute_notebook
 
     source = Path(__file__).resolve().parents[2] / "notebooks" / f"{NOTEBOOK}.ipynb"
