@@ -61,3 +61,15 @@ def test_the_oracle_comparison_pairs_on_the_oracles_seeds():
     assert oracle["aubc"].set_index("init").loc["typiclust", "n_seeds"] == 3
     found = verdict.compute_verdict(results, None, dataset="digits", train_images=1347)
     assert "3 seeds" in answers.oracle_sentence(found)
+
+
+def test_the_front_page_says_on_which_seeds_the_oracle_ran(tmp_path):
+    from alnb.report.frontpage import _oracle_seeds_note
+
+    raw = _raw(tmp_path, oracle_seeds=[0, 2])
+    raw["al"]["inits"] = ["random", "balanced_random"]
+    assert (
+        _oracle_seeds_note(params_from_dict(raw)) == " (balanced_random, an oracle reference: on seeds [0, 2], 2 of 3)"
+    )
+    raw["pools"] = {}
+    assert _oracle_seeds_note(params_from_dict(raw)) == ""

@@ -104,6 +104,20 @@ def load_timings(run_path: Path) -> dict[str, float]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
+def _oracle_seeds_note(params: StudyParams) -> str:
+    """Where the oracle references run on fewer seeds (``pools.oracle_seeds``), which and on how many."""
+    from alnb.methods.pools import is_oracle
+
+    oracles = [init for init in params.al.inits if is_oracle(init)]
+    seeds = params.pools.oracle_seeds
+    if not oracles or seeds is None or set(params.al.seeds) <= set(seeds):
+        return ""
+    shown = sorted(set(seeds) & set(params.al.seeds))
+    return html.escape(
+        f" ({', '.join(oracles)}, an oracle reference: on seeds {shown}, {len(shown)} of {len(params.al.seeds)})"
+    )
+
+
 def write_index(params: StudyParams, report_dir: Path, notebooks: tuple[str, ...]) -> Path:
     """Write ``report_dir/index.html`` from the run directory's tables; returns its path."""
     from alnb.analysis import verdict
@@ -129,7 +143,7 @@ def write_index(params: StudyParams, report_dir: Path, notebooks: tuple[str, ...
 <h1>alnb study: {html.escape(params.study)}</h1>
 <p>{html.escape(params.description)}</p>
 <p class="note">Dataset <b>{html.escape(params.data.dataset)}</b>{_subset_note(params)};
-initial pools {html.escape(", ".join(params.al.inits))}; query methods {html.escape(", ".join(params.al.queries))}; seeds {html.escape(str(params.al.seeds))}.</p>
+initial pools {html.escape(", ".join(params.al.inits))}; query methods {html.escape(", ".join(params.al.queries))}; seeds {html.escape(str(params.al.seeds))}{_oracle_seeds_note(params)}.</p>
 {"".join(body)}
 <h2>Notebooks</h2><ol>{links}</ol>
 {_provenance_html(store)}
