@@ -798,12 +798,14 @@ def test_a_killed_ray_worker_fails_only_its_trials_and_the_rerun_retries_only_th
     params = tiny_study_params(tmp_path / "run", seeds=[0, 1], queries=["random", "entropy"]).replace(
         executor={"kind": "ray", "threads": 1, "num_cpus": 1}
     )
+    from tests.test_study_command import _descendants
+
     killed = []
 
-    def kill_one_worker() -> None:
+    def kill_one_worker() -> None:  # one of this test's own workers: another test's Ray may run beside it
         deadline = time.monotonic() + 300
         while not killed and time.monotonic() < deadline:
-            for pid in _ray_trial_workers():
+            for pid in _ray_trial_workers() & _descendants(os.getpid()):
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
                 return

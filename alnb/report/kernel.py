@@ -21,6 +21,7 @@ from jupyter_core.utils import run_sync
 # "KeyboardInterrupt caught in kernel." to the command's stderr: noise after every notebook, worse after a failure
 # whose one-line message it would bury. A failing cell or a dead kernel still reaches the user through papermill.
 QUIET_KERNEL = ["--IPKernelApp.log_level=CRITICAL"]
+STARTUP_TIMEOUT = 120  # seconds for a kernel to start answering, on a loaded machine
 
 # Run before each notebook in the shared kernel, without output or history: the names the previous notebook added go
 # (modules and the trial workers stay; the names the kernel started with, ``__spec__`` among them, which spawning a
@@ -28,7 +29,8 @@ QUIET_KERNEL = ["--IPKernelApp.log_level=CRITICAL"]
 _NEW_NOTEBOOK = """\
 (lambda shell: (
     shell.displayhook.flush(),
-    [shell.user_ns.pop(name) for name in set(shell.user_ns) - shell.__dict__.setdefault("alnb_fresh", set(shell.user_ns))],
+    [shell.user_ns.pop(name)
+     for name in set(shell.user_ns) - shell.__dict__.setdefault("alnb_fresh", set(shell.user_ns))],
     __import__("os").environ.update({variables!r}),
     shell.history_manager.reset(new_session=True),  # a new history session, whose line numbers start again
     setattr(shell, "execution_count", 1),
@@ -124,8 +126,12 @@ class StudyKernel:
         client = self.manager.client()
         client.start_channels()
         try:
+            run_sync(client.wait_for_ready)(timeout=STARTUP_TIMEOUT)  # the kernel answers and its output reaches us
             reply = run_sync(client.execute_interactive)(
-                _NEW_NOTEBOOK.format(variables=dict(variables)), silent=True, store_history=False, timeout=60
+                _NEW_NOTEBOOK.format(variables=dict(variables)),
+                silent=True,
+                store_history=False,
+                timeout=STARTUP_TIMEOUT,
             )
         finally:
             self.close_clients()

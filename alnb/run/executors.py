@@ -129,8 +129,9 @@ def worker_pool(n_jobs: int) -> ProcessPoolExecutor:
 
     The pool is kept for this process's next grid (a notebook runs several, and spawning a process that imports
     torch costs seconds). It is reused only with the same size, working directory and environment (the run lock's
-    token and the notebook's name aside: workers never take the lock nor draw figures), and replaced otherwise or once a worker has died. Idle, its workers
-    keep their memory (the last study's tensors) until this process ends or :func:`shut_down_worker_pool` is called.
+    token and the notebook's name aside: workers never take the lock nor draw figures), and replaced otherwise or
+    once a worker has died. Idle, its workers keep their memory (the last study's tensors) until this process ends
+    or :func:`shut_down_worker_pool` is called.
     """
     global _kept_pool
     environment = tuple(sorted((k, v) for k, v in os.environ.items() if k not in (HOLDER_ENV, NOTEBOOK_ENV)))

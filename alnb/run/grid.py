@@ -3,9 +3,9 @@ picklable jobs handed to a generic executor (``alnb.run.executors.run_jobs``).
 
 A job finds the grid of its study from the parameters: in the process that runs the study, the study's own
 (so a serial run reuses the data, splits and features it has loaded); in a worker, the one it built for its
-previous job of the same study, else a new one. It runs the trials of one initial pool and seed (one per query method: they share cycle 0) or trains one
-self-supervised model.
-Failures come back from the executor and are recorded here, in the run directory.
+previous job of the same study, else a new one. It runs the trials of one initial pool and seed (one per query
+method: they share cycle 0) or trains one self-supervised model. Failures come back from the executor and are
+recorded here, in the run directory.
 """
 
 from __future__ import annotations
