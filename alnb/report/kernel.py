@@ -82,9 +82,13 @@ class _ClientsKept(AsyncKernelManager):
     """A kernel manager that remembers the clients it made: papermill leaves open the channels of a client on a
     kernel it does not own, and :meth:`StudyKernel.close_clients` closes them after each notebook."""
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.made: list = []
+
     def client(self, **kwargs):
         made = super().client(**kwargs)
-        self.made = [*getattr(self, "made", []), made]
+        self.made.append(made)
         return made
 
 
@@ -144,6 +148,6 @@ class StudyKernel:
 
     def close_clients(self) -> None:
         """Close the channels of every client made on this kernel so far."""
-        for client in getattr(self.manager, "made", []):
+        for client in self.manager.made:
             client.stop_channels()
-        self.manager.made = []
+        self.manager.made.clear()

@@ -126,7 +126,10 @@ def grid_cost(
         for cycle in range(al.cycles + 1):
             labeled = n_init + cycle * budget
             epoch_images = max(1, math.ceil(t.min_samples_per_epoch / labeled)) * labeled
-            trained = members if cycle else first_cycle_members if query == queries[0] else 0
+            if cycle:
+                trained = members
+            else:  # the first query's trials train cycle 0 for all of them
+                trained = first_cycle_members if query == queries[0] else 0
             trainings += trained
             train_images += trained * t.max_epochs * epoch_images
             forward_images += trained * t.max_epochs * n_val + members * n_test
